@@ -1,0 +1,107 @@
+"""The whole civicflow error family under one root.
+
+Every error a user can see is a ``CivicflowError``. Each one also subclasses the
+builtin that matches its condition (``LookupError``, ``ValueError``,
+``PermissionError``...), so callers that only know the builtins still catch it,
+and carries structured attributes beside its readable message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+
+class CivicflowError(Exception):
+    """Root of every error civicflow raises on purpose."""
+
+
+class ProposalNotFoundError(CivicflowError, LookupError):
+    """No proposal with this id (or not at this version) is in the store."""
+
+    def __init__(self, proposal_id: UUID, version: int | None = None) -> None:
+        self.proposal_id = proposal_id
+        self.version = version
+        at = f" at version {version}" if version is not None else ""
+        super().__init__(f"proposal {proposal_id} not found{at}")
+
+
+class ProposalAlreadyExistsError(CivicflowError, ValueError):
+    """A proposal id supplied by the caller is already taken."""
+
+    def __init__(self, proposal_id: UUID) -> None:
+        self.proposal_id = proposal_id
+        super().__init__(f"proposal {proposal_id} already exists; choose another id")
+
+
+class StepNotAllowedError(CivicflowError, ValueError):
+    """The step is not allowed in the proposal's current stage."""
+
+    def __init__(
+        self, proposal_id: UUID, stage: str, step: str, allowed: Iterable[str]
+    ) -> None:
+        self.proposal_id = proposal_id
+        self.stage = stage
+        self.step = step
+        self.allowed = tuple(sorted(allowed))
+        allowed_text = ", ".join(self.allowed) or "none (the proposal is final)"
+        super().__init__(
+            f"cannot {step} proposal {proposal_id}: it is in stage '{stage}', "
+            f"where the allowed steps are: {allowed_text}"
+        )
+
+
+class RuleViolationError(CivicflowError, ValueError):
+    """The step is allowed in this stage, but a business rule refuses it."""
+
+    def __init__(self, proposal_id: UUID | None, rule: str, message: str) -> None:
+        self.proposal_id = proposal_id
+        self.rule = rule
+        prefix = f"proposal {proposal_id}: " if proposal_id is not None else ""
+        super().__init__(f"{prefix}{message}")
+
+
+class InvalidInputError(CivicflowError, ValueError):
+    """A value given to a command is malformed or out of range.
+
+    ``errors`` lists one ``(field, message)`` pair per problem found.
+    """
+
+    def __init__(self, what: str, errors: Sequence[tuple[str, str]]) -> None:
+        self.what = what
+        self.errors = tuple(errors)
+        details = "; ".join(f"{field}: {msg}" if field else msg for field, msg in errors)
+        super().__init__(f"invalid {what}: {details}")
+
+    @classmethod
+    def from_pydantic(cls, what: str, error: Any) -> InvalidInputError:
+        """Build from a ``pydantic.ValidationError``, one entry per failing field."""
+        pairs = [
+            (".".join(str(part) for part in item["loc"]), str(item["msg"]))
+            for item in error.errors(include_url=False)
+        ]
+        return cls(what, pairs)
+
+
+class ConcurrencyError(CivicflowError, RuntimeError):
+    """A command kept losing optimistic-concurrency races and gave up.
+
+    Nothing was written by the failed attempt; it is safe to try again later.
+    """
+
+    def __init__(self, proposal_id: UUID, attempts: int) -> None:
+        self.proposal_id = proposal_id
+        self.attempts = attempts
+        super().__init__(
+            f"proposal {proposal_id} changed under {attempts} consecutive attempts; "
+            "try again (or raise max_attempts)"
+        )
+
+
+class ConfigurationError(CivicflowError, ValueError):
+    """The store URL or an application setting cannot be used."""
+
+
+class BackendUnavailableError(CivicflowError, ConnectionError):
+    """The database behind the store cannot be reached or is missing a driver."""

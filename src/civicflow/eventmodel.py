@@ -1,0 +1,102 @@
+"""Pydantic base classes that let eventsourcing aggregates record pydantic events.
+
+eventsourcing 9.5 ships dataclass events only; these bases give frozen pydantic
+models the "can mutate / can init / can snapshot" behaviour the library expects,
+so that ``persistence.PydanticMapper`` can store them as JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import (
+    BaseAggregate,
+    CanInitAggregate,
+    CanMutateAggregate,
+    CanSnapshotAggregate,
+)
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class DomainEvent(BaseModel):
+    """A fact recorded in the store: frozen, and unknown fields are an error.
+
+    ``timestamp`` is when the store recorded the fact, not when it happened in
+    the world; events that concern the world add their own ``occurred_at``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: AwareDatetime
+
+
+class AggregateEvent(DomainEvent, CanMutateAggregate[UUID]):
+    """An event that evolves an existing aggregate through ``apply``."""
+
+
+class AggregateCreated(AggregateEvent, CanInitAggregate[UUID]):
+    """An event that starts an aggregate's life."""
+
+    originator_topic: str
+
+
+class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
+    """The whole state of an aggregate at a version, to skip replaying its past.
+
+    ``state`` is JSON-ready; the aggregate class says how to dump and load it
+    (``snapshot_state`` / ``from_snapshot_state``) and may upcast old states
+    with ``upcast_vN_vM`` static methods, as eventsourcing does for events.
+    """
+
+    topic: str
+    state: dict[str, Any]
+
+    @classmethod
+    def take(cls, aggregate: Any) -> AggregateSnapshot:
+        """Capture ``aggregate`` (which must define ``snapshot_state``)."""
+        state = dict(aggregate.snapshot_state())
+        state["class_version"] = getattr(type(aggregate), "class_version", 1)
+        state["created_on"] = aggregate.created_on.isoformat()
+        state["modified_on"] = aggregate.modified_on.isoformat()
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            timestamp=cls.create_timestamp(),
+            topic=get_topic(type(aggregate)),
+            state=state,
+        )
+
+    def mutate(self, _: None) -> Any:
+        """Rebuild the aggregate this snapshot captured."""
+        cls: Any = resolve_topic(self.topic)
+        state = dict(self.state)
+        version = state.pop("class_version", 1)
+        while version < getattr(cls, "class_version", 1):
+            getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+            version += 1
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(
+            originator_id=self.originator_id,
+            originator_version=self.originator_version,
+            timestamp=datetime.fromisoformat(state.pop("created_on")),
+        )
+        aggregate.modified_on = datetime.fromisoformat(state.pop("modified_on"))
+        aggregate.from_snapshot_state(state)
+        return aggregate
+
+
+class PydanticAggregate(BaseAggregate[UUID]):
+    """Aggregate base whose nested events are pydantic models."""
+
+    class Event(AggregateEvent):
+        pass
+
+    class Created(Event, AggregateCreated):
+        pass

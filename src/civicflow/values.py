@@ -1,0 +1,105 @@
+"""Value objects carried by proposal events: frozen, validated, no identity."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+# Opaque ids supplied by the embedding application (residents, officials, areas).
+# Bounded and stripped so that a stray space never makes two ids of one person.
+ActorId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+
+
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not list the same id twice")
+    return values
+
+
+DistinctIds = Annotated[tuple[ActorId, ...], AfterValidator(_distinct)]
+
+
+class Frozen(BaseModel):
+    """Base for value objects: immutable, and unknown fields are an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Channel(StrEnum):
+    """How a need reached the community (问)."""
+
+    VISIT = "visit"
+    MEETING = "meeting"
+    HOTLINE = "hotline"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    """What the council decided (定)."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+
+
+class PublicationChannel(StrEnum):
+    """Where a result is shown in public (晒)."""
+
+    NOTICE_BOARD = "notice_board"
+    GROUP_CHAT = "group_chat"
+    APP = "app"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class Level(StrEnum):
+    """A resident's satisfaction (评): 满意 / 基本满意 / 不满意."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+    @property
+    def chinese(self) -> str:
+        """The label residents see."""
+        return _LEVEL_CHINESE[self]
+
+    @property
+    def counts_as_satisfied(self) -> bool:
+        """Whether this level counts toward the satisfaction rate."""
+        return self is not Level.DISSATISFIED
+
+
+_LEVEL_CHINESE = {
+    Level.SATISFIED: "满意",
+    Level.BASICALLY_SATISFIED: "基本满意",
+    Level.DISSATISFIED: "不满意",
+}
+
+
+class Budget(Frozen):
+    """Money approved for a plan, and where it comes from."""
+
+    amount: Money
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
+    funding_sources: Annotated[tuple[ShortText, ...], Field(min_length=1)]
+
+
+class Vote(Frozen):
+    """The council's vote on the outcome being recorded."""
+
+    in_favour: Annotated[int, Field(ge=0)]
+    against: Annotated[int, Field(ge=0)]
+    abstain: Annotated[int, Field(ge=0)] = 0
+
+    @property
+    def cast(self) -> int:
+        """Votes cast, abstentions included."""
+        return self.in_favour + self.against + self.abstain
