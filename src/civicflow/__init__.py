@@ -42,6 +42,7 @@ __all__ = [
     "RuleViolationError",
     "Stage",
     "Step",
+    "StepNotAllowedError",
     "Vote",
     "__version__",
 ]

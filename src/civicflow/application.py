@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
@@ -37,7 +37,7 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     """The real clock: now, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CivicFlow(Application[UUID]):
@@ -122,9 +122,15 @@ class CivicFlow(Application[UUID]):
         wanted_id = _uuid(proposal_id) if proposal_id is not None else None
         with _translated("ask"):
             proposal = Proposal.ask(
-                wanted_id, title=title, details=details, category=category,
-                area_id=area_id, resident=resident, channel=channel,
-                actor=actor if actor is not None else resident, occurred_at=self._when(occurred_at),
+                wanted_id,
+                title=title,
+                details=details,
+                category=category,
+                area_id=area_id,
+                resident=resident,
+                channel=channel,
+                actor=actor if actor is not None else resident,
+                occurred_at=self._when(occurred_at),
             )
         try:
             self.save(proposal)
@@ -132,82 +138,189 @@ class CivicFlow(Application[UUID]):
             raise ProposalAlreadyExistsError(proposal.id) from None
         return proposal.state
 
-    def back(self, proposal_id: UUID | str, *, resident: str, actor: str | None = None,
-             occurred_at: datetime | None = None) -> ProposalState:
+    def back(
+        self,
+        proposal_id: UUID | str,
+        *,
+        resident: str,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Record that another resident backs the same need (once per resident)."""
-        return self._command(proposal_id, "back", resident=resident,
-                             actor=actor if actor is not None else resident,
-                             occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "back",
+            resident=resident,
+            actor=actor if actor is not None else resident,
+            occurred_at=self._when(occurred_at),
+        )
 
     # --- Discuss (议) and Decide (定) -------------------------------------------
 
-    def discuss(self, proposal_id: UUID | str, *, attendees: list[str] | tuple[str, ...],
-                summary: str, opinions: list[str] | tuple[str, ...] = (), actor: str,
-                occurred_at: datetime | None = None) -> ProposalState:
+    def discuss(
+        self,
+        proposal_id: UUID | str,
+        *,
+        attendees: list[str] | tuple[str, ...],
+        summary: str,
+        opinions: list[str] | tuple[str, ...] = (),
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Record one council session: who attended, a summary, the main opinions."""
-        return self._command(proposal_id, "discuss", attendees=tuple(attendees), summary=summary,
-                             opinions=tuple(opinions), actor=actor,
-                             occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "discuss",
+            attendees=tuple(attendees),
+            summary=summary,
+            opinions=tuple(opinions),
+            actor=actor,
+            occurred_at=self._when(occurred_at),
+        )
 
-    def decide(self, proposal_id: UUID | str, *, outcome: Outcome | str,
-               vote: Vote | dict[str, int], actor: str, plan: str | None = None,
-               budget: Budget | dict[str, Any] | None = None, responsible: str | None = None,
-               deadline: date | None = None, reasons: str | None = None,
-               occurred_at: datetime | None = None) -> ProposalState:
+    def decide(
+        self,
+        proposal_id: UUID | str,
+        *,
+        outcome: Outcome | str,
+        vote: Vote | dict[str, int],
+        actor: str,
+        plan: str | None = None,
+        budget: Budget | dict[str, Any] | None = None,
+        responsible: str | None = None,
+        deadline: date | None = None,
+        reasons: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Record the council's decision: approved (plan, budget, responsible, deadline),
         rejected (reasons) or deferred (back to discussion), with its vote.
         """
-        return self._command(proposal_id, "decide", outcome=outcome, vote=vote, plan=plan,
-                             budget=budget, responsible=responsible, deadline=deadline,
-                             reasons=reasons, actor=actor, occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "decide",
+            outcome=outcome,
+            vote=vote,
+            plan=plan,
+            budget=budget,
+            responsible=responsible,
+            deadline=deadline,
+            reasons=reasons,
+            actor=actor,
+            occurred_at=self._when(occurred_at),
+        )
 
     # --- Do (办) -------------------------------------------------------------------
 
-    def report_progress(self, proposal_id: UUID | str, *, percent: int, note: str,
-                        spent: Decimal | int | str, actor: str,
-                        occurred_at: datetime | None = None) -> ProposalState:
+    def report_progress(
+        self,
+        proposal_id: UUID | str,
+        *,
+        percent: int,
+        note: str,
+        spent: Decimal | int | str,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Record progress (percent never goes down in a round) and money spent so far."""
-        return self._command(proposal_id, "report_progress", percent=percent, note=note,
-                             spent=spent, actor=actor, occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "report_progress",
+            percent=percent,
+            note=note,
+            spent=spent,
+            actor=actor,
+            occurred_at=self._when(occurred_at),
+        )
 
-    def complete(self, proposal_id: UUID | str, *, summary: str, total_spent: Decimal | int | str,
-                 evidence: list[str] | tuple[str, ...], actor: str,
-                 occurred_at: datetime | None = None) -> ProposalState:
+    def complete(
+        self,
+        proposal_id: UUID | str,
+        *,
+        summary: str,
+        total_spent: Decimal | int | str,
+        evidence: list[str] | tuple[str, ...],
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Record that the work of this round is complete, with total spending and evidence."""
-        return self._command(proposal_id, "complete", summary=summary, total_spent=total_spent,
-                             evidence=tuple(evidence), actor=actor,
-                             occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "complete",
+            summary=summary,
+            total_spent=total_spent,
+            evidence=tuple(evidence),
+            actor=actor,
+            occurred_at=self._when(occurred_at),
+        )
 
     # --- Publish (晒) and Rate (评) ----------------------------------------------
 
-    def publish(self, proposal_id: UUID | str, *,
-                channels: list[PublicationChannel | str] | tuple[PublicationChannel | str, ...],
-                summary: str, actor: str, occurred_at: datetime | None = None) -> ProposalState:
+    def publish(
+        self,
+        proposal_id: UUID | str,
+        *,
+        channels: list[PublicationChannel | str] | tuple[PublicationChannel | str, ...],
+        summary: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Show the result (planned against actual spending) or the rejection in public."""
-        return self._command(proposal_id, "publish", channels=tuple(channels), summary=summary,
-                             actor=actor, occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "publish",
+            channels=tuple(channels),
+            summary=summary,
+            actor=actor,
+            occurred_at=self._when(occurred_at),
+        )
 
-    def rate(self, proposal_id: UUID | str, *, resident: str, level: Level | str,
-             comment: str | None = None, actor: str | None = None,
-             occurred_at: datetime | None = None) -> ProposalState:
+    def rate(
+        self,
+        proposal_id: UUID | str,
+        *,
+        resident: str,
+        level: Level | str,
+        comment: str | None = None,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Record a resident's satisfaction with this round; a later rating replaces theirs."""
-        return self._command(proposal_id, "rate", resident=resident, level=level, comment=comment,
-                             actor=actor if actor is not None else resident,
-                             occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "rate",
+            resident=resident,
+            level=level,
+            comment=comment,
+            actor=actor if actor is not None else resident,
+            occurred_at=self._when(occurred_at),
+        )
 
-    def close_rating(self, proposal_id: UUID | str, *, actor: str,
-                     occurred_at: datetime | None = None) -> ProposalState:
+    def close_rating(
+        self, proposal_id: UUID | str, *, actor: str, occurred_at: datetime | None = None
+    ) -> ProposalState:
         """End the rating round: closed if the satisfaction rate reaches the threshold,
         otherwise back to Do for rectification and a new round.
         """
-        return self._command(proposal_id, "close_rating", threshold=self.rectification_threshold,
-                             actor=actor, occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id,
+            "close_rating",
+            threshold=self.rectification_threshold,
+            actor=actor,
+            occurred_at=self._when(occurred_at),
+        )
 
-    def withdraw(self, proposal_id: UUID | str, *, reason: str, actor: str,
-                 occurred_at: datetime | None = None) -> ProposalState:
+    def withdraw(
+        self,
+        proposal_id: UUID | str,
+        *,
+        reason: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
         """Abandon the proposal before it is done; final."""
-        return self._command(proposal_id, "withdraw", reason=reason, actor=actor,
-                             occurred_at=self._when(occurred_at))
+        return self._command(
+            proposal_id, "withdraw", reason=reason, actor=actor, occurred_at=self._when(occurred_at)
+        )
 
     # --- queries ----------------------------------------------------------------
 
@@ -259,10 +372,8 @@ class CivicFlow(Application[UUID]):
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # Another process may have snapshotted the same version; either copy will do.
-        try:
+        with suppress(RecordConflictError):
             super()._take_snapshots(processing_event)
-        except RecordConflictError:
-            pass
 
     def _when(self, occurred_at: datetime | None) -> datetime:
         now = self.clock()
@@ -299,7 +410,9 @@ def _uuid(value: UUID | str) -> UUID:
     try:
         return UUID(str(value))
     except ValueError:
-        raise InvalidInputError("proposal id", [("proposal_id", f"{value!r} is not a UUID")]) from None
+        raise InvalidInputError(
+            "proposal id", [("proposal_id", f"{value!r} is not a UUID")]
+        ) from None
 
 
 def _threshold(value: Decimal | str) -> Decimal:
@@ -328,11 +441,18 @@ def _create_schema(env: dict[str, str]) -> None:
         ) from None
     try:
         with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]), autocommit=True,
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
         ) as conn:
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(env["POSTGRES_SCHEMA"])))
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(env["POSTGRES_SCHEMA"])
+                )
+            )
     except psycopg.Error as error:
         raise BackendUnavailableError(f"cannot open the event store: {error}") from None

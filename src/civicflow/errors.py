@@ -38,9 +38,7 @@ class ProposalAlreadyExistsError(CivicflowError, ValueError):
 class StepNotAllowedError(CivicflowError, ValueError):
     """The step is not allowed in the proposal's current stage."""
 
-    def __init__(
-        self, proposal_id: UUID, stage: str, step: str, allowed: Iterable[str]
-    ) -> None:
+    def __init__(self, proposal_id: UUID, stage: str, step: str, allowed: Iterable[str]) -> None:
         self.proposal_id = proposal_id
         self.stage = stage
         self.step = step

@@ -89,7 +89,7 @@ def env_from_url(url: str) -> dict[str, str]:
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if scheme == "sqlite":
-        return _sqlite_env(unquote(url[len("sqlite://"):]))
+        return _sqlite_env(unquote(url[len("sqlite://") :]))
     if scheme in ("postgresql", "postgres"):
         return _postgres_env(url)
     raise ConfigurationError(
@@ -106,8 +106,11 @@ def _sqlite_env(path: str) -> dict[str, str]:
     if path == ":memory:":
         # A shared-cache URI so that every pooled connection sees the same database.
         path = f"file:civicflow-{uuid4().hex}?mode=memory&cache=shared"
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30"}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": path,
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
 
 
 def _postgres_env(url: str) -> dict[str, str]:

@@ -16,7 +16,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from civicflow import lifecycle
 from civicflow.errors import RuleViolationError, StepNotAllowedError
-from civicflow.eventmodel import AggregateCreated, AggregateEvent, AggregateSnapshot, PydanticAggregate
+from civicflow.eventmodel import (
+    AggregateCreated,
+    AggregateEvent,
+    AggregateSnapshot,
+    PydanticAggregate,
+)
 from civicflow.lifecycle import Stage, Step
 from civicflow.values import (
     ActorId,
@@ -152,7 +157,11 @@ class Proposal(PydanticAggregate):
         spent: Money
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
-            return {"progress": (*state.progress, self), "percent": self.percent, "spent": self.spent}
+            return {
+                "progress": (*state.progress, self),
+                "percent": self.percent,
+                "spent": self.spent,
+            }
 
     class Done(Event):
         """The work of this round is complete, with what it cost in total."""
@@ -163,7 +172,11 @@ class Proposal(PydanticAggregate):
         evidence: tuple[ShortText, ...] = Field(min_length=1)
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
-            return {"completions": (*state.completions, self), "percent": 100, "spent": self.total_spent}
+            return {
+                "completions": (*state.completions, self),
+                "percent": 100,
+                "spent": self.total_spent,
+            }
 
     class Published(Event):
         """The result was shown in public, with planned against actual spending (晒)."""
@@ -258,7 +271,9 @@ class Proposal(PydanticAggregate):
         """Record that a resident backs this need."""
         event = self._propose(self.Backed, fields, not_before=self.state.asked_at)
         if event.resident == self.state.asked_by or event.resident in self.state.backers:
-            self._refuse("backing", f"resident {event.resident} already asked for or backed this need")
+            self._refuse(
+                "backing", f"resident {event.resident} already asked for or backed this need"
+            )
         self._record(event)
 
     def discuss(self, **fields: Any) -> None:
@@ -269,8 +284,11 @@ class Proposal(PydanticAggregate):
         """Record the council's decision and its vote."""
         event = self._propose(self.Decided, fields)
         if event.vote.in_favour <= event.vote.against:
-            self._refuse("majority", f"the vote ({event.vote.in_favour} for, "
-                         f"{event.vote.against} against) has no majority for the outcome")
+            self._refuse(
+                "majority",
+                f"the vote ({event.vote.in_favour} for, "
+                f"{event.vote.against} against) has no majority for the outcome",
+            )
         if event.deadline is not None and event.deadline < event.occurred_at.date():
             self._refuse("deadline", f"deadline {event.deadline} is before the decision itself")
         self._record(event)
@@ -279,8 +297,10 @@ class Proposal(PydanticAggregate):
         """Record how far the work is and what it has cost so far."""
         event = self._propose(self.ProgressReported, fields)
         if event.percent < self.state.percent:
-            self._refuse("progress", f"progress cannot go down from {self.state.percent}% "
-                         f"to {event.percent}%")
+            self._refuse(
+                "progress",
+                f"progress cannot go down from {self.state.percent}% to {event.percent}%",
+            )
         self._check_spending(event.spent)
         self._record(event)
 
@@ -313,9 +333,19 @@ class Proposal(PydanticAggregate):
         content = len(levels) - counts[Level.DISSATISFIED.value]
         rate = (Decimal(content) / len(levels)).quantize(RATE_PLACES, ROUND_HALF_EVEN)
         passed = content >= threshold * len(levels)
-        self._record(self._propose(self.RatingClosed, {
-            **fields, **counts, "round": self.state.round, "satisfaction_rate": rate,
-            "threshold": threshold, "passed": passed}))
+        self._record(
+            self._propose(
+                self.RatingClosed,
+                {
+                    **fields,
+                    **counts,
+                    "round": self.state.round,
+                    "satisfaction_rate": rate,
+                    "threshold": threshold,
+                    "passed": passed,
+                },
+            )
+        )
 
     def withdraw(self, **fields: Any) -> None:
         """Abandon the proposal before completion."""
@@ -323,16 +353,24 @@ class Proposal(PydanticAggregate):
 
     # --- the mechanics behind every command -------------------------------------
 
-    def _propose(self, event_class: type[E], fields: dict[str, Any],
-                 not_before: datetime | None = None) -> E:
+    def _propose(
+        self, event_class: type[E], fields: dict[str, Any], not_before: datetime | None = None
+    ) -> E:
         """Build (and so validate) the next event, checking stage and chronology."""
         self._check_step(event_class.step)
-        event = event_class(originator_id=self.id, originator_version=self.version + 1,
-                            timestamp=event_class.create_timestamp(), **fields)
+        event = event_class(
+            originator_id=self.id,
+            originator_version=self.version + 1,
+            timestamp=event_class.create_timestamp(),
+            **fields,
+        )
         bound = not_before or self.state.stage_entered_at
         if event.occurred_at < bound:
-            self._refuse("chronology", f"{event.step.value} at {event.occurred_at.isoformat()} "
-                         f"would be before the stage it belongs to began ({bound.isoformat()})")
+            self._refuse(
+                "chronology",
+                f"{event.step.value} at {event.occurred_at.isoformat()} "
+                f"would be before the stage it belongs to began ({bound.isoformat()})",
+            )
         return event
 
     def _record(self, event: Proposal.Event) -> None:
@@ -347,7 +385,9 @@ class Proposal(PydanticAggregate):
 
     def _check_spending(self, spent: Decimal) -> None:
         if spent < self.state.spent:
-            self._refuse("spending", f"money spent cannot go down from {self.state.spent} to {spent}")
+            self._refuse(
+                "spending", f"money spent cannot go down from {self.state.spent} to {spent}"
+            )
 
     def _refuse(self, rule: str, message: str) -> NoReturn:
         raise RuleViolationError(self.id, rule, message)

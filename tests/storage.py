@@ -1,0 +1,23 @@
+"""Read a store's raw rows, to prove that refused commands wrote nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicflow import CivicFlow
+
+
+def stored_rows(flow: CivicFlow) -> list[tuple[Any, ...]]:
+    """Every stored event and snapshot, exactly as the recorder holds them."""
+    notifications = flow.recorder.select_notifications(start=None, limit=10**9)
+    rows: list[tuple[Any, ...]] = [
+        (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
+        for n in notifications
+    ]
+    if flow.snapshots is not None:
+        for originator_id in sorted({n.originator_id for n in notifications}, key=str):
+            rows.extend(
+                ("snapshot", str(s.originator_id), s.originator_version, s.topic, bytes(s.state))
+                for s in flow.snapshots.recorder.select_events(originator_id)
+            )
+    return rows
