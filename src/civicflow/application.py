@@ -332,7 +332,12 @@ class CivicFlow(Application[UUID]):
         """
         if version is not None and (not isinstance(version, int) or version < 1):
             raise InvalidInputError("version", [("version", "must be a whole number >= 1")])
-        return self._load(_uuid(proposal_id), version).state
+        pid = _uuid(proposal_id)
+        state = self._load(pid, version).state
+        if version is not None and state.version != version:
+            # eventsourcing returns the latest state for a version not reached yet
+            raise ProposalNotFoundError(pid, version)
+        return state
 
     def history(self, proposal_id: UUID | str) -> list[Proposal.Event]:
         """Every event of the proposal, oldest first.

@@ -76,7 +76,10 @@ class InvalidInputError(CivicflowError, ValueError):
     def from_pydantic(cls, what: str, error: Any) -> InvalidInputError:
         """Build from a ``pydantic.ValidationError``, one entry per failing field."""
         pairs = [
-            (".".join(str(part) for part in item["loc"]), str(item["msg"]))
+            (
+                ".".join(str(part) for part in item["loc"]),
+                str(item["msg"]).removeprefix("Value error, "),
+            )
             for item in error.errors(include_url=False)
         ]
         return cls(what, pairs)

@@ -130,11 +130,18 @@ class Proposal(PydanticAggregate):
 
         @model_validator(mode="after")
         def _outcome_has_what_it_needs(self) -> Proposal.Decided:
-            approval = (self.plan, self.budget, self.responsible, self.deadline)
-            if self.outcome is Outcome.APPROVED and any(item is None for item in approval):
-                raise ValueError("an approval needs plan, budget, responsible and deadline")
-            if self.outcome is not Outcome.APPROVED and any(item is not None for item in approval):
-                raise ValueError("only an approval carries plan, budget, responsible and deadline")
+            approval = {
+                "plan": self.plan,
+                "budget": self.budget,
+                "responsible": self.responsible,
+                "deadline": self.deadline,
+            }
+            given = [name for name, value in approval.items() if value is not None]
+            missing = [name for name, value in approval.items() if value is None]
+            if self.outcome is Outcome.APPROVED and missing:
+                raise ValueError(f"an approval needs {', '.join(missing)}")
+            if self.outcome is not Outcome.APPROVED and given:
+                raise ValueError(f"only an approval carries {', '.join(given)}")
             if self.outcome is Outcome.REJECTED and self.reasons is None:
                 raise ValueError("a rejection needs reasons")
             return self

@@ -1,0 +1,147 @@
+"""The pydantic mapper, the orjson transcoder, settings that pass through, and store URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import uuid4
+
+import orjson
+import pytest
+from eventsourcing.cipher import AESCipher
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
+from civicflow import CivicFlow, ConfigurationError, Proposal
+from civicflow.eventmodel import DomainEvent
+from civicflow.persistence import OrjsonTranscoder, PydanticMapper, env_from_url
+from tests import flows
+
+
+class Noted(DomainEvent):
+    """A stand-in event at its second version: ``language`` was added."""
+
+    class_version: ClassVar[int] = 2
+    text: str
+    language: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["language"] = "zh"
+
+
+def mapper() -> PydanticMapper:
+    return PydanticMapper(transcoder=OrjsonTranscoder())
+
+
+def test_an_old_event_is_upcast_when_read() -> None:
+    stored = StoredEvent(
+        originator_id=uuid4(),
+        originator_version=1,
+        topic=get_topic(Noted),
+        state=orjson.dumps({"timestamp": "2026-01-01T00:00:00+00:00", "text": "hi"}),
+    )
+    event = mapper().to_domain_event(stored)
+    assert event.language == "zh"
+    assert event.text == "hi"
+
+
+def test_the_class_version_is_written_and_a_round_trip_is_exact() -> None:
+    event = Noted(
+        originator_id=uuid4(),
+        originator_version=3,
+        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+        text="hi",
+        language="en",
+    )
+    stored = mapper().to_stored_event(event)
+    assert orjson.loads(stored.state)["class_version"] == 2
+    assert mapper().to_domain_event(stored) == event
+
+
+def test_proposal_events_are_stored_as_plain_json(tmp_path: Any) -> None:
+    with CivicFlow() as flow:
+        p = flows.asked(flow)
+        [notification] = flow.recorder.select_notifications(start=None, limit=10)
+    assert notification.topic == "civicflow.proposal:Proposal.Asked"
+    state = orjson.loads(notification.state)
+    assert state["title"] == p.title
+    assert "class_version" not in state  # version 1 is implied, as in eventsourcing
+
+
+def test_compression_and_encryption_settings_work_through_the_mapper(sqlite_url: str) -> None:
+    env = {
+        "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        "CIPHER_KEY": AESCipher.create_key(num_bytes=32),
+    }
+    with CivicFlow.open(sqlite_url, env=env) as flow:
+        p = flows.rating(flow)
+        flow.rate(p.id, resident="r-1", level="dissatisfied", comment="SECRET-COMMENT-TEXT")
+        raw = b"".join(n.state for n in flow.recorder.select_notifications(start=None, limit=99))
+    assert b"SECRET-COMMENT-TEXT" not in raw
+    assert b"stairwell" not in raw
+    with CivicFlow.open(sqlite_url, env=env) as reader:
+        assert reader.proposal(p.id).ratings[0].comment == "SECRET-COMMENT-TEXT"
+
+
+def test_the_eventsourcing_environment_variables_keep_working(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = sqlite_url.removeprefix("sqlite:///")
+    monkeypatch.setenv("CIVICFLOW_PERSISTENCE_MODULE", "eventsourcing.sqlite")
+    monkeypatch.setenv("CIVICFLOW_SQLITE_DBNAME", path)
+    with CivicFlow() as flow:
+        p = flows.asked(flow)
+    with CivicFlow.open(sqlite_url) as reader:
+        assert reader.proposal(p.id) == p
+
+
+def test_a_snapshot_is_taken_every_hundred_events_and_loads_the_same_state() -> None:
+    with CivicFlow() as flow:
+        p = flows.rating(flow)
+        for n in range(120):
+            flow.rate(p.id, resident=f"r-{n}", level="satisfied")
+        assert flow.snapshots is not None
+        [snapshot] = flow.snapshots.get(p.id)
+        assert isinstance(snapshot, Proposal.Snapshot)
+        assert snapshot.originator_version == 100
+        from_snapshot = snapshot.mutate(None)
+        assert from_snapshot.state == flow.proposal(p.id, version=100)
+        assert flow.repository.get(p.id, deepcopy_from_cache=False).state == flow.proposal(p.id)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("memory://", {"PERSISTENCE_MODULE": "eventsourcing.popo"}),
+        ("sqlite:///civic.db", {"SQLITE_DBNAME": "civic.db"}),
+        ("sqlite:////var/data/civic.db", {"SQLITE_DBNAME": "/var/data/civic.db"}),
+        (
+            "postgresql://ann:s%40fe@db.local:6543/civic?schema=district_7",
+            {
+                "POSTGRES_USER": "ann",
+                "POSTGRES_PASSWORD": "s@fe",
+                "POSTGRES_HOST": "db.local",
+                "POSTGRES_PORT": "6543",
+                "POSTGRES_DBNAME": "civic",
+                "POSTGRES_SCHEMA": "district_7",
+            },
+        ),
+        ("postgres://h/civic", {"POSTGRES_USER": "postgres", "POSTGRES_PORT": "5432"}),
+    ],
+)
+def test_store_urls_become_eventsourcing_settings(url: str, expected: dict[str, str]) -> None:
+    env = env_from_url(url)
+    assert {key: env[key] for key in expected} == expected
+
+
+def test_an_in_memory_sqlite_url_gets_a_private_shared_cache_database() -> None:
+    first, second = env_from_url("sqlite:///:memory:"), env_from_url("sqlite:///:memory:")
+    assert "mode=memory&cache=shared" in first["SQLITE_DBNAME"]
+    assert first["SQLITE_DBNAME"] != second["SQLITE_DBNAME"]
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite://", "postgresql:///nodb", "civic.db"])
+def test_an_unusable_store_url_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="URL"):
+        env_from_url(url)
