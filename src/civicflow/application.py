@@ -92,11 +92,10 @@ class CivicFlow(Application[UUID]):
             ConfigurationError: the URL is not one civicflow understands.
             BackendUnavailableError: the database cannot be reached.
         """
-        env = env_from_url(url)
+        env = {**env_from_url(url), **(options.pop("env", None) or {})}
         if "POSTGRES_SCHEMA" in env:
             _create_schema(env)
-        extra_env = options.pop("env", None) or {}
-        return cls({**env, **extra_env}, **options)
+        return cls(env, **options)
 
     # --- Ask (问) ---------------------------------------------------------------
 
