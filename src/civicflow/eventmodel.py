@@ -8,7 +8,7 @@ so that ``persistence.PydanticMapper`` can store them as JSON.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import (
@@ -92,11 +92,40 @@ class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
         return aggregate
 
 
+E = TypeVar("E", bound=AggregateEvent)
+
+
 class PydanticAggregate(BaseAggregate[UUID]):
-    """Aggregate base whose nested events are pydantic models."""
+    """Aggregate base whose nested events are pydantic models.
+
+    Commands build their event first (so pydantic validates every value), check
+    their rules against that typed event, and only then ``_record`` it: a
+    refused command leaves the aggregate untouched. Rules never live in
+    ``apply``, because replaying history must not re-judge old facts.
+    """
 
     class Event(AggregateEvent):
         pass
 
     class Created(Event, AggregateCreated):
         pass
+
+    def _next_event(self, event_class: type[E], fields: dict[str, Any]) -> E:
+        """Build (and so validate) the next event, without applying it."""
+        return event_class(
+            originator_id=self.id,
+            originator_version=self.version + 1,
+            timestamp=event_class.create_timestamp(),
+            **fields,
+        )
+
+    def _record(self, event: AggregateEvent) -> None:
+        """Apply a checked event and keep it for saving."""
+        event.mutate(self)
+        self.pending_events.append(event)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # States are immutable, so the aggregate cache can hand out shallow copies.
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__, _pending_events=[])
+        return copy

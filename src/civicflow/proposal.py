@@ -254,12 +254,6 @@ class Proposal(PydanticAggregate):
         """Start a proposal from a resident's need."""
         return cls._create(cls.Asked, id=proposal_id or uuid4(), **fields)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Proposal:
-        # The state is immutable, so the aggregate cache can hand out shallow copies.
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__, _pending_events=[])
-        return copy
-
     def snapshot_state(self) -> dict[str, Any]:
         """The state as JSON-ready data, for ``Proposal.Snapshot``."""
         return self.state.model_dump(mode="json")
@@ -363,14 +357,9 @@ class Proposal(PydanticAggregate):
     def _propose(
         self, event_class: type[E], fields: dict[str, Any], not_before: datetime | None = None
     ) -> E:
-        """Build (and so validate) the next event, checking stage and chronology."""
+        """The next event, validated, once the stage and chronology allow it."""
         self._check_step(event_class.step)
-        event = event_class(
-            originator_id=self.id,
-            originator_version=self.version + 1,
-            timestamp=event_class.create_timestamp(),
-            **fields,
-        )
+        event = self._next_event(event_class, fields)
         bound = not_before or self.state.stage_entered_at
         if event.occurred_at < bound:
             self._refuse(
@@ -379,10 +368,6 @@ class Proposal(PydanticAggregate):
                 f"would be before the stage it belongs to began ({bound.isoformat()})",
             )
         return event
-
-    def _record(self, event: Proposal.Event) -> None:
-        event.mutate(self)
-        self.pending_events.append(event)
 
     def _check_step(self, step: Step) -> None:
         stage = self.state.stage

@@ -1,0 +1,55 @@
+"""Districts, streets, communities and compounds: places nested in that order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from civicflow.timeline import Change, value_at
+from civicflow.values import Frozen
+
+
+class AreaKind(StrEnum):
+    """The four levels of place, from widest to narrowest."""
+
+    DISTRICT = "district"  # 区
+    STREET = "street"  # 街道
+    COMMUNITY = "community"  # 社区
+    COMPOUND = "compound"  # 楼院
+
+    @property
+    def parent_kind(self) -> AreaKind | None:
+        """The kind an area of this kind sits in (None for a district)."""
+        order = list(AreaKind)
+        index = order.index(self)
+        return order[index - 1] if index else None
+
+
+class Area(Frozen):
+    """One place and its history: names, parent, and for compounds their households."""
+
+    id: str
+    kind: AreaKind
+    added_at: datetime
+    names: tuple[Change[str], ...]
+    parents: tuple[Change[str], ...] = ()
+    households: tuple[Change[int], ...] = ()
+    is_old: bool | None = None
+    has_property_management: bool | None = None
+    time_zone: str | None = None
+
+    def exists_at(self, moment: datetime) -> bool:
+        """Whether the area had been added by ``moment``."""
+        return self.added_at <= moment
+
+    def name_at(self, moment: datetime) -> str | None:
+        """The area's name at ``moment``."""
+        return value_at(self.names, moment)
+
+    def parent_at(self, moment: datetime) -> str | None:
+        """The id of the area this one sat in at ``moment``."""
+        return value_at(self.parents, moment)
+
+    def households_at(self, moment: datetime) -> int | None:
+        """Registered households at ``moment`` (compounds only)."""
+        return value_at(self.households, moment)

@@ -1,0 +1,60 @@
+"""Party-masses councils (党群议事会): one per compound at a time, members over time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from civicflow.values import Frozen
+
+
+class Via(StrEnum):
+    """How a member came onto the council."""
+
+    SELF_NOMINATION = "self_nomination"  # a Party member put themself forward
+    RECOMMENDATION = "recommendation"  # residents recommended them
+    ELECTION = "election"  # elected at a residents' representatives' meeting
+
+
+class Role(StrEnum):
+    """An office on the council, if any."""
+
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+
+
+class Membership(Frozen):
+    """One stint of one member on a council."""
+
+    member: str
+    via: Via
+    role: Role | None = None
+    joined: datetime
+    left: datetime | None = None
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether the member sat on the council at ``moment``."""
+        return self.joined <= moment and (self.left is None or moment < self.left)
+
+
+class Council(Frozen):
+    """One council of a compound, from its forming to its dissolution."""
+
+    compound_id: str
+    formed: datetime
+    dissolved: datetime | None = None
+    memberships: tuple[Membership, ...] = ()
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether the council existed at ``moment``."""
+        return self.formed <= moment and (self.dissolved is None or moment < self.dissolved)
+
+    def members_at(self, moment: datetime) -> frozenset[str]:
+        """Who sat on the council at ``moment``."""
+        if not self.active_at(moment):
+            return frozenset()
+        return frozenset(m.member for m in self.memberships if m.active_at(moment))
+
+    def current_membership(self, member: str) -> Membership | None:
+        """The member's open stint, if they are on the council now."""
+        return next((m for m in self.memberships if m.member == member and m.left is None), None)

@@ -1,0 +1,78 @@
+"""The rules a district sets for deliberation and rating, overridable per community.
+
+A ``Policy`` is complete (every rule has a value); a ``PolicyChange`` sets only
+some rules from a moment on. Rounds and decisions record the policy they used,
+so a later change never alters an outcome already reached.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from civicflow.values import Frozen
+
+Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
+
+
+class Majority(StrEnum):
+    """How many votes an outcome needs."""
+
+    SIMPLE = "simple"  # more in favour than against; abstentions do not count
+    ABSOLUTE = "absolute"  # more than half of all votes cast, abstentions included
+    TWO_THIRDS = "two_thirds"  # at least two thirds of all votes cast
+
+    def is_met(self, in_favour: int, against: int, abstain: int) -> bool:
+        """Whether a vote with these counts carries the outcome."""
+        cast = in_favour + against + abstain
+        if self is Majority.SIMPLE:
+            return in_favour > against
+        if self is Majority.ABSOLUTE:
+            return 2 * in_favour > cast
+        return cast > 0 and 3 * in_favour >= 2 * cast
+
+    def describe(self) -> str:
+        """The rule in words, for error messages."""
+        return _MAJORITY_WORDS[self]
+
+
+_MAJORITY_WORDS = {
+    Majority.SIMPLE: "more votes in favour than against",
+    Majority.ABSOLUTE: "more than half of the votes cast in favour",
+    Majority.TWO_THIRDS: "at least two thirds of the votes cast in favour",
+}
+
+
+class Policy(Frozen):
+    """Every rule, with the defaults used where no district or community set one."""
+
+    rectification_threshold: Fraction = Decimal("0.8")
+    rating_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    quorum: Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)] = Decimal("0.5")
+    majority: Majority = Majority.SIMPLE
+
+    @property
+    def rating_window(self) -> timedelta:
+        """How long a round accepts ratings after it opens."""
+        return timedelta(days=self.rating_window_days)
+
+    def quorum_met(self, present: int, members: int) -> bool:
+        """More than ``quorum`` of the council's members are present."""
+        return members > 0 and present > self.quorum * members
+
+    def overridden(self, change: PolicyChange) -> Policy:
+        """This policy with the rules that ``change`` sets."""
+        return self.model_copy(update=change.model_dump(exclude_none=True))
+
+
+class PolicyChange(Frozen):
+    """Some rules set by a district or community; unset rules are inherited."""
+
+    rectification_threshold: Fraction | None = None
+    rating_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    quorum: Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)] | None = None
+    majority: Majority | None = None

@@ -1,0 +1,29 @@
+"""Sponsorship (分包): which district cadre or department answers for which area, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from civicflow.values import Frozen
+
+
+class SponsorKind(StrEnum):
+    """Who sponsors: a person or an office."""
+
+    CADRE = "cadre"
+    DEPARTMENT = "department"
+
+
+class Sponsorship(Frozen):
+    """One sponsor answering for one community or compound over a period."""
+
+    sponsor: str
+    kind: SponsorKind
+    area_id: str
+    start: datetime
+    end: datetime | None = None
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether the sponsorship was in force at ``moment``."""
+        return self.start <= moment and (self.end is None or moment < self.end)

@@ -1,0 +1,40 @@
+"""Values that change over time: what held at a given moment, with history kept.
+
+Structure changes take effect at a moment in the world (``effective``), which is
+what "as of" queries and rule checks go by, whatever the recording order.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+
+class Change(BaseModel, Generic[T]):
+    """One value and the moment from which it holds (``None``: it stopped holding)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effective: datetime
+    value: T | None
+
+
+def value_at(changes: tuple[Change[T], ...], moment: datetime) -> T | None:
+    """The value in force at ``moment`` (None before the first change or after an end)."""
+    index = bisect_right([c.effective for c in changes], moment)
+    return changes[index - 1].value if index else None
+
+
+def current(changes: tuple[Change[T], ...]) -> T | None:
+    """The latest value, whatever its effective moment."""
+    return changes[-1].value if changes else None
+
+
+def with_change(changes: tuple[Change[T], ...], change: Change[T]) -> tuple[Change[T], ...]:
+    """The changes with one more, kept in effective order (stable for equal moments)."""
+    return tuple(sorted((*changes, change), key=lambda c: c.effective))
