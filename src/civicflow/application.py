@@ -6,6 +6,7 @@ methods; every refused command raises a ``CivicflowError`` and writes nothing.
 
 from __future__ import annotations
 
+import binascii
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import PersistenceError, RecordConflictError
 from eventsourcing.utils import EnvType, get_topic
 from pydantic import ValidationError
@@ -70,7 +72,7 @@ class CivicFlow(Application[UUID]):
         *,
         clock: Clock = utc_now,
         max_clock_skew: timedelta = timedelta(minutes=5),
-        rectification_threshold: Decimal | str = Decimal("0.8"),
+        rectification_threshold: Decimal | str | float = Decimal("0.8"),
         max_attempts: int = 50,
     ) -> None:
         self.clock = clock
@@ -83,6 +85,8 @@ class CivicFlow(Application[UUID]):
             super().__init__(env)
         except (PersistenceError, ImportError, OSError) as error:
             raise BackendUnavailableError(f"cannot open the event store: {error}") from None
+        except (EventSourcingError, binascii.Error, ValueError) as error:
+            raise ConfigurationError(f"cannot configure the event store: {error}") from None
 
     @classmethod
     def open(cls, url: str, **options: Any) -> CivicFlow:
@@ -92,7 +96,9 @@ class CivicFlow(Application[UUID]):
             ConfigurationError: the URL is not one civicflow understands.
             BackendUnavailableError: the database cannot be reached.
         """
-        env = {**env_from_url(url), **(options.pop("env", None) or {})}
+        settings = {**env_from_url(url), **(options.pop("env", None) or {})}
+        # eventsourcing reads CIVICFLOW_X before X: name both, so the URL beats the environment.
+        env = {**settings, **{f"{cls.name.upper()}_{key}": v for key, v in settings.items()}}
         if "POSTGRES_SCHEMA" in env:
             _create_schema(env)
         return cls(env, **options)
@@ -329,7 +335,7 @@ class CivicFlow(Application[UUID]):
         Raises:
             ProposalNotFoundError: no such proposal (or it has fewer events).
         """
-        if version is not None and (not isinstance(version, int) or version < 1):
+        if version is not None and (type(version) is not int or version < 1):
             raise InvalidInputError("version", [("version", "must be a whole number >= 1")])
         pid = _uuid(proposal_id)
         state = self._load(pid, version).state
@@ -360,7 +366,8 @@ class CivicFlow(Application[UUID]):
             with _translated(method):
                 getattr(proposal, method)(**fields)
             try:
-                self.save(proposal)
+                with _store_errors():
+                    self.save(proposal)
             except RecordConflictError:
                 _back_off(attempt)
                 continue
@@ -369,7 +376,8 @@ class CivicFlow(Application[UUID]):
 
     def _load(self, proposal_id: UUID, version: int | None = None) -> Proposal:
         try:
-            proposal: Proposal = self.repository.get(proposal_id, version=version)
+            with _store_errors():
+                proposal: Proposal = self.repository.get(proposal_id, version=version)
         except AggregateNotFoundError:
             raise ProposalNotFoundError(proposal_id, version) from None
         return proposal
@@ -400,6 +408,17 @@ def _occurrence_problem(occurred_at: object, latest: datetime) -> str:
 
 
 @contextmanager
+def _store_errors() -> Iterator[None]:
+    """A failing database is a typed error; a lost race (RecordConflictError) passes through."""
+    try:
+        yield
+    except RecordConflictError:
+        raise
+    except PersistenceError as error:
+        raise BackendUnavailableError(f"the event store failed: {error}") from None
+
+
+@contextmanager
 def _translated(what: str) -> Iterator[None]:
     """Turn pydantic's validation errors into civicflow's typed error."""
     try:
@@ -419,9 +438,10 @@ def _uuid(value: UUID | str) -> UUID:
         ) from None
 
 
-def _threshold(value: Decimal | str) -> Decimal:
+def _threshold(value: Decimal | str | float) -> Decimal:
     try:
-        threshold = Decimal(value)
+        # via str() so that 0.8 means 0.8, not the binary float nearest to it
+        threshold = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (ArithmeticError, ValueError, TypeError):
         threshold = Decimal(-1)
     if not Decimal(0) < threshold <= 1:

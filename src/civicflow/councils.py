@@ -55,6 +55,14 @@ class Council(Frozen):
             return frozenset()
         return frozenset(m.member for m in self.memberships if m.active_at(moment))
 
+    @property
+    def last_change(self) -> datetime:
+        """The latest moment at which the council or one of its seats changed."""
+        moments = [self.formed]
+        for seat in self.memberships:
+            moments.extend(m for m in (seat.joined, seat.left) if m is not None)
+        return max(moments)
+
     def current_membership(self, member: str) -> Membership | None:
         """The member's open stint, if they are on the council now."""
         return next((m for m in self.memberships if m.member == member and m.left is None), None)

@@ -60,6 +60,28 @@ class RuleViolationError(CivicflowError, ValueError):
         super().__init__(f"{prefix}{message}")
 
 
+class MissingRegistrationError(CivicflowError, LookupError):
+    """A rule needs structure that the embedding application has not registered."""
+
+    def __init__(self, what: str, identifier: str, hint: str) -> None:
+        self.what = what
+        self.identifier = identifier
+        self.hint = hint
+        super().__init__(f"no {what} {identifier!r} is registered at that time; {hint}")
+
+
+class NotEligibleError(CivicflowError, PermissionError):
+    """Someone tried a step they have no standing for (not a resident in scope)."""
+
+    def __init__(self, proposal_id: UUID | None, who: str, step: str, reason: str) -> None:
+        self.proposal_id = proposal_id
+        self.who = who
+        self.step = step
+        self.reason = reason
+        about = f" proposal {proposal_id}" if proposal_id is not None else ""
+        super().__init__(f"{who} may not {step}{about}: {reason}")
+
+
 class InvalidInputError(CivicflowError, ValueError):
     """A value given to a command is malformed or out of range.
 

@@ -1,0 +1,234 @@
+"""What every civicflow use case shares: configuration, time, retries, error translation.
+
+``Service`` is the eventsourcing application underneath ``CivicFlow``: it owns
+the store settings, the clock, the default policy and the retry loop that
+re-runs a command on fresh state after a lost optimistic-concurrency race.
+"""
+
+from __future__ import annotations
+
+import binascii
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.persistence import PersistenceError, RecordConflictError
+from eventsourcing.utils import EnvType, get_topic
+from pydantic import ValidationError
+
+from civicflow.directory import Directory
+from civicflow.errors import (
+    BackendUnavailableError,
+    ConcurrencyError,
+    ConfigurationError,
+    InvalidInputError,
+)
+from civicflow.eventmodel import PydanticAggregate
+from civicflow.persistence import OrjsonTranscoder, PydanticMapper, env_from_url
+from civicflow.policy import Policy
+from civicflow.proposal import Proposal
+from civicflow.resident import Resident
+
+Clock = Callable[[], datetime]
+A = TypeVar("A", bound=PydanticAggregate)
+R = TypeVar("R")
+
+
+def utc_now() -> datetime:
+    """The real clock: now, in UTC."""
+    return datetime.now(UTC)
+
+
+class Service(Application[UUID]):
+    """The configured event-sourced application that civicflow's use cases run on."""
+
+    env: ClassVar[dict[str, str]] = {
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+    # Snapshots bound replay cost: proposals collect many ratings, the directory many changes.
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {
+        Proposal: 100,
+        Directory: 100,
+        Resident: 100,
+    }
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        clock: Clock = utc_now,
+        max_clock_skew: timedelta = timedelta(minutes=5),
+        policy: Policy | None = None,
+        rectification_threshold: Decimal | str | float | None = None,
+        community_rules: bool = True,
+        max_attempts: int = 50,
+    ) -> None:
+        self.clock = clock
+        self.max_clock_skew = max_clock_skew
+        self.default_policy = _default_policy(policy, rectification_threshold)
+        self.community_rules = community_rules
+        if max_attempts < 1:
+            raise ConfigurationError("max_attempts must be at least 1")
+        self.max_attempts = max_attempts
+        try:
+            super().__init__(env)
+        except (PersistenceError, ImportError, OSError) as error:
+            raise BackendUnavailableError(f"cannot open the event store: {error}") from None
+        except (EventSourcingError, binascii.Error, ValueError) as error:
+            raise ConfigurationError(f"cannot configure the event store: {error}") from None
+
+    @property
+    def rectification_threshold(self) -> Decimal:
+        """The default threshold, used where no district or community set one."""
+        return self.default_policy.rectification_threshold
+
+    @classmethod
+    def open(cls: type[S], url: str, **options: Any) -> S:
+        """Open the store at ``url``: ``memory://``, ``sqlite:///path.db`` or ``postgresql://...``.
+
+        Raises:
+            ConfigurationError: the URL is not one civicflow understands.
+            BackendUnavailableError: the database cannot be reached.
+        """
+        settings = {**env_from_url(url), **(options.pop("env", None) or {})}
+        # eventsourcing reads CIVICFLOW_X before X: name both, so the URL beats the environment.
+        env = {**settings, **{f"{cls.name.upper()}_{key}": v for key, v in settings.items()}}
+        if "POSTGRES_SCHEMA" in env:
+            _create_schema(env)
+        return cls(env, **options)
+
+    # --- time ---------------------------------------------------------------------
+
+    def _when(self, occurred_at: datetime | None) -> datetime:
+        """When a step happened in the world: given, or now; never in the future."""
+        now = self.clock()
+        if occurred_at is None:
+            return now
+        problem = _occurrence_problem(occurred_at, now + self.max_clock_skew)
+        if problem:
+            raise InvalidInputError("occurred_at", [("occurred_at", problem)])
+        return occurred_at
+
+    # --- running commands -----------------------------------------------------------
+
+    def _retrying(
+        self, aggregate_id: UUID, load: Callable[[], A], method: str, fields: dict[str, Any]
+    ) -> A:
+        """Run ``method`` on fresh state, re-running it after a lost race."""
+        for attempt in range(1, self.max_attempts + 1):
+            aggregate = load()
+            self._translating(method, getattr(aggregate, method), **fields)
+            try:
+                with _store_errors():
+                    self.save(aggregate)
+            except RecordConflictError:
+                _back_off(attempt)
+                continue
+            return aggregate
+        raise ConcurrencyError(aggregate_id, self.max_attempts)
+
+    def _save_new(self, aggregate: PydanticAggregate, taken: Callable[[], Exception]) -> None:
+        """Save a just-created aggregate; its id being taken raises ``taken()``."""
+        try:
+            with _store_errors():
+                self.save(aggregate)
+        except RecordConflictError:
+            raise taken() from None
+
+    def _get(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """Load an aggregate (``AggregateNotFoundError`` passes through)."""
+        with _store_errors():
+            return self.repository.get(aggregate_id, version=version)
+
+    def _translating(self, what: str, function: Callable[..., R], **fields: Any) -> R:
+        """Call ``function``, turning pydantic's validation errors into ``InvalidInputError``."""
+        try:
+            return function(**fields)
+        except ValidationError as error:
+            raise InvalidInputError.from_pydantic(what, error) from None
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # Another process may have snapshotted the same version; either copy will do.
+        with suppress(RecordConflictError):
+            super()._take_snapshots(processing_event)
+
+
+S = TypeVar("S", bound=Service)
+
+
+def _occurrence_problem(occurred_at: object, latest: datetime) -> str:
+    if not isinstance(occurred_at, datetime):
+        return "must be a datetime"
+    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+        return "must carry a time zone (a naive datetime is ambiguous)"
+    if occurred_at > latest:
+        return f"{occurred_at.isoformat()} is in the future"
+    return ""
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """A failing database is a typed error; a lost race (RecordConflictError) passes through."""
+    try:
+        yield
+    except RecordConflictError:
+        raise
+    except PersistenceError as error:
+        raise BackendUnavailableError(f"the event store failed: {error}") from None
+
+
+def _default_policy(policy: Policy | None, threshold: Decimal | str | float | None) -> Policy:
+    base = policy or Policy()
+    if threshold is None:
+        return base
+    try:
+        # via str() so that 0.8 means 0.8, not the binary float nearest to it
+        value = Decimal(str(threshold)) if isinstance(threshold, float) else Decimal(threshold)
+    except (ArithmeticError, ValueError, TypeError):
+        value = Decimal(-1)
+    if not Decimal(0) < value <= 1:
+        raise ConfigurationError(f"rectification_threshold must be in (0, 1], got {threshold!r}")
+    return base.model_copy(update={"rectification_threshold": value})
+
+
+def _back_off(attempt: int) -> None:
+    # Jittered, capped exponential back-off so that racing writers spread out.
+    time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
+
+
+def _create_schema(env: dict[str, str]) -> None:
+    """PostgreSQL tables go in ``POSTGRES_SCHEMA``; eventsourcing expects it to exist."""
+    try:
+        import psycopg
+        from psycopg import sql
+    except ImportError:
+        raise BackendUnavailableError(
+            "PostgreSQL needs the postgres extra: pip install 'civicflow[postgres]'"
+        ) from None
+    try:
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        ) as conn:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(env["POSTGRES_SCHEMA"])
+                )
+            )
+    except psycopg.Error as error:
+        raise BackendUnavailableError(f"cannot open the event store: {error}") from None
