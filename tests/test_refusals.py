@@ -36,7 +36,7 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
     (
         "rate before publishing",
         flows.discussing,
-        lambda f, p: f.rate(p.id, resident="r-9", level="satisfied"),
+        lambda f, p: f.rate(p.id, resident="resident-9", level="satisfied"),
         StepNotAllowedError,
     ),
     (
@@ -60,7 +60,7 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
     (
         "back a closed proposal",
         flows.rejected,
-        lambda f, p: f.back(p.id, resident="r-5"),
+        lambda f, p: f.back(p.id, resident="resident-5"),
         StepNotAllowedError,
     ),
     (
@@ -72,7 +72,7 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
     (
         "approval without majority",
         flows.discussing,
-        lambda f, p: f.decide(p.id, **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 2}}),
+        lambda f, p: f.decide(p.id, **{**flows.APPROVAL, "vote": {"in_favour": 1, "against": 1}}),
         RuleViolationError,
     ),
     (
@@ -143,7 +143,7 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
     (
         "unknown satisfaction level",
         flows.rating,
-        lambda f, p: f.rate(p.id, resident="r-2", level="ecstatic"),
+        lambda f, p: f.rate(p.id, resident="resident-2", level="ecstatic"),
         InvalidInputError,
     ),
     (
@@ -161,25 +161,25 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
     (
         "occurred in the future",
         flows.asked,
-        lambda f, p: f.back(p.id, resident="r-3", occurred_at=FUTURE),
+        lambda f, p: f.back(p.id, resident="resident-3", occurred_at=FUTURE),
         InvalidInputError,
     ),
     (
         "naive occurrence time",
         flows.asked,
-        lambda f, p: f.back(p.id, resident="r-3", occurred_at=datetime(2026, 1, 1)),
+        lambda f, p: f.back(p.id, resident="resident-3", occurred_at=datetime(2026, 1, 1)),
         InvalidInputError,
     ),
     (
         "unknown proposal",
         flows.asked,
-        lambda f, p: f.back(uuid4(), resident="r-3"),
+        lambda f, p: f.back(uuid4(), resident="resident-3"),
         ProposalNotFoundError,
     ),
     (
         "malformed proposal id",
         flows.asked,
-        lambda f, p: f.back("not-a-uuid", resident="r-3"),
+        lambda f, p: f.back("not-a-uuid", resident="resident-3"),
         InvalidInputError,
     ),
     (
@@ -213,7 +213,7 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
 def test_a_refused_command_raises_its_typed_error_and_writes_nothing(
     store_url: str, setup: Setup, command: Command, error: type[CivicflowError]
 ) -> None:
-    with CivicFlow.open(store_url) as flow:
+    with flows.open_flow(store_url) as flow:
         proposal = setup(flow)
         before = stored_rows(flow)
         with pytest.raises(error) as raised:

@@ -5,6 +5,8 @@ and may change without notice.
 """
 
 from civicflow.application import CivicFlow
+from civicflow.areas import AreaKind
+from civicflow.councils import Council, Membership, Role, Via
 from civicflow.errors import (
     BackendUnavailableError,
     CivicflowError,
@@ -19,13 +21,19 @@ from civicflow.errors import (
     StepNotAllowedError,
 )
 from civicflow.lifecycle import TRANSITIONS, Stage, Step
+from civicflow.policy import Majority, Policy
 from civicflow.proposal import Proposal, ProposalState
+from civicflow.resident import Home
+from civicflow.sponsorship import SponsorKind, Sponsorship
+from civicflow.structure import AreaView, Structure
 from civicflow.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
 
 __version__ = "0.1.0"
 
 __all__ = [
     "TRANSITIONS",
+    "AreaKind",
+    "AreaView",
     "BackendUnavailableError",
     "Budget",
     "Channel",
@@ -33,20 +41,30 @@ __all__ = [
     "CivicflowError",
     "ConcurrencyError",
     "ConfigurationError",
+    "Council",
+    "Home",
     "InvalidInputError",
     "Level",
+    "Majority",
+    "Membership",
     "MissingRegistrationError",
     "NotEligibleError",
     "Outcome",
+    "Policy",
     "Proposal",
     "ProposalAlreadyExistsError",
     "ProposalNotFoundError",
     "ProposalState",
     "PublicationChannel",
+    "Role",
     "RuleViolationError",
+    "SponsorKind",
+    "Sponsorship",
     "Stage",
     "Step",
     "StepNotAllowedError",
+    "Structure",
+    "Via",
     "Vote",
     "__version__",
 ]

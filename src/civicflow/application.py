@@ -1,107 +1,49 @@
-"""The application service: one method per use case, plus queries.
+"""The application: one method per step of the six, plus queries.
 
 Embedding applications create one ``CivicFlow`` per process and call its
 methods; every refused command raises a ``CivicflowError`` and writes nothing.
+Structure commands (areas, councils, residents, policies, sponsors) come from
+``CommunityService``, which this class extends, so both share one store.
 """
 
 from __future__ import annotations
 
-import binascii
-import random
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import PersistenceError, RecordConflictError
-from eventsourcing.utils import EnvType, get_topic
-from pydantic import ValidationError
+from eventsourcing.application import AggregateNotFoundError
 
-from civicflow.errors import (
-    BackendUnavailableError,
-    ConcurrencyError,
-    ConfigurationError,
-    InvalidInputError,
-    ProposalAlreadyExistsError,
-    ProposalNotFoundError,
-)
-from civicflow.persistence import OrjsonTranscoder, PydanticMapper, env_from_url
+from civicflow.community import CommunityService
+from civicflow.errors import InvalidInputError, ProposalAlreadyExistsError, ProposalNotFoundError
 from civicflow.proposal import Proposal, ProposalState
+from civicflow.sponsorship import Sponsorship
 from civicflow.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
 
-Clock = Callable[[], datetime]
+# Computes, from the proposal as loaded, the facts a step records about the community
+# (members present, the policy in force), raising if the community rules refuse it.
+Prepare = Callable[[ProposalState], dict[str, Any]]
 
 
-def utc_now() -> datetime:
-    """The real clock: now, in UTC."""
-    return datetime.now(UTC)
-
-
-class CivicFlow(Application[UUID]):
+class CivicFlow(CommunityService):
     """Six-step community deliberation (问议定办晒评) as an event-sourced application.
 
     Args:
         env: eventsourcing settings; they override the process environment,
-            which overrides the defaults below (see ``docs/api.md``).
+            which overrides civicflow's defaults (see ``docs/api.md``).
         clock: where "now" comes from; tests pass a fake one.
         max_clock_skew: how far in the future ``occurred_at`` may lie.
-        rectification_threshold: satisfaction rate below which a round sends
-            the work back for rectification (整改).
+        policy: the rules used where no district or community set their own.
+        rectification_threshold: shortcut for ``policy.rectification_threshold``.
+        community_rules: check eligibility and quorum against the registered
+            structure (default); False leaves that to the embedding application.
         max_attempts: how many times a command is re-run on fresh state after
             losing an optimistic-concurrency race before giving up.
     """
 
     name = "CivicFlow"
-    env: ClassVar[dict[str, str]] = {
-        "MAPPER_TOPIC": get_topic(PydanticMapper),
-        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
-        "AGGREGATE_CACHE_MAXSIZE": "1000",
-        "SQLITE_LOCK_TIMEOUT": "30",
-    }
-    # Snapshots bound replay cost for proposals with long histories (many ratings).
-    snapshotting_intervals: ClassVar[dict[Any, int]] = {Proposal: 100}
-
-    def __init__(
-        self,
-        env: EnvType | None = None,
-        *,
-        clock: Clock = utc_now,
-        max_clock_skew: timedelta = timedelta(minutes=5),
-        rectification_threshold: Decimal | str | float = Decimal("0.8"),
-        max_attempts: int = 50,
-    ) -> None:
-        self.clock = clock
-        self.max_clock_skew = max_clock_skew
-        self.rectification_threshold = _threshold(rectification_threshold)
-        if max_attempts < 1:
-            raise ConfigurationError("max_attempts must be at least 1")
-        self.max_attempts = max_attempts
-        try:
-            super().__init__(env)
-        except (PersistenceError, ImportError, OSError) as error:
-            raise BackendUnavailableError(f"cannot open the event store: {error}") from None
-        except (EventSourcingError, binascii.Error, ValueError) as error:
-            raise ConfigurationError(f"cannot configure the event store: {error}") from None
-
-    @classmethod
-    def open(cls, url: str, **options: Any) -> CivicFlow:
-        """Open the store at ``url``: ``memory://``, ``sqlite:///path.db`` or ``postgresql://...``.
-
-        Raises:
-            ConfigurationError: the URL is not one civicflow understands.
-            BackendUnavailableError: the database cannot be reached.
-        """
-        settings = {**env_from_url(url), **(options.pop("env", None) or {})}
-        # eventsourcing reads CIVICFLOW_X before X: name both, so the URL beats the environment.
-        env = {**settings, **{f"{cls.name.upper()}_{key}": v for key, v in settings.items()}}
-        if "POSTGRES_SCHEMA" in env:
-            _create_schema(env)
-        return cls(env, **options)
 
     # --- Ask (问) ---------------------------------------------------------------
 
@@ -118,29 +60,33 @@ class CivicFlow(Application[UUID]):
         occurred_at: datetime | None = None,
         proposal_id: UUID | str | None = None,
     ) -> ProposalState:
-        """Collect a resident's need as a new proposal.
+        """Collect a resident's need as a new proposal about ``area_id`` (its scope).
 
         Raises:
             InvalidInputError: a value is missing, malformed or out of range.
+            MissingRegistrationError: the area or the resident is not registered.
+            NotEligibleError: the resident does not live within the area.
             ProposalAlreadyExistsError: ``proposal_id`` is taken.
         """
         wanted_id = _uuid(proposal_id) if proposal_id is not None else None
-        with _translated("ask"):
-            proposal = Proposal.ask(
-                wanted_id,
-                title=title,
-                details=details,
-                category=category,
-                area_id=area_id,
-                resident=resident,
-                channel=channel,
-                actor=actor if actor is not None else resident,
-                occurred_at=self._when(occurred_at),
-            )
-        try:
-            self.save(proposal)
-        except RecordConflictError:
-            raise ProposalAlreadyExistsError(proposal.id) from None
+        moment = self._when(occurred_at)
+        if self.community_rules:
+            self._require_area(area_id, moment)
+            self._check_resident(resident, area_id, moment, "ask about")
+        proposal = self._translating(
+            "ask",
+            Proposal.ask,
+            proposal_id=wanted_id,
+            title=title,
+            details=details,
+            category=category,
+            area_id=area_id,
+            resident=resident,
+            channel=channel,
+            actor=actor if actor is not None else resident,
+            occurred_at=moment,
+        )
+        self._save_new(proposal, taken=lambda: ProposalAlreadyExistsError(proposal.id))
         return proposal.state
 
     def back(
@@ -151,13 +97,15 @@ class CivicFlow(Application[UUID]):
         actor: str | None = None,
         occurred_at: datetime | None = None,
     ) -> ProposalState:
-        """Record that another resident backs the same need (once per resident)."""
+        """Record that another resident of the scope backs the same need (once each)."""
+        moment = self._when(occurred_at)
         return self._command(
             proposal_id,
             "back",
+            self._eligible(resident, moment, "back"),
             resident=resident,
             actor=actor if actor is not None else resident,
-            occurred_at=self._when(occurred_at),
+            occurred_at=moment,
         )
 
     # --- Discuss (议) and Decide (定) -------------------------------------------
@@ -172,15 +120,29 @@ class CivicFlow(Application[UUID]):
         actor: str,
         occurred_at: datetime | None = None,
     ) -> ProposalState:
-        """Record one council session: who attended, a summary, the main opinions."""
+        """Record one council session: who attended, a summary, the main opinions.
+
+        Which attendees were council members is recorded from the council as it
+        stood at the session; a later decision needs a quorum of them.
+        """
+        moment = self._when(occurred_at)
+
+        def members(state: ProposalState) -> dict[str, Any]:
+            council = self._council_at(state.area_id, moment)
+            if council is None:
+                return {}
+            present = tuple(a for a in dict.fromkeys(attendees) if a in council)
+            return {"members_present": present, "council_size": len(council)}
+
         return self._command(
             proposal_id,
             "discuss",
+            members,
             attendees=tuple(attendees),
             summary=summary,
             opinions=tuple(opinions),
             actor=actor,
-            occurred_at=self._when(occurred_at),
+            occurred_at=moment,
         )
 
     def decide(
@@ -197,12 +159,17 @@ class CivicFlow(Application[UUID]):
         reasons: str | None = None,
         occurred_at: datetime | None = None,
     ) -> ProposalState:
-        """Record the council's decision: approved (plan, budget, responsible, deadline),
-        rejected (reasons) or deferred (back to discussion), with its vote.
+        """Record the council's decision, with its vote, under the policy in force.
+
+        Approved needs plan, budget, responsible and deadline; rejected needs
+        reasons; deferred goes back to discussion. The latest session must have
+        had a quorum and the vote must reach the policy's majority.
         """
+        moment = self._when(occurred_at)
         return self._command(
             proposal_id,
             "decide",
+            self._policy_for(moment),
             outcome=outcome,
             vote=vote,
             plan=plan,
@@ -211,7 +178,7 @@ class CivicFlow(Application[UUID]):
             deadline=deadline,
             reasons=reasons,
             actor=actor,
-            occurred_at=self._when(occurred_at),
+            occurred_at=moment,
         )
 
     # --- Do (办) -------------------------------------------------------------------
@@ -226,10 +193,11 @@ class CivicFlow(Application[UUID]):
         actor: str,
         occurred_at: datetime | None = None,
     ) -> ProposalState:
-        """Record progress (percent never goes down in a round) and money spent so far."""
+        """Record progress (never going down within a round) and money spent so far."""
         return self._command(
             proposal_id,
             "report_progress",
+            None,
             percent=percent,
             note=note,
             spent=spent,
@@ -251,6 +219,7 @@ class CivicFlow(Application[UUID]):
         return self._command(
             proposal_id,
             "complete",
+            None,
             summary=summary,
             total_spent=total_spent,
             evidence=tuple(evidence),
@@ -269,14 +238,20 @@ class CivicFlow(Application[UUID]):
         actor: str,
         occurred_at: datetime | None = None,
     ) -> ProposalState:
-        """Show the result (planned against actual spending) or the rejection in public."""
+        """Show the result (planned against actual spending), or the rejection, in public.
+
+        Publishing a result opens a rating round under the policy in force now:
+        its window and threshold hold for that round whatever changes later.
+        """
+        moment = self._when(occurred_at)
         return self._command(
             proposal_id,
             "publish",
+            self._policy_for(moment),
             channels=tuple(channels),
             summary=summary,
             actor=actor,
-            occurred_at=self._when(occurred_at),
+            occurred_at=moment,
         )
 
     def rate(
@@ -289,29 +264,31 @@ class CivicFlow(Application[UUID]):
         actor: str | None = None,
         occurred_at: datetime | None = None,
     ) -> ProposalState:
-        """Record a resident's satisfaction with this round; a later rating replaces theirs."""
+        """Record a resident's satisfaction with this round; a later rating replaces theirs.
+
+        Only residents registered within the proposal's scope at the time may
+        rate, and only within the round's rating window.
+        """
+        moment = self._when(occurred_at)
         return self._command(
             proposal_id,
             "rate",
+            self._eligible(resident, moment, "rate"),
             resident=resident,
             level=level,
             comment=comment,
             actor=actor if actor is not None else resident,
-            occurred_at=self._when(occurred_at),
+            occurred_at=moment,
         )
 
     def close_rating(
         self, proposal_id: UUID | str, *, actor: str, occurred_at: datetime | None = None
     ) -> ProposalState:
-        """End the rating round: closed if the satisfaction rate reaches the threshold,
-        otherwise back to Do for rectification and a new round.
+        """End the rating round once its window has passed: closed if the satisfaction
+        rate reaches the round's threshold, otherwise back to Do for rectification.
         """
         return self._command(
-            proposal_id,
-            "close_rating",
-            threshold=self.rectification_threshold,
-            actor=actor,
-            occurred_at=self._when(occurred_at),
+            proposal_id, "close_rating", None, actor=actor, occurred_at=self._when(occurred_at)
         )
 
     def withdraw(
@@ -324,7 +301,12 @@ class CivicFlow(Application[UUID]):
     ) -> ProposalState:
         """Abandon the proposal before it is done; final."""
         return self._command(
-            proposal_id, "withdraw", reason=reason, actor=actor, occurred_at=self._when(occurred_at)
+            proposal_id,
+            "withdraw",
+            None,
+            reason=reason,
+            actor=actor,
+            occurred_at=self._when(occurred_at),
         )
 
     # --- queries ----------------------------------------------------------------
@@ -352,79 +334,62 @@ class CivicFlow(Application[UUID]):
         """
         pid = _uuid(proposal_id)
         events: list[Proposal.Event] = list(self.events.get(pid))  # type: ignore[arg-type]
-        if not events:
+        if not events or not isinstance(events[0], Proposal.Asked):
             raise ProposalNotFoundError(pid)
         return events
 
+    def accountability(self, proposal_id: UUID | str) -> dict[str, tuple[Sponsorship, ...]]:
+        """Who sponsored the proposal's area (分包) when it was decided and when it was done."""
+        state = self.proposal(proposal_id)
+        moments = {
+            "decided": state.decision.occurred_at if state.decision else None,
+            "done": state.completions[-1].occurred_at if state.completions else None,
+        }
+        structure = self.structure()
+        return {
+            step: structure.sponsors_at(state.area_id, moment)
+            for step, moment in moments.items()
+            if moment is not None
+        }
+
     # --- the mechanics ----------------------------------------------------------
 
-    def _command(self, proposal_id: UUID | str, method: str, **fields: Any) -> ProposalState:
-        """Run a command on fresh state, re-running it after a lost race."""
+    def _command(
+        self, proposal_id: UUID | str, method: str, prepare: Prepare | None, **fields: Any
+    ) -> ProposalState:
+        """Run a step on fresh state (re-run after a lost race), with community facts."""
         pid = _uuid(proposal_id)
-        for attempt in range(1, self.max_attempts + 1):
+
+        def load() -> Proposal:
             proposal = self._load(pid)
-            with _translated(method):
-                getattr(proposal, method)(**fields)
-            try:
-                with _store_errors():
-                    self.save(proposal)
-            except RecordConflictError:
-                _back_off(attempt)
-                continue
-            return proposal.state
-        raise ConcurrencyError(pid, self.max_attempts)
+            if prepare is not None:
+                fields.update(prepare(proposal.state))
+            return proposal
+
+        proposal: Proposal = self._retrying(pid, load, method, fields)
+        return proposal.state
+
+    def _eligible(self, resident: str, moment: datetime, step: str) -> Prepare:
+        def check(state: ProposalState) -> dict[str, Any]:
+            self._check_resident(resident, state.area_id, moment, step, state.id)
+            return {}
+
+        return check
+
+    def _policy_for(self, moment: datetime) -> Prepare:
+        def policy(state: ProposalState) -> dict[str, Any]:
+            return {"policy": self._policy_at(self.structure(), state.area_id, moment)}
+
+        return policy
 
     def _load(self, proposal_id: UUID, version: int | None = None) -> Proposal:
         try:
-            with _store_errors():
-                proposal: Proposal = self.repository.get(proposal_id, version=version)
+            proposal = self._get(proposal_id, version)
         except AggregateNotFoundError:
             raise ProposalNotFoundError(proposal_id, version) from None
+        if not isinstance(proposal, Proposal):
+            raise ProposalNotFoundError(proposal_id, version)
         return proposal
-
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        # Another process may have snapshotted the same version; either copy will do.
-        with suppress(RecordConflictError):
-            super()._take_snapshots(processing_event)
-
-    def _when(self, occurred_at: datetime | None) -> datetime:
-        now = self.clock()
-        if occurred_at is None:
-            return now
-        problem = _occurrence_problem(occurred_at, now + self.max_clock_skew)
-        if problem:
-            raise InvalidInputError("occurred_at", [("occurred_at", problem)])
-        return occurred_at
-
-
-def _occurrence_problem(occurred_at: object, latest: datetime) -> str:
-    if not isinstance(occurred_at, datetime):
-        return "must be a datetime"
-    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
-        return "must carry a time zone (a naive datetime is ambiguous)"
-    if occurred_at > latest:
-        return f"{occurred_at.isoformat()} is in the future"
-    return ""
-
-
-@contextmanager
-def _store_errors() -> Iterator[None]:
-    """A failing database is a typed error; a lost race (RecordConflictError) passes through."""
-    try:
-        yield
-    except RecordConflictError:
-        raise
-    except PersistenceError as error:
-        raise BackendUnavailableError(f"the event store failed: {error}") from None
-
-
-@contextmanager
-def _translated(what: str) -> Iterator[None]:
-    """Turn pydantic's validation errors into civicflow's typed error."""
-    try:
-        yield
-    except ValidationError as error:
-        raise InvalidInputError.from_pydantic(what, error) from None
 
 
 def _uuid(value: UUID | str) -> UUID:
@@ -436,47 +401,3 @@ def _uuid(value: UUID | str) -> UUID:
         raise InvalidInputError(
             "proposal id", [("proposal_id", f"{value!r} is not a UUID")]
         ) from None
-
-
-def _threshold(value: Decimal | str | float) -> Decimal:
-    try:
-        # via str() so that 0.8 means 0.8, not the binary float nearest to it
-        threshold = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    except (ArithmeticError, ValueError, TypeError):
-        threshold = Decimal(-1)
-    if not Decimal(0) < threshold <= 1:
-        raise ConfigurationError(f"rectification_threshold must be in (0, 1], got {value!r}")
-    return threshold
-
-
-def _back_off(attempt: int) -> None:
-    # Jittered, capped exponential back-off so that racing writers spread out.
-    time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
-
-
-def _create_schema(env: dict[str, str]) -> None:
-    """PostgreSQL tables go in ``POSTGRES_SCHEMA``; eventsourcing expects it to exist."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError:
-        raise BackendUnavailableError(
-            "PostgreSQL needs the postgres extra: pip install 'civicflow[postgres]'"
-        ) from None
-    try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
-            autocommit=True,
-        ) as conn:
-            conn.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                    sql.Identifier(env["POSTGRES_SCHEMA"])
-                )
-            )
-    except psycopg.Error as error:
-        raise BackendUnavailableError(f"cannot open the event store: {error}") from None

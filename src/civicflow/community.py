@@ -190,13 +190,47 @@ class CommunityService(Service):
         )
         self._save_new(
             resident,
-            lambda: RuleViolationError(
+            taken=lambda: RuleViolationError(
                 None,
                 "residence",
                 f"resident {resident_id} is already registered; use move_resident() or move_out()",
             ),
         )
         return resident.state
+
+    def register_residents(
+        self,
+        resident_ids: list[str] | tuple[str, ...],
+        *,
+        compound_id: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> list[Home]:
+        """Register many residents to one compound in one transaction (all or none)."""
+        moment = self._when(occurred_at)
+        self._require_area(compound_id, moment, AreaKind.COMPOUND)
+        residents = [
+            self._translating(
+                "register_residents",
+                Resident.register,
+                resident_id=rid,
+                compound_id=compound_id,
+                actor=actor,
+                occurred_at=moment,
+            )
+            for rid in resident_ids
+        ]
+        if len({r.id for r in residents}) != len(residents):
+            raise RuleViolationError(None, "residence", "the same resident is listed twice")
+        self._save_new(
+            *residents,
+            taken=lambda: RuleViolationError(
+                None,
+                "residence",
+                "one of these residents is already registered; use move_resident() for them",
+            ),
+        )
+        return [resident.state for resident in residents]
 
     def move_resident(
         self,

@@ -23,6 +23,7 @@ from civicflow.eventmodel import (
     PydanticAggregate,
 )
 from civicflow.lifecycle import Stage, Step
+from civicflow.policy import Policy
 from civicflow.values import (
     ActorId,
     Budget,
@@ -112,6 +113,16 @@ class Proposal(PydanticAggregate):
         attendees: DistinctIds = Field(min_length=1)
         summary: Text
         opinions: tuple[Text, ...] = ()
+        # Filled in by the application from the council as it stood at the session;
+        # None when community rules are off (quorum then cannot be judged).
+        members_present: tuple[ActorId, ...] | None = None
+        council_size: int | None = Field(default=None, ge=0)
+
+        @property
+        def residents_present(self) -> tuple[str, ...]:
+            """Attendees who were not council members at the session."""
+            members = set(self.members_present or ())
+            return tuple(a for a in self.attendees if a not in members)
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
             return {"discussions": (*state.discussions, self)}
@@ -127,6 +138,7 @@ class Proposal(PydanticAggregate):
         responsible: ActorId | None = None
         deadline: date | None = None
         reasons: Text | None = None
+        policy: Policy  # the rules in force when the decision was taken
 
         @model_validator(mode="after")
         def _outcome_has_what_it_needs(self) -> Proposal.Decided:
@@ -194,6 +206,7 @@ class Proposal(PydanticAggregate):
         planned_spending: Money | None = None
         actual_spending: Money | None = None
         reasons: Text | None = None
+        policy: Policy  # the rules of the rating round this publication opens
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
             return {"publications": (*state.publications, self)}
@@ -220,7 +233,7 @@ class Proposal(PydanticAggregate):
         basically_satisfied: int = Field(ge=0)
         dissatisfied: int = Field(ge=0)
         satisfaction_rate: Decimal = Field(ge=0, le=1)
-        threshold: Decimal = Field(gt=0, le=1)
+        threshold: Decimal = Field(gt=0, le=1)  # from the policy the round opened with
         passed: bool
 
         def branch(self) -> str:
@@ -282,13 +295,16 @@ class Proposal(PydanticAggregate):
         self._record(self._propose(self.Discussed, fields))
 
     def decide(self, **fields: Any) -> None:
-        """Record the council's decision and its vote."""
+        """Record the council's decision and its vote, by the rules in force."""
         event = self._propose(self.Decided, fields)
-        if event.vote.in_favour <= event.vote.against:
+        self._check_quorum(event)
+        vote, majority = event.vote, event.policy.majority
+        if not majority.is_met(vote.in_favour, vote.against, vote.abstain):
             self._refuse(
                 "majority",
-                f"the vote ({event.vote.in_favour} for, "
-                f"{event.vote.against} against) has no majority for the outcome",
+                f"the vote ({vote.in_favour} for, {vote.against} against, {vote.abstain} "
+                f"abstaining) does not reach the {majority.value} majority: "
+                f"{majority.describe()}",
             )
         if event.deadline is not None and event.deadline < event.occurred_at.date():
             self._refuse("deadline", f"deadline {event.deadline} is before the decision itself")
@@ -322,31 +338,46 @@ class Proposal(PydanticAggregate):
 
     def rate(self, **fields: Any) -> None:
         """Record a resident's rating of this round, replacing their earlier one."""
-        self._record(self._propose(self.Rated, {**fields, "round": self.state.round}))
+        event = self._propose(self.Rated, {**fields, "round": self.state.round})
+        closes_at = self.state.rating_closes_at
+        if closes_at is not None and event.occurred_at > closes_at:
+            self._refuse(
+                "window",
+                f"the rating window of round {self.state.round} closed at "
+                f"{closes_at.isoformat()}; late ratings are refused",
+            )
+        self._record(event)
 
-    def close_rating(self, *, threshold: Decimal, **fields: Any) -> None:
+    def close_rating(self, **fields: Any) -> None:
         """End this round: closed when satisfied enough, otherwise back to Do (整改)."""
         self._check_step(Step.CLOSE_RATING)
         levels = [rating.level for rating in self.state.ratings]
         if not levels:
             self._refuse("ratings", "a round cannot close before anyone has rated it")
+        policy = self.state.publications[-1].policy
         counts = {level.value: levels.count(level) for level in Level}
         content = len(levels) - counts[Level.DISSATISFIED.value]
         rate = (Decimal(content) / len(levels)).quantize(RATE_PLACES, ROUND_HALF_EVEN)
-        passed = content >= threshold * len(levels)
-        self._record(
-            self._propose(
-                self.RatingClosed,
-                {
-                    **fields,
-                    **counts,
-                    "round": self.state.round,
-                    "satisfaction_rate": rate,
-                    "threshold": threshold,
-                    "passed": passed,
-                },
-            )
+        threshold = policy.rectification_threshold
+        event = self._propose(
+            self.RatingClosed,
+            {
+                **fields,
+                **counts,
+                "round": self.state.round,
+                "satisfaction_rate": rate,
+                "threshold": threshold,
+                "passed": content >= threshold * len(levels),
+            },
         )
+        closes_at = self.state.rating_closes_at
+        if closes_at is not None and event.occurred_at < closes_at:
+            self._refuse(
+                "window",
+                f"round {self.state.round} accepts ratings until "
+                f"{closes_at.isoformat()}; close it after that",
+            )
+        self._record(event)
 
     def withdraw(self, **fields: Any) -> None:
         """Abandon the proposal before completion."""
@@ -368,6 +399,26 @@ class Proposal(PydanticAggregate):
                 f"would be before the stage it belongs to began ({bound.isoformat()})",
             )
         return event
+
+    def _check_quorum(self, decision: Proposal.Decided) -> None:
+        """A decision comes from the latest session, which needs a quorum of the council."""
+        session = self.state.discussions[-1]
+        if session.council_size is None or session.members_present is None:
+            return  # community rules were off for that session
+        present, size = len(session.members_present), session.council_size
+        if not decision.policy.quorum_met(present, size):
+            self._refuse(
+                "quorum",
+                f"the session of {session.occurred_at.date()} had {present} "
+                f"of {size} council members present; a decision needs more than "
+                f"{decision.policy.quorum:.0%} of them",
+            )
+        if decision.vote.cast > present:
+            self._refuse(
+                "vote",
+                f"{decision.vote.cast} votes were cast but only {present} "
+                "council members were present",
+            )
 
     def _check_step(self, step: Step) -> None:
         stage = self.state.stage
@@ -426,6 +477,13 @@ class ProposalState(BaseModel):
     def decision(self) -> Proposal.Decided | None:
         """The latest decision, if any (a deferral is followed by another)."""
         return self.decisions[-1] if self.decisions else None
+
+    @property
+    def rating_closes_at(self) -> datetime | None:
+        """When the open rating round stops accepting ratings (None: no round open)."""
+        if self.stage is not Stage.RATING:
+            return None
+        return self.stage_entered_at + self.publications[-1].policy.rating_window
 
     @property
     def is_final(self) -> bool:

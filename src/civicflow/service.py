@@ -137,11 +137,11 @@ class Service(Application[UUID]):
             return aggregate
         raise ConcurrencyError(aggregate_id, self.max_attempts)
 
-    def _save_new(self, aggregate: PydanticAggregate, taken: Callable[[], Exception]) -> None:
-        """Save a just-created aggregate; its id being taken raises ``taken()``."""
+    def _save_new(self, *aggregates: PydanticAggregate, taken: Callable[[], Exception]) -> None:
+        """Save just-created aggregates at once; an id already taken raises ``taken()``."""
         try:
             with _store_errors():
-                self.save(aggregate)
+                self.save(*aggregates)
         except RecordConflictError:
             raise taken() from None
 
