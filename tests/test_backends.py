@@ -26,10 +26,15 @@ def test_a_fresh_application_reads_back_exactly_what_was_written(durable_url: st
         final = run(writer, io.StringIO())
         history = writer.history(final.id)
         rows = stored_rows(writer)
+        structure = writer.structure()
+        home = writer.resident(final.asked_by)
     with CivicFlow.open(durable_url) as reader:
         assert reader.proposal(final.id) == final
         assert reader.history(final.id) == history
         assert stored_rows(reader) == rows
+        assert reader.structure() == structure
+        assert reader.resident(final.asked_by) == home
+        assert reader.policy(final.area_id) == writer.default_policy
         assert reader.proposal(final.id, version=5).stage is Stage.DISCUSSING
 
 
