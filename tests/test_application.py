@@ -198,3 +198,33 @@ def test_the_main_job_runs_the_walkthrough_on_sqlite(
     assert main(["nosuch://"]) == 2
     assert "unsupported store URL" in capsys.readouterr().err
     assert io  # the walkthrough writes to any text stream
+
+
+def test_a_failing_snapshot_never_fails_a_command_whose_event_is_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eventsourcing.persistence import OperationalError
+
+    with flows.open_flow() as flow:
+        p = flows.rating(flow)
+        assert flow.snapshots is not None
+
+        def broken_put(*_: Any, **__: Any) -> None:
+            raise OperationalError("disk full")
+
+        monkeypatch.setattr(flow.snapshots, "put", broken_put)
+        for n in range(100 - p.version):
+            flow.rate(p.id, resident=flows.RESIDENTS[n % 30], level="satisfied")
+        assert flow.proposal(p.id).version == 100
+
+
+def test_a_subclass_made_to_add_methods_reads_the_same_store(sqlite_url: str) -> None:
+    class Office(CivicFlow):
+        def titles(self, *ids: Any) -> list[str]:
+            return [self.proposal(i).title for i in ids]
+
+    assert Office.name == "CivicFlow"
+    with flows.open_flow(sqlite_url) as flow:
+        p = flows.asked(flow)
+    with Office.open(sqlite_url) as office:
+        assert office.titles(p.id) == [p.title]

@@ -8,10 +8,11 @@ re-runs a command on fresh state after a lost optimistic-concurrency race.
 from __future__ import annotations
 
 import binascii
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -19,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import PersistenceError, RecordConflictError
+from eventsourcing.persistence import InternalError, PersistenceError, RecordConflictError
 from eventsourcing.utils import EnvType, get_topic
 from pydantic import ValidationError
 
@@ -36,6 +37,7 @@ from civicflow.policy import Policy
 from civicflow.proposal import Proposal
 from civicflow.resident import Resident
 
+logger = logging.getLogger("civicflow")
 Clock = Callable[[], datetime]
 A = TypeVar("A", bound=PydanticAggregate)
 R = TypeVar("R")
@@ -80,12 +82,36 @@ class Service(Application[UUID]):
         if max_attempts < 1:
             raise ConfigurationError("max_attempts must be at least 1")
         self.max_attempts = max_attempts
-        try:
-            super().__init__(env)
-        except (PersistenceError, ImportError, OSError) as error:
-            raise BackendUnavailableError(f"cannot open the event store: {error}") from None
-        except (EventSourcingError, binascii.Error, ValueError) as error:
-            raise ConfigurationError(f"cannot configure the event store: {error}") from None
+        self._construct(env)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # eventsourcing names an application after its class, and the name picks the
+        # tables and the settings prefix: a subclass made to add methods must keep
+        # reading the same store, so it inherits the name unless it sets its own.
+        name = cls.__dict__.get("name")
+        super().__init_subclass__(**kwargs)
+        if name is None:
+            cls.name = next(b.__dict__["name"] for b in cls.__mro__[1:] if "name" in b.__dict__)
+
+    def _construct(self, env: EnvType | None) -> None:
+        for attempt in range(1, 6):
+            try:
+                super().__init__(env)
+            except InternalError:
+                # Two processes opening one PostgreSQL store at once race on eventsourcing's
+                # CREATE OR REPLACE FUNCTION ("tuple concurrently updated"): try again.
+                if attempt == 5:
+                    raise BackendUnavailableError(
+                        "cannot open the event store: it stayed "
+                        "busy with other processes opening it"
+                    ) from None
+                _back_off(attempt + 3)
+            except (PersistenceError, ImportError, OSError) as error:
+                raise BackendUnavailableError(f"cannot open the event store: {error}") from None
+            except (EventSourcingError, binascii.Error, ValueError) as error:
+                raise ConfigurationError(f"cannot configure the event store: {error}") from None
+            else:
+                return
 
     @property
     def rectification_threshold(self) -> Decimal:
@@ -158,9 +184,13 @@ class Service(Application[UUID]):
             raise InvalidInputError.from_pydantic(what, error) from None
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        # Another process may have snapshotted the same version; either copy will do.
-        with suppress(RecordConflictError):
+        # The events are committed by now, so a failing snapshot must not fail the
+        # command (a caller would retry and duplicate it). Snapshots only save time;
+        # another process may also have taken the same one already.
+        try:
             super()._take_snapshots(processing_event)
+        except PersistenceError as error:
+            logger.warning("snapshot not taken, replay will be slower: %s", error)
 
 
 S = TypeVar("S", bound=Service)
