@@ -1,9 +1,10 @@
 """Regenerate the marked sections of the docs from civicflow's own tables and models.
 
-Run ``python docs/generate.py`` after changing ``civicflow.lifecycle``, an event or
-``ProposalState``; ``python docs/generate.py --check`` only reports stale sections.
-``tests/test_docs_generated.py`` imports this file and fails while a section is stale,
-so the diagram, the stage table and the field tables can never drift from the code.
+Run ``python docs/generate.py`` after changing ``civicflow.lifecycle``, an event,
+``ProposalState`` or a value that queries return; ``python docs/generate.py --check``
+only reports stale sections. ``tests/test_docs_generated.py`` imports this file and
+fails while a section is stale, so the diagram, the stage table and the field tables
+can never drift from the code.
 
 A generated section sits between two marker lines, ``<!-- NAME:start -->`` and
 ``<!-- NAME:end -->``; everything outside the markers is written by hand.
@@ -31,19 +32,33 @@ from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
 from civicflow import (
+    AreaKind,
+    AreaView,
     Budget,
     Channel,
+    Council,
+    Home,
     Level,
+    Majority,
+    Membership,
     Outcome,
+    Policy,
     Proposal,
     ProposalState,
     PublicationChannel,
+    Role,
+    SponsorKind,
+    Sponsorship,
+    Via,
     Vote,
     errors,
     lifecycle,
 )
+from civicflow.directory import Directory
 from civicflow.eventmodel import DomainEvent
 from civicflow.lifecycle import Stage, Step
+from civicflow.policy import PolicyChange
+from civicflow.resident import Resident
 
 DOCS = Path(__file__).resolve().parent
 
@@ -60,49 +75,139 @@ EVENTS: tuple[type[DomainEvent], ...] = (
     Proposal.Withdrawn,
     Proposal.Snapshot,
 )
-VALUES: tuple[type[BaseModel], ...] = (Budget, Vote)
-ENUMS: tuple[type[enum.Enum], ...] = (Channel, Outcome, PublicationChannel, Level)
+DIRECTORY_EVENTS: tuple[type[DomainEvent], ...] = (
+    Directory.Opened,
+    Directory.AreaAdded,
+    Directory.AreaRenamed,
+    Directory.CompoundReassigned,
+    Directory.HouseholdsCounted,
+    Directory.CouncilFormed,
+    Directory.CouncilDissolved,
+    Directory.MemberJoined,
+    Directory.MemberLeft,
+    Directory.PolicySet,
+    Directory.SponsorAssigned,
+    Directory.SponsorshipEnded,
+    Directory.Snapshot,
+)
+RESIDENT_EVENTS: tuple[type[DomainEvent], ...] = (
+    Resident.Registered,
+    Resident.Moved,
+    Resident.MovedOut,
+    Resident.Snapshot,
+)
+VALUES: tuple[type[BaseModel], ...] = (Budget, Vote, Policy, PolicyChange)
+# What the community queries return (api.md).
+VIEWS: tuple[type[BaseModel], ...] = (AreaView, Council, Membership, Home, Sponsorship)
+ENUMS: tuple[type[enum.Enum], ...] = (
+    Channel,
+    Outcome,
+    PublicationChannel,
+    Level,
+    Majority,
+    AreaKind,
+    Via,
+    Role,
+    SponsorKind,
+)
 
 # --- what each field means (the only hand-written text in the generated tables) ---
 
 COMMON_MEANINGS = {
-    "originator_id": "The proposal's id. A column of the stored record, not part of the JSON.",
+    "originator_id": ("The aggregate's id. A column of the stored record, not part of the JSON."),
     "originator_version": (
-        "This event's position in the proposal's history, from 1. "
+        "This event's position in the aggregate's history, from 1. "
         "A column of the stored record, not part of the JSON."
     ),
     "timestamp": (
         "Recording time: when the store recorded the event (UTC, system clock). Set by civicflow."
     ),
     "actor": "Who did it: an opaque id supplied by the embedding application.",
-    "occurred_at": (
-        "Time in the world: when it happened. Defaults to the application's clock; "
-        "never before the current stage began."
-    ),
+    "occurred_at": "Time in the world: when it happened. Defaults to the application's clock.",
     "class_version": "The event schema's version; written into the JSON only when it is above 1.",
 }
 
+# Meanings that differ per aggregate; the first part of an event's qualified name picks them.
+AGGREGATE_MEANINGS: dict[str, dict[str, str]] = {
+    "Proposal": {
+        "originator_id": "The proposal's id. A column of the stored record, not part of the JSON.",
+        "originator_version": (
+            "This event's position in the proposal's history, from 1. "
+            "A column of the stored record, not part of the JSON."
+        ),
+        "occurred_at": (
+            "Time in the world: when it happened. Defaults to the application's clock; "
+            "never before the current stage began."
+        ),
+    },
+    "Directory": {
+        "originator_id": (
+            "The directory's id, the same in every application (one directory per store). "
+            "A column of the stored record, not part of the JSON."
+        ),
+        "originator_version": (
+            "This event's position in the directory's history, from 1. "
+            "A column of the stored record, not part of the JSON."
+        ),
+        "occurred_at": (
+            "Time in the world: when the change took effect. Defaults to the application's "
+            "clock; as-of queries and the rules of proposal steps go by it."
+        ),
+    },
+    "Resident": {
+        "originator_id": (
+            "The resident aggregate's id, derived from `resident_id` (a UUID 5), so that "
+            "any application finds it again. A column of the stored record, not part of the JSON."
+        ),
+        "originator_version": (
+            "This event's position in the resident's history, from 1. "
+            "A column of the stored record, not part of the JSON."
+        ),
+        "occurred_at": (
+            "Time in the world: when the registration took effect. Defaults to the "
+            "application's clock; never before the resident's previous change."
+        ),
+    },
+}
+
 MEANINGS: dict[str, dict[str, str]] = {
-    "Asked": {
+    "Proposal.Asked": {
         "originator_topic": "The aggregate class, `civicflow.proposal:Proposal`. Set by civicflow.",
         "title": "A short title for the need.",
         "details": "What residents need, and why.",
         "category": "A free-text category such as `lighting`, for grouping.",
-        "area_id": "Id of the compound (or other area) the need belongs to.",
-        "resident": "The resident who raised the need.",
+        "area_id": (
+            "The proposal's scope: the compound (or wider area) the need belongs to. "
+            "With community rules, registered at the time."
+        ),
+        "resident": "The resident who raised the need; with community rules, living in the scope.",
         "channel": "How the need reached the community.",
     },
-    "Backed": {
-        "resident": "The resident who backs the need: once each, and never the one who asked.",
+    "Proposal.Backed": {
+        "resident": (
+            "The resident who backs the need: once each, never the one who asked; "
+            "with community rules, living in the scope."
+        ),
     },
-    "Discussed": {
+    "Proposal.Discussed": {
         "attendees": "Who was present: council members and residents, no id twice.",
         "summary": "What the session concluded.",
         "opinions": "The main opinions voiced.",
+        "members_present": (
+            "The attendees who sat on a council of the scope at the session. Set by civicflow; "
+            "null when community rules are off."
+        ),
+        "council_size": (
+            "How many members those councils had at the session. Set by civicflow; "
+            "null when community rules are off."
+        ),
     },
-    "Decided": {
+    "Proposal.Decided": {
         "outcome": "Approved, rejected or deferred.",
-        "vote": "The council's vote on this outcome; more in favour than against.",
+        "vote": (
+            "The council's vote on this outcome: reaches the policy's majority, "
+            "and no more votes than members present."
+        ),
         "plan": "What will be done. Required for an approval, absent otherwise.",
         "budget": "Money approved and its sources. Required for an approval, absent otherwise.",
         "responsible": "Who answers for the work. Required for an approval, absent otherwise.",
@@ -111,31 +216,42 @@ MEANINGS: dict[str, dict[str, str]] = {
             "Required for an approval, absent otherwise."
         ),
         "reasons": "Why. Required for a rejection, optional otherwise.",
+        "policy": (
+            "The rules in force for the scope when the decision was taken (quorum, majority). "
+            "Set by civicflow."
+        ),
     },
-    "ProgressReported": {
+    "Proposal.ProgressReported": {
         "percent": "How far the work is; never goes down within a round.",
         "note": "What was done.",
         "spent": "Money spent so far on the proposal (all rounds); never goes down.",
     },
-    "Done": {
+    "Proposal.Done": {
         "summary": "What was done.",
         "total_spent": "Money spent in total so far (all rounds); never below an earlier figure.",
         "evidence": "References to photos, receipts, acceptance reports.",
     },
-    "Published": {
+    "Proposal.Published": {
         "channels": "Where the result was shown.",
         "summary": "What was shown.",
         "planned_spending": "The approved budget's amount. Set by civicflow; null for a rejection.",
         "actual_spending": "Money spent by then. Set by civicflow; null for a rejection.",
         "reasons": "The rejection's reasons, copied from the decision by civicflow.",
+        "policy": (
+            "The rules in force for the scope at publication: the rating window and threshold "
+            "of the round it opens, whatever changes later. Set by civicflow."
+        ),
     },
-    "Rated": {
-        "resident": "The resident rating; their latest rating in a round is the one that counts.",
+    "Proposal.Rated": {
+        "resident": (
+            "The resident rating, with community rules living in the scope; "
+            "their latest rating in a round is the one that counts."
+        ),
         "level": "Satisfied, basically satisfied or dissatisfied (满意 / 基本满意 / 不满意).",
         "comment": "What the resident said, if anything.",
         "round": "The round being rated. Set by civicflow.",
     },
-    "RatingClosed": {
+    "Proposal.RatingClosed": {
         "round": "The round that closed. Set by civicflow.",
         "satisfied": "Residents whose latest rating was satisfied. Set by civicflow.",
         "basically_satisfied": "Likewise, basically satisfied. Set by civicflow.",
@@ -143,16 +259,19 @@ MEANINGS: dict[str, dict[str, str]] = {
         "satisfaction_rate": (
             "(satisfied + basically satisfied) / ratings, to 4 places. Set by civicflow."
         ),
-        "threshold": "The application's `rectification_threshold` at the time. Set by civicflow.",
+        "threshold": (
+            "The `rectification_threshold` of the policy the round opened with "
+            "(recorded on its `Published`). Set by civicflow."
+        ),
         "passed": (
             "Whether the rate reached the threshold: true closes the proposal, "
             "false sends the work back to Do for rectification (整改)."
         ),
     },
-    "Withdrawn": {
+    "Proposal.Withdrawn": {
         "reason": "Why the proposal was abandoned.",
     },
-    "Snapshot": {
+    "Proposal.Snapshot": {
         "topic": "The aggregate class, `civicflow.proposal:Proposal`.",
         "state": (
             "The `ProposalState` as JSON, plus `class_version` (of `Proposal`), "
@@ -160,6 +279,107 @@ MEANINGS: dict[str, dict[str, str]] = {
         ),
         "timestamp": "When the snapshot was taken.",
         "originator_version": "The version of the proposal the snapshot captures.",
+    },
+    "Directory.Opened": {
+        "originator_topic": (
+            "The aggregate class, `civicflow.directory:Directory`. Set by civicflow."
+        ),
+        "actor": "The actor of the first structure command, which opened the directory.",
+        "occurred_at": "The `occurred_at` of the first structure command.",
+    },
+    "Directory.AreaAdded": {
+        "area_id": "The new area's id, chosen by the embedding application; unique.",
+        "kind": "District, street, community or compound.",
+        "name": "Its name from `occurred_at` on.",
+        "parent_id": (
+            "The area it lies in, of the next wider kind, existing at `occurred_at`; "
+            "null for a district."
+        ),
+        "is_old": "Compounds only (required for them): whether it is an old compound.",
+        "has_property_management": (
+            "Compounds only (required for them): whether a property management company serves "
+            "it (false: 无主楼院)."
+        ),
+        "households": "Compounds only (required for them): registered households.",
+        "time_zone": (
+            "Districts only: the IANA time zone for dates and quarters. "
+            "Set by civicflow to `Asia/Shanghai` when not given."
+        ),
+    },
+    "Directory.AreaRenamed": {
+        "area_id": "The area renamed.",
+        "name": "Its name from `occurred_at` on; the old name stays in its history.",
+    },
+    "Directory.CompoundReassigned": {
+        "area_id": "The compound that moved.",
+        "community_id": "The community it lies in from `occurred_at` on.",
+    },
+    "Directory.HouseholdsCounted": {
+        "area_id": "The compound counted.",
+        "households": "Registered households from `occurred_at` on.",
+    },
+    "Directory.CouncilFormed": {
+        "compound_id": "The compound whose council (党群议事会) was formed; one at a time.",
+    },
+    "Directory.CouncilDissolved": {
+        "compound_id": "The compound whose council was dissolved; every open seat ends with it.",
+    },
+    "Directory.MemberJoined": {
+        "compound_id": "The compound whose council the member joined.",
+        "member": "The member: an opaque id; not seated twice at once.",
+        "via": "How they came onto the council.",
+        "role": "An office they hold, if any; one chair and one secretary at a time.",
+    },
+    "Directory.MemberLeft": {
+        "compound_id": "The compound whose council the member left.",
+        "member": "The member whose seat ended.",
+    },
+    "Directory.PolicySet": {
+        "area_id": "The district that set its rules, or the community that overrode them.",
+        "change": "The rules set; the others are inherited.",
+        "effective_from": (
+            "When the change takes effect (default: `occurred_at`); "
+            "never before the area's previous change took effect."
+        ),
+    },
+    "Directory.SponsorAssigned": {
+        "sponsor": "The district cadre or department: an opaque id.",
+        "kind": "Cadre or department.",
+        "area_id": "The community or compound sponsored (分包).",
+    },
+    "Directory.SponsorshipEnded": {
+        "sponsor": "The sponsor whose sponsorship ended.",
+        "area_id": "The community or compound they no longer sponsor.",
+    },
+    "Directory.Snapshot": {
+        "topic": "The aggregate class, `civicflow.directory:Directory`.",
+        "state": (
+            "The `Structure` as JSON, plus `class_version` (of `Directory`), "
+            "`created_on` and `modified_on`."
+        ),
+        "timestamp": "When the snapshot was taken.",
+        "originator_version": "The version of the directory the snapshot captures.",
+    },
+    "Resident.Registered": {
+        "originator_topic": "The aggregate class, `civicflow.resident:Resident`. Set by civicflow.",
+        "resident_id": "The resident: an opaque id from the embedding application, nothing more.",
+        "compound_id": "The compound they are registered to from `occurred_at` on.",
+    },
+    "Resident.Moved": {
+        "compound_id": (
+            "The compound they are registered to from `occurred_at` on: another one, "
+            "or any one after moving out."
+        ),
+    },
+    "Resident.MovedOut": {},
+    "Resident.Snapshot": {
+        "topic": "The aggregate class, `civicflow.resident:Resident`.",
+        "state": (
+            "The `Home` as JSON, plus `class_version` (of `Resident`), "
+            "`created_on` and `modified_on`."
+        ),
+        "timestamp": "When the snapshot was taken.",
+        "originator_version": "The version of the resident the snapshot captures.",
     },
     "Budget": {
         "amount": "Money approved.",
@@ -170,6 +390,68 @@ MEANINGS: dict[str, dict[str, str]] = {
         "in_favour": "Votes for the outcome being recorded.",
         "against": "Votes against it.",
         "abstain": "Abstentions.",
+    },
+    "Policy": {
+        "rectification_threshold": (
+            "The satisfaction rate a rating round must reach to close the proposal; "
+            "below it the work goes back for rectification (整改)."
+        ),
+        "rating_window_days": (
+            "How many days a round accepts ratings after its publication; "
+            "the round closes only after them."
+        ),
+        "quorum": (
+            "A decision needs more than this fraction of the council's members present "
+            "at the latest session."
+        ),
+        "majority": "How many votes an outcome needs.",
+    },
+    "PolicyChange": {
+        "rectification_threshold": "As in `Policy`; null: inherited.",
+        "rating_window_days": "As in `Policy`; null: inherited.",
+        "quorum": "As in `Policy`; null: inherited.",
+        "majority": "As in `Policy`; null: inherited.",
+    },
+    "AreaView": {
+        "id": "The area's id.",
+        "kind": "District, street, community or compound.",
+        "name": "Its name at `as_of`.",
+        "parent_id": "The area it lay in at `as_of` (null for a district).",
+        "as_of": "The moment this view describes.",
+        "is_old": "Compounds: whether it is an old compound; null for other kinds.",
+        "has_property_management": (
+            "Compounds: whether property management serves it; null for other kinds."
+        ),
+        "households": "Compounds: registered households at `as_of`; null for other kinds.",
+        "has_council": "Compounds: whether it had a council at `as_of`; null for other kinds.",
+        "time_zone": "The time zone of the district it lay in.",
+    },
+    "Council": {
+        "compound_id": "The compound the council belongs to.",
+        "formed": "When it was formed.",
+        "dissolved": "When it was dissolved; null while it exists.",
+        "memberships": "Every seat ever taken on it, in order, with joining and leaving times.",
+    },
+    "Membership": {
+        "member": "The member's id.",
+        "via": "How they came onto the council.",
+        "role": "Their office, if any.",
+        "joined": "When the seat began.",
+        "left": "When it ended; null while they sit.",
+    },
+    "Home": {
+        "resident_id": "The resident's id.",
+        "homes": (
+            "Each registration change in order: `effective` (when) and `value` "
+            "(the compound, or null from moving out)."
+        ),
+    },
+    "Sponsorship": {
+        "sponsor": "The cadre or department.",
+        "kind": "Cadre or department.",
+        "area_id": "The community or compound sponsored.",
+        "start": "When the sponsorship began.",
+        "end": "When it ended; null while it lasts.",
     },
     "ProposalState": {
         "id": "The proposal's id.",
@@ -204,13 +486,16 @@ MEANINGS: dict[str, dict[str, str]] = {
 
 def sections() -> dict[str, dict[str, str]]:
     """Every generated section: document file name -> marker name -> content."""
-    events = {f"event:{cls.__name__}": event_section(cls) for cls in EVENTS}
+    every_event = (*EVENTS, *DIRECTORY_EVENTS, *RESIDENT_EVENTS)
+    events = {f"event:{cls.__qualname__}": event_section(cls) for cls in every_event}
     values = {f"value:{cls.__name__}": field_table(cls) for cls in VALUES}
+    views = {f"view:{cls.__name__}": field_table(cls) for cls in VIEWS}
     return {
         "concepts.md": {"lifecycle": lifecycle_block(), "stages": stage_table()},
         "events.md": {**events, **values, "enums": enum_table()},
         "api.md": {
             "state": field_table(ProposalState, link_events="events.md"),
+            **views,
             "errors": error_table(),
         },
     }
@@ -254,7 +539,12 @@ def event_section(cls: type[DomainEvent]) -> str:
 
 def field_table(cls: type[BaseModel], link_events: str = "") -> str:
     """One row per pydantic field (and ``class_version`` for events)."""
-    meanings = {**COMMON_MEANINGS, **MEANINGS[cls.__name__]}
+    owner = cls.__qualname__.split(".")[0]
+    meanings = {
+        **COMMON_MEANINGS,
+        **AGGREGATE_MEANINGS.get(owner, {}),
+        **MEANINGS[cls.__qualname__],
+    }
     rows = [
         f"| `{name}` | {type_text(info.annotation, info.metadata, link_events)} "
         f"| {_presence(info)} | {_meaning(meanings, cls, name)} |"
@@ -273,13 +563,15 @@ def _meaning(meanings: dict[str, str], cls: type, name: str) -> str:
     try:
         return meanings[name]
     except KeyError:
-        raise KeyError(f"docs/generate.py: write a meaning for {cls.__name__}.{name}") from None
+        raise KeyError(f"docs/generate.py: write a meaning for {cls.__qualname__}.{name}") from None
 
 
 def _presence(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     default = info.default
+    if isinstance(default, enum.Enum):
+        default = default.value
     shown = str(default) if isinstance(default, Decimal) else repr(default)
     return f"default `{shown}`"
 
@@ -394,7 +686,7 @@ def _flatten(metadata: Iterable[Any]) -> dict[str, Any]:
     for item in metadata:
         if isinstance(item, FieldInfo):
             found.update(_flatten(item.metadata))
-        for name in ("min_length", "max_length", "pattern", "ge", "gt", "le", "max_digits"):
+        for name in ("min_length", "max_length", "pattern", "ge", "gt", "le", "lt", "max_digits"):
             if getattr(item, name, None) is not None:
                 found[name] = getattr(item, name)
         if getattr(item, "decimal_places", None) is not None:
@@ -417,7 +709,7 @@ def _length_words(found: dict[str, Any], unit: str) -> list[str]:
 def _number_words(found: dict[str, Any]) -> list[str]:
     words = [
         f"{sign} {found[key]}"
-        for key, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"))
+        for key, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"))
         if key in found
     ]
     if "max_digits" in found:

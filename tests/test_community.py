@@ -10,6 +10,7 @@ import pytest
 from civicflow import (
     AreaKind,
     CivicFlow,
+    InvalidInputError,
     MissingRegistrationError,
     NotEligibleError,
     RuleViolationError,
@@ -48,7 +49,7 @@ def test_a_resident_from_elsewhere_may_not_back_or_rate_and_nothing_is_written(
     with pytest.raises(NotEligibleError, match="outside compound-7") as raised:
         flow.rate(p.id, resident="neighbour-1", level="dissatisfied")
     assert isinstance(raised.value, PermissionError)
-    with pytest.raises(MissingRegistrationError, match="register_resident"):
+    with pytest.raises(NotEligibleError, match="register_resident"):
         flow.rate(p.id, resident="stranger", level="satisfied")
     assert stored_rows(flow) == before
 
@@ -205,3 +206,24 @@ def test_registering_someone_twice_is_refused_and_writes_nothing(flow: CivicFlow
     with pytest.raises(RuleViolationError, match="compound"):
         flow.register_resident("new-2", compound_id="community-1", actor="office")
     assert stored_rows(flow) == before
+
+
+def test_queries_about_unknown_places_or_kinds_are_typed_errors(flow: CivicFlow) -> None:
+    with pytest.raises(MissingRegistrationError):
+        flow.policy("nowhere")
+    with pytest.raises(MissingRegistrationError):
+        flow.sponsors("nowhere")
+    with pytest.raises(InvalidInputError, match="village"):
+        flow.areas(kind="village")
+
+
+def test_a_council_read_as_of_a_date_leaves_out_later_changes(flow: CivicFlow) -> None:
+    start = flow.clock.now  # type: ignore[attr-defined]
+    flow.clock.advance(days=3)  # type: ignore[attr-defined]
+    flow.leave_council(flows.COMPOUND, member="member-3", actor="office")
+    flow.dissolve_council(flows.COMPOUND, actor="office")
+    then = flow.council(flows.COMPOUND, as_of=start)
+    assert then is not None
+    assert then.dissolved is None
+    assert all(seat.left is None for seat in then.memberships)
+    assert flow.council(flows.COMPOUND) is None

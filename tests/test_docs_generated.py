@@ -13,8 +13,10 @@ from types import ModuleType
 import pytest
 
 from civicflow import Proposal
-from civicflow.eventmodel import DomainEvent
+from civicflow.directory import Directory
+from civicflow.eventmodel import DomainEvent, PydanticAggregate
 from civicflow.lifecycle import mermaid_diagram
+from civicflow.resident import Resident
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -44,13 +46,31 @@ def test_the_lifecycle_diagram_is_exactly_what_mermaid_diagram_draws() -> None:
     assert generate.read_section(text, "lifecycle") == f"```mermaid\n{mermaid_diagram()}\n```"
 
 
-def test_every_event_nested_in_the_proposal_has_a_section() -> None:
-    recorded = {
+def _recorded_events(aggregate: type[PydanticAggregate]) -> set[str]:
+    return {
         name
-        for name, value in vars(Proposal).items()
+        for name, value in vars(aggregate).items()
         if isinstance(value, type) and issubclass(value, DomainEvent)
     } - {"Event", "Created"}  # bases, never recorded themselves
-    assert {cls.__name__ for cls in generate.EVENTS} == recorded
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "listed"),
+    [
+        (Proposal, "EVENTS"),
+        (Directory, "DIRECTORY_EVENTS"),
+        (Resident, "RESIDENT_EVENTS"),
+    ],
+    ids=["Proposal", "Directory", "Resident"],
+)
+def test_every_event_nested_in_an_aggregate_has_a_section(
+    aggregate: type[PydanticAggregate], listed: str
+) -> None:
+    events = getattr(generate, listed)
+    assert {cls.__name__ for cls in events} == _recorded_events(aggregate)
+    assert all(cls.__qualname__.startswith(f"{aggregate.__name__}.") for cls in events)
+    sections = generate.sections()["events.md"]
+    assert all(f"event:{cls.__qualname__}" in sections for cls in events)
 
 
 def test_regenerating_replaces_only_the_text_between_the_markers() -> None:
@@ -85,12 +105,12 @@ def test_a_field_without_a_meaning_fails_loudly() -> None:
 
         mystery: int
 
-    generate.MEANINGS["Untold"] = {}
+    generate.MEANINGS[Untold.__qualname__] = {}
     try:
         with pytest.raises(KeyError, match=r"Untold\.mystery"):
             generate.field_table(Untold)
     finally:
-        del generate.MEANINGS["Untold"]
+        del generate.MEANINGS[Untold.__qualname__]
 
 
 def test_the_check_mode_reports_nothing_stale() -> None:

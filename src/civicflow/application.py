@@ -71,8 +71,9 @@ class CivicFlow(CommunityService):
         wanted_id = _uuid(proposal_id) if proposal_id is not None else None
         moment = self._when(occurred_at)
         if self.community_rules:
-            self._require_area(area_id, moment)
-            self._check_resident(resident, area_id, moment, "ask about")
+            structure = self.structure()  # one version of the structure for both checks
+            self._require_area(area_id, moment, structure=structure)
+            self._check_resident(resident, area_id, moment, "ask about", structure=structure)
         proposal = self._translating(
             "ask",
             Proposal.ask,
@@ -371,7 +372,7 @@ class CivicFlow(CommunityService):
 
     def _eligible(self, resident: str, moment: datetime, step: str) -> Prepare:
         def check(state: ProposalState) -> dict[str, Any]:
-            self._check_resident(resident, state.area_id, moment, step, state.id)
+            self._check_resident(resident, state.area_id, moment, step, proposal_id=state.id)
             return {}
 
         return check

@@ -15,7 +15,12 @@ from eventsourcing.application import AggregateNotFoundError
 from civicflow.areas import AreaKind
 from civicflow.councils import Council, Role, Via
 from civicflow.directory import DIRECTORY_ID, Directory
-from civicflow.errors import MissingRegistrationError, NotEligibleError, RuleViolationError
+from civicflow.errors import (
+    InvalidInputError,
+    MissingRegistrationError,
+    NotEligibleError,
+    RuleViolationError,
+)
 from civicflow.policy import Majority, Policy, PolicyChange
 from civicflow.resident import Home, Resident, resident_uuid
 from civicflow.service import Service
@@ -297,9 +302,9 @@ class CommunityService(Service):
         kind: SponsorKind | str,
         actor: str,
         occurred_at: datetime | None = None,
-    ) -> None:
+    ) -> Sponsorship:
         """Record that a district cadre or department sponsors a community or compound (分包)."""
-        self._structure_command(
+        directory = self._structure_command(
             "assign_sponsor",
             area_id=area_id,
             sponsor=sponsor,
@@ -307,6 +312,7 @@ class CommunityService(Service):
             actor=actor,
             occurred_at=self._when(occurred_at),
         )
+        return directory.state.sponsorships[-1]
 
     def end_sponsorship(
         self,
@@ -315,14 +321,16 @@ class CommunityService(Service):
         sponsor: str,
         actor: str,
         occurred_at: datetime | None = None,
-    ) -> None:
-        """End a sponsorship."""
-        self._structure_command(
-            "end_sponsorship",
-            area_id=area_id,
-            sponsor=sponsor,
-            actor=actor,
-            occurred_at=self._when(occurred_at),
+    ) -> Sponsorship:
+        """End a sponsorship; returns it with its end."""
+        moment = self._when(occurred_at)
+        directory = self._structure_command(
+            "end_sponsorship", area_id=area_id, sponsor=sponsor, actor=actor, occurred_at=moment
+        )
+        return next(
+            s
+            for s in reversed(directory.state.sponsorships)
+            if (s.sponsor, s.area_id, s.end) == (sponsor, area_id, moment)
         )
 
     # --- queries --------------------------------------------------------------------
@@ -355,7 +363,11 @@ class CommunityService(Service):
         """Areas as they stood at ``as_of``, optionally of one kind and within one area."""
         moment = as_of or self.clock()
         structure = self.structure()
-        wanted = AreaKind(kind) if kind is not None else None
+        try:
+            wanted = AreaKind(kind) if kind is not None else None
+        except ValueError:
+            kinds = ", ".join(k.value for k in AreaKind)
+            raise InvalidInputError("kind", [("kind", f"{kind!r} is not one of {kinds}")]) from None
         return [
             area_view(structure, area.id, moment)
             for area in structure.areas.values()
@@ -365,16 +377,40 @@ class CommunityService(Service):
         ]
 
     def council(self, compound_id: str, *, as_of: datetime | None = None) -> Council | None:
-        """The compound's council at ``as_of`` (default now), or None."""
-        return self.structure().council_at(compound_id, as_of or self.clock())
+        """The compound's council as it stood at ``as_of`` (default now), or None.
+
+        Seats taken or ended after ``as_of`` are left out, as is a later dissolution.
+
+        Raises:
+            MissingRegistrationError: the compound did not exist then.
+        """
+        moment = as_of or self.clock()
+        self._require_area(compound_id, moment, AreaKind.COMPOUND)
+        council = self.structure().council_at(compound_id, moment)
+        return council.as_of(moment) if council is not None else None
 
     def policy(self, area_id: str, *, as_of: datetime | None = None) -> Policy:
-        """The rules in force for an area at ``as_of``: defaults, then district, then community."""
-        return self._policy_at(self.structure(), area_id, as_of or self.clock())
+        """The rules in force for an area at ``as_of``: defaults, then district, then community.
+
+        Raises:
+            MissingRegistrationError: the area did not exist then.
+        """
+        moment = as_of or self.clock()
+        structure = self.structure()
+        if self.community_rules:
+            self._require_area(area_id, moment, structure=structure)
+        return self._policy_at(structure, area_id, moment)
 
     def sponsors(self, area_id: str, *, as_of: datetime | None = None) -> tuple[Sponsorship, ...]:
-        """Who sponsored the area (or an area it lies in) at ``as_of``."""
-        return self.structure().sponsors_at(area_id, as_of or self.clock())
+        """Who sponsored the area (or an area it lies in) at ``as_of``.
+
+        Raises:
+            MissingRegistrationError: the area did not exist then.
+        """
+        moment = as_of or self.clock()
+        structure = self.structure()
+        self._require_area(area_id, moment, structure=structure)
+        return structure.sponsors_at(area_id, moment)
 
     def resident(self, resident_id: str) -> Home:
         """A resident's registrations over time.
@@ -397,17 +433,27 @@ class CommunityService(Service):
         scope_id: str,
         moment: datetime,
         step: str,
+        *,
         proposal_id: UUID | None = None,
+        structure: Structure | None = None,
     ) -> None:
         """Only residents registered within the proposal's scope at the time take part."""
         if not self.community_rules:
             return
-        home = self._load_resident(resident_id).state.compound_at(moment)
+        try:
+            home = self._load_resident(resident_id).state.compound_at(moment)
+        except MissingRegistrationError:
+            raise NotEligibleError(
+                proposal_id,
+                resident_id,
+                step,
+                "never registered as a resident (register them with register_resident())",
+            ) from None
         if home is None:
             raise NotEligibleError(
                 proposal_id, resident_id, step, f"not registered to any compound on {moment.date()}"
             )
-        if not self.structure().contains(scope_id, home, moment):
+        if not (structure or self.structure()).contains(scope_id, home, moment):
             raise NotEligibleError(
                 proposal_id,
                 resident_id,
@@ -430,8 +476,14 @@ class CommunityService(Service):
 
     # --- mechanics --------------------------------------------------------------------
 
-    def _require_area(self, area_id: str, moment: datetime, kind: AreaKind | None = None) -> None:
-        area = self.structure().area_at(area_id, moment)
+    def _require_area(
+        self,
+        area_id: str,
+        moment: datetime,
+        kind: AreaKind | None = None,
+        structure: Structure | None = None,
+    ) -> None:
+        area = (structure or self.structure()).area_at(area_id, moment)
         if area is None:
             raise MissingRegistrationError("area", area_id, "register it with add_area()")
         if kind is not None and area.kind is not kind:
@@ -444,7 +496,9 @@ class CommunityService(Service):
             try:
                 directory: Directory = self._get(DIRECTORY_ID)
             except AggregateNotFoundError:
-                directory = Directory.open(actor=fields["actor"], occurred_at=fields["occurred_at"])
+                directory = self._translating(
+                    method, Directory.open, actor=fields["actor"], occurred_at=fields["occurred_at"]
+                )
             return directory
 
         return self._retrying(DIRECTORY_ID, load, method, fields)

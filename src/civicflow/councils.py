@@ -55,6 +55,18 @@ class Council(Frozen):
             return frozenset()
         return frozenset(m.member for m in self.memberships if m.active_at(moment))
 
+    def as_of(self, moment: datetime) -> Council:
+        """The council as it stood at ``moment``: later seats and endings left out."""
+        seats = tuple(
+            seat
+            if seat.left is None or seat.left <= moment
+            else seat.model_copy(update={"left": None})
+            for seat in self.memberships
+            if seat.joined <= moment
+        )
+        dissolved = self.dissolved if self.dissolved and self.dissolved <= moment else None
+        return self.model_copy(update={"memberships": seats, "dissolved": dissolved})
+
     @property
     def last_change(self) -> datetime:
         """The latest moment at which the council or one of its seats changed."""

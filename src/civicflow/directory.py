@@ -307,10 +307,12 @@ class Directory(PydanticAggregate):
             self._refuse(
                 "council", f"{event.member} already sits on the council of {event.compound_id}"
             )
-        holders = [m.member for m in council.memberships if m.left is None and m.role]
-        if event.role is not None and any(
-            m.role is event.role for m in council.memberships if m.left is None
-        ):
+        holders = [
+            m.member
+            for m in council.memberships
+            if m.left is None and event.role is not None and m.role is event.role
+        ]
+        if holders and event.role is not None:
             self._refuse(
                 "council",
                 f"the council of {event.compound_id} already has a "

@@ -113,11 +113,13 @@ class ConcurrencyError(CivicflowError, RuntimeError):
     Nothing was written by the failed attempt; it is safe to try again later.
     """
 
-    def __init__(self, proposal_id: UUID, attempts: int) -> None:
-        self.proposal_id = proposal_id
+    def __init__(self, aggregate_id: UUID, attempts: int, what: str = "proposal") -> None:
+        self.aggregate_id = aggregate_id
+        self.proposal_id = aggregate_id if what == "proposal" else None
+        self.what = what
         self.attempts = attempts
         super().__init__(
-            f"proposal {proposal_id} changed under {attempts} consecutive attempts; "
+            f"{what} {aggregate_id} changed under {attempts} consecutive attempts; "
             "try again (or raise max_attempts)"
         )
 

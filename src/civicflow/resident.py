@@ -116,7 +116,11 @@ class Resident(PydanticAggregate):
     def _check_order(self, moment: datetime) -> None:
         last = self.state.homes[-1].effective
         if moment < last:
-            self._refuse(f"{moment.isoformat()} is before the last change ({last.isoformat()})")
+            self._refuse(
+                f"{moment.isoformat()} is before the last change ({last.isoformat()}); "
+                "history is recorded in order",
+                rule="chronology",
+            )
 
-    def _refuse(self, message: str) -> NoReturn:
-        raise RuleViolationError(None, "residence", f"resident {self.state.resident_id}: {message}")
+    def _refuse(self, message: str, rule: str = "residence") -> NoReturn:
+        raise RuleViolationError(None, rule, f"resident {self.state.resident_id}: {message}")

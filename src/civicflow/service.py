@@ -161,7 +161,7 @@ class Service(Application[UUID]):
                 _back_off(attempt)
                 continue
             return aggregate
-        raise ConcurrencyError(aggregate_id, self.max_attempts)
+        raise ConcurrencyError(aggregate_id, self.max_attempts, type(aggregate).__name__.lower())
 
     def _save_new(self, *aggregates: PydanticAggregate, taken: Callable[[], Exception]) -> None:
         """Save just-created aggregates at once; an id already taken raises ``taken()``."""
