@@ -1,0 +1,255 @@
+"""Views: satisfaction, participation, pipeline and the quarterly review, from the log.
+
+``Views`` sits next to a ``CivicFlow`` application. It pulls the notification log
+in pages (SQLite has no subscription; PostgreSQL can also follow live), counts
+each event exactly once thanks to eventsourcing's tracking records, and can be
+rebuilt from scratch at any time, which is how a changed definition rolls out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from civicflow.areas import AreaKind
+from civicflow.errors import ConfigurationError, InvalidInputError
+from civicflow.structure import Structure
+from civicflow.views import queries
+from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
+from civicflow.views.projector import Projector
+from civicflow.views.store import SCHEMA_VERSION, ViewTables, open_view_tables
+from civicflow.views.tracker import quarter_of
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
+    from civicflow.application import CivicFlow
+
+__all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
+
+STORE_KEYS = (
+    "PERSISTENCE_MODULE",
+    "SQLITE_DBNAME",
+    "SQLITE_LOCK_TIMEOUT",
+    "POSTGRES_DBNAME",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_SCHEMA",
+    "POSTGRES_CONNECT_TIMEOUT",
+)
+
+
+class Views:
+    """The figures of ``docs/views.md`` for the store of ``flow``.
+
+    Args:
+        flow: the application whose notification log the views count.
+        settings: eventsourcing settings of the database that keeps the views;
+            by default the events' own database (a private in-memory SQLite
+            database when the events are kept in memory).
+        k: the smallest number of residents a shown figure may come from.
+        batch_size: notifications counted per transaction while catching up.
+    """
+
+    def __init__(
+        self,
+        flow: CivicFlow,
+        *,
+        settings: dict[str, str] | None = None,
+        k: int = 5,
+        batch_size: int = 2000,
+    ) -> None:
+        if k < 1 or batch_size < 1:
+            raise ConfigurationError("k and batch_size must be at least 1")
+        self.flow = flow
+        self.k = k
+        self.batch_size = batch_size
+        self.tables: ViewTables = open_view_tables(settings or _same_store(flow), flow.name)
+        if self.tables.schema_version() != SCHEMA_VERSION:
+            self.tables.reset()  # an older definition: roll the new one out by a rebuild
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the views' database connections."""
+        self.tables.datastore.close()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> Views:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- keeping views up to date -------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """The id of the last notification counted (0 before any)."""
+        return self.tables.position()
+
+    def catch_up(self, limit: int | None = None) -> int:
+        """Count the notifications recorded since the last catch-up; returns how many.
+
+        Reads the log in pages of ``batch_size`` and commits each page with its
+        tracking record, so memory stays bounded by the views, and a crash loses
+        at most the page in progress (which is then counted again, once).
+        """
+        with self._lock:
+            projector = Projector(*self.tables.load())
+            counted = 0
+            for page in self._pages(self.tables.position(), limit):
+                for notification in page:
+                    projector.apply(self.flow.mapper.to_domain_event(notification))
+                self.tables.write(
+                    projector.take_batch(),
+                    projector.tracker,
+                    _tracking(self.flow.name, page[-1].id),
+                )
+                counted += len(page)
+            return counted
+
+    def rebuild(self) -> int:
+        """Forget every figure and count the whole log again; returns how many."""
+        with self._lock:
+            self.tables.reset()
+        return self.catch_up()
+
+    def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
+        """Keep catching up until ``stop`` is set: live on PostgreSQL, by polling elsewhere."""
+        subscribe = getattr(self.flow.recorder, "subscribe", None)
+        if subscribe is not None and "postgres" in type(self.flow.recorder).__module__:
+            self._follow_live(stop)
+            return
+        while not stop.is_set():
+            if not self.catch_up():
+                stop.wait(poll_interval)
+
+    # --- queries ------------------------------------------------------------------
+
+    def satisfaction(
+        self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
+    ) -> list[Satisfaction]:
+        """Satisfaction per area of ``level`` and quarter (all quarters by default)."""
+        return queries.satisfaction(self.tables, _level(level), _quarter(quarter), self.k)
+
+    def proposal_satisfaction(self, proposal_id: object) -> list[Satisfaction]:
+        """Satisfaction of one proposal, round by round."""
+        return queries.proposal_satisfaction(self.tables, self.k, proposal_id=str(proposal_id))
+
+    def participation(
+        self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
+    ) -> list[Participation]:
+        """Distinct participants per area of ``level`` and quarter, with council coverage."""
+        return queries.participation(
+            self.tables, self.structure(), _level(level), _quarter(quarter), self.k
+        )
+
+    def pipeline(
+        self, *, level: AreaKind | str = AreaKind.COMMUNITY, as_of: date | None = None
+    ) -> list[Pipeline]:
+        """Proposals per stage, step durations and overdue work per area of ``level``."""
+        return queries.pipeline(self.tables, _level(level), as_of or self.flow.clock().date())
+
+    def review(self, quarter: str, *, level: AreaKind | str = AreaKind.COMMUNITY) -> Review:
+        """The quarterly review: areas and proposals ranked by satisfaction and participation."""
+        wanted, when = _level(level), _quarter(quarter) or ""
+        return Review(
+            quarter=when,
+            level=wanted,
+            by_satisfaction=tuple(_ranked(self.satisfaction(level=wanted, quarter=when))),
+            by_participation=tuple(_ranked(self.participation(level=wanted, quarter=when))),
+            proposals=tuple(
+                _ranked(queries.proposal_satisfaction(self.tables, self.k, quarter=when))
+            ),
+        )
+
+    def structure(self) -> Structure:
+        """The structure as the views have counted it (up to ``position``)."""
+        return self.tables.load()[0].structure
+
+    # --- mechanics ----------------------------------------------------------------
+
+    def _pages(self, after: int, limit: int | None) -> Iterator[Sequence[Notification]]:
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = self.batch_size if remaining is None else min(self.batch_size, remaining)
+            page = self.flow.recorder.select_notifications(
+                start=after, limit=size, inclusive_of_start=False
+            )
+            if not page:
+                return
+            yield page
+            after = page[-1].id
+            if remaining is not None:
+                remaining -= len(page)
+
+    def _follow_live(self, stop: threading.Event) -> None:
+        self.catch_up()
+        with self.flow.recorder.subscribe(gt=self.position) as subscription:
+
+            def stop_when_asked() -> None:
+                stop.wait()
+                subscription.stop()
+
+            threading.Thread(target=stop_when_asked, daemon=True).start()
+            for _ in subscription:
+                # Count what arrived (and anything after it) in pages, with tracking.
+                self.catch_up()
+                if stop.is_set():
+                    break
+
+
+def _same_store(flow: CivicFlow) -> dict[str, str]:
+    settings = {key: value for key in STORE_KEYS if (value := flow.env.get(key)) is not None}
+    module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+    if "popo" in module:
+        from uuid import uuid4
+
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": f"file:civicflow-views-{uuid4().hex}?mode=memory&cache=shared",
+        }
+    return settings
+
+
+def _tracking(application_name: str, notification_id: int) -> Any:
+    from eventsourcing.persistence import Tracking
+
+    return Tracking(application_name=application_name, notification_id=notification_id)
+
+
+def _level(level: AreaKind | str) -> AreaKind:
+    try:
+        return AreaKind(level)
+    except ValueError:
+        kinds = ", ".join(k.value for k in AreaKind)
+        raise InvalidInputError("level", [("level", f"{level!r} is not one of {kinds}")]) from None
+
+
+def _quarter(quarter: str | None) -> str | None:
+    if quarter is None:
+        return None
+    if (
+        len(quarter) != 6
+        or not quarter[:4].isdigit()
+        or quarter[4] != "Q"
+        or quarter[5] not in "1234"
+    ):
+        raise InvalidInputError("quarter", [("quarter", f"{quarter!r} is not like 2026Q3")])
+    return quarter
+
+
+def _ranked(found: list[Any]) -> list[Any]:
+    """Best first by rate, then by count; suppressed figures last (their rank would leak)."""
+    return sorted(
+        found,
+        key=lambda f: (
+            f.suppressed,
+            -(f.rate or 0),
+            -(getattr(f, "n", None) or getattr(f, "participants", 0) or 0),
+            f.area_id,
+        ),
+    )

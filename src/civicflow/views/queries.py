@@ -1,0 +1,273 @@
+"""From view tables to figures: one function per view, by level and quarter."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from statistics import median_low
+from zoneinfo import ZoneInfo
+
+from civicflow.areas import AreaKind
+from civicflow.structure import Structure
+from civicflow.views import figures
+from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
+from civicflow.views.store import ViewTables
+from civicflow.views.tracker import DEFAULT_TIME_ZONE
+
+PARENT = {
+    AreaKind.COMPOUND: "community",
+    AreaKind.COMMUNITY: "street",
+    AreaKind.STREET: "district",
+    AreaKind.DISTRICT: "district",
+}
+
+
+def satisfaction(
+    tables: ViewTables, level: AreaKind, quarter: str | None, k: int
+) -> list[Satisfaction]:
+    """Satisfaction per area of ``level`` and quarter, from each resident's latest rating."""
+    column, parent = level.value, PARENT[level]
+    rows = tables.query(
+        f"SELECT {column}, quarter, level, COUNT(*) FROM cf_view_ratings "  # noqa: S608
+        f"WHERE {column} != ''{_and_quarter(quarter)} GROUP BY {column}, quarter, level",
+        _params(quarter),
+    )
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for area, when, grade, count in rows:
+        counts[(area, when)][grade] = int(count)
+    found = [
+        figures.satisfaction(area, c, k, level=level, quarter=when)
+        for (area, when), c in sorted(counts.items())
+    ]
+    sizes = {key: sum(c.values()) for key, c in counts.items()}
+    return _protected(tables, found, sizes, column=column, parent=parent, quarter=quarter)
+
+
+def proposal_satisfaction(
+    tables: ViewTables, k: int, quarter: str | None = None, proposal_id: str | None = None
+) -> list[Satisfaction]:
+    """Satisfaction per proposal and round (in one quarter, or for one proposal)."""
+    where, params = ["1 = 1"], []
+    if quarter is not None:
+        where.append("r.quarter = ?")
+        params.append(quarter)
+    if proposal_id is not None:
+        where.append("r.proposal_id = ?")
+        params.append(proposal_id)
+    rows = tables.query(
+        "SELECT r.proposal_id, p.title, p.scope_id, r.round, r.level, COUNT(*) "  # noqa: S608
+        "FROM cf_view_ratings r JOIN cf_view_proposals p ON p.proposal_id = r.proposal_id "
+        f"WHERE {' AND '.join(where)} GROUP BY r.proposal_id, p.title, p.scope_id, r.round, "
+        "r.level",
+        params,
+    )
+    counts: dict[tuple[str, str, str, int], dict[str, int]] = defaultdict(dict)
+    for pid, title, scope, round_, grade, count in rows:
+        counts[(pid, title, scope, int(round_))][grade] = int(count)
+    return [
+        figures.satisfaction(
+            scope, c, k, proposal_id=pid, title=title, round=round_, quarter=quarter
+        )
+        for (pid, title, scope, round_), c in sorted(counts.items())
+    ]
+
+
+def participation(
+    tables: ViewTables, structure: Structure, level: AreaKind, quarter: str | None, k: int
+) -> list[Participation]:
+    """Distinct participants per area and quarter, against households at the quarter's end."""
+    column, parent = level.value, PARENT[level]
+    rows = tables.query(
+        f"SELECT {column}, quarter, kind, COUNT(DISTINCT resident) "  # noqa: S608
+        f"FROM cf_view_participation WHERE {column} != ''{_and_quarter(quarter)} "
+        f"GROUP BY {column}, quarter, kind",
+        _params(quarter),
+    )
+    anyone = tables.query(
+        f"SELECT {column}, quarter, COUNT(DISTINCT resident) "  # noqa: S608
+        f"FROM cf_view_participation WHERE {column} != ''{_and_quarter(quarter)} "
+        f"GROUP BY {column}, quarter",
+        _params(quarter),
+    )
+    kinds: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for area, when, kind, count in rows:
+        kinds[(area, when)][kind] = int(count)
+    quarters = sorted({when for _, when, _ in anyone} | ({quarter} if quarter else set()))
+    totals = {(area, when): int(count) for area, when, count in anyone}
+    found = [
+        _participation(
+            structure,
+            area,
+            level,
+            when,
+            kinds=kinds.get((area, when), {}),
+            total=totals.get((area, when), 0),
+            k=k,
+        )
+        for when in quarters
+        for area in _areas_at(structure, level, when)
+    ]
+    sizes = {(f.area_id, f.quarter): totals.get((f.area_id, f.quarter), 0) for f in found}
+    return _protected(tables, found, sizes, column=column, parent=parent, quarter=quarter)
+
+
+def pipeline(tables: ViewTables, level: AreaKind, as_of: date) -> list[Pipeline]:
+    """Proposals per stage, step durations and overdue work per area of ``level``."""
+    column = level.value
+    rows = tables.query(
+        f"SELECT {column}, proposal_id, stage, asked_at, decided_at, deadline, done_at, "  # noqa: S608
+        f"published_at, finished_at FROM cf_view_proposals WHERE {column} IS NOT NULL "
+        f"AND {column} != ''"
+    )
+    by_area: dict[str, list[tuple[str | None, ...]]] = defaultdict(list)
+    for row in rows:
+        by_area[row[0]].append(row[1:])
+    return [_pipeline(area, level, items, as_of) for area, items in sorted(by_area.items())]
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+def _and_quarter(quarter: str | None) -> str:
+    return " AND quarter = ?" if quarter is not None else ""
+
+
+def _params(quarter: str | None) -> tuple[str, ...]:
+    return (quarter,) if quarter is not None else ()
+
+
+def _protected(
+    tables: ViewTables,
+    found: list[figures.F],
+    sizes: dict[tuple[str, str], int],
+    *,
+    column: str,
+    parent: str,
+    quarter: str | None,
+) -> list[figures.F]:
+    """Apply sibling protection quarter by quarter."""
+    if column == parent:
+        return found
+    pairs = tables.query(
+        f"SELECT DISTINCT {column}, {parent}, quarter FROM cf_view_participation "  # noqa: S608
+        f"WHERE {column} != ''{_and_quarter(quarter)} UNION SELECT DISTINCT {column}, "
+        f"{parent}, quarter FROM cf_view_ratings WHERE {column} != ''{_and_quarter(quarter)}",
+        _params(quarter) * 2,
+    )
+    result: list[figures.F] = []
+    for when in sorted({f.quarter for f in found if f.quarter is not None}):  # type: ignore[attr-defined]
+        group = [f for f in found if f.quarter == when]  # type: ignore[attr-defined]
+        size = {area: n for (area, q), n in sizes.items() if q == when}
+        links = [(child, up) for child, up, q in pairs if q == when]
+        result.extend(figures.protect_siblings(group, links, size))
+    return result
+
+
+def _areas_at(structure: Structure, level: AreaKind, quarter: str) -> list[str]:
+    return sorted(
+        a.id
+        for a in structure.areas.values()
+        if a.kind is level and a.exists_at(_quarter_end(structure, a.id, quarter))
+    )
+
+
+def _participation(
+    structure: Structure,
+    area: str,
+    level: AreaKind,
+    quarter: str,
+    *,
+    kinds: dict[str, int],
+    total: int,
+    k: int,
+) -> Participation:
+    end = _quarter_end(structure, area, quarter)
+    compounds = structure.compounds_in(area, end)
+    households = sum(structure.areas[c].households_at(end) or 0 for c in compounds)
+    councils = sum(1 for c in compounds if structure.council_at(c, end) is not None)
+
+    def shown(count: int) -> int | None:
+        return None if figures.hidden(count, k) or figures.hidden(total, k) else count
+
+    return Participation(
+        area_id=area,
+        level=level,
+        quarter=quarter,
+        suppressed=figures.hidden(total, k),
+        asked_or_backed=shown(kinds.get("ask", 0)),
+        discussed=shown(kinds.get("discuss", 0)),
+        rated=shown(kinds.get("rate", 0)),
+        participants=shown(total),
+        households=households,
+        rate=None if figures.hidden(total, k) else figures.ratio(total, households),
+        compounds=len(compounds),
+        compounds_with_council=councils,
+        council_coverage=figures.ratio(councils, len(compounds)),
+    )
+
+
+def _quarter_end(structure: Structure, area: str, quarter: str) -> datetime:
+    """The last moment of ``quarter`` in the time zone of the area's district."""
+    year, number = int(quarter[:4]), int(quarter[-1])
+    start_next = date(year + number // 4, number % 4 * 3 + 1, 1)
+    zone = ZoneInfo(_zone_of(structure, area))
+    local = datetime(start_next.year, start_next.month, 1, tzinfo=zone)
+    return (local - timedelta(microseconds=1)).astimezone(UTC)
+
+
+def _zone_of(structure: Structure, area: str) -> str:
+    for candidate in reversed(structure.areas[area].parents or ()):
+        if candidate.value:
+            return _zone_of(structure, candidate.value)
+    return structure.areas[area].time_zone or DEFAULT_TIME_ZONE
+
+
+def _pipeline(
+    area: str, level: AreaKind, items: list[tuple[str | None, ...]], as_of: date
+) -> Pipeline:
+    stages: dict[str, int] = defaultdict(int)
+    for item in items:
+        stages[str(item[1])] += 1
+    overdue = tuple(
+        sorted(
+            str(pid)
+            for pid, _, _, decided, deadline, done, _, finished in items
+            if decided
+            and deadline
+            and date.fromisoformat(deadline) < as_of
+            and datetime.fromisoformat(decided).date() <= as_of
+            and _after(done, as_of)
+            and _after(finished, as_of)
+        )
+    )
+    return Pipeline(
+        area_id=area,
+        level=level,
+        stages=dict(sorted(stages.items())),
+        ask_to_decide=_durations([(i[2], i[3]) for i in items]),
+        decide_to_done=_durations([(i[3], i[5]) for i in items]),
+        done_to_publish=_durations([(i[5], i[6]) for i in items]),
+        overdue=overdue,
+    )
+
+
+def _after(moment: str | None, day: date) -> bool:
+    return moment is None or datetime.fromisoformat(moment).date() >= day
+
+
+def _durations(pairs: list[tuple[str | None, str | None]]) -> Durations:
+    days = sorted(
+        Decimal((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
+        / 86400
+        for start, end in pairs
+        if start and end
+    )
+    if not days:
+        return Durations(count=0, median_days=None, p90_days=None)
+    p90 = days[max(0, -(-9 * len(days) // 10) - 1)]  # nearest rank
+    return Durations(count=len(days), median_days=_days(median_low(days)), p90_days=_days(p90))
+
+
+def _days(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))

@@ -1,0 +1,217 @@
+"""Where views live: tables beside eventsourcing's tracking table, SQLite or PostgreSQL.
+
+Each batch of rows is written in the same transaction as the tracking record of
+the last notification it covers, so after a crash a view resumes exactly where
+its last committed batch ended: every event counts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+
+from civicflow.resident import Home
+from civicflow.structure import Structure
+from civicflow.views.projector import Batch, ProposalRow
+from civicflow.views.tracker import StructureTracker
+
+SCHEMA_VERSION = "1"  # bump when a table changes; a rebuild then recreates the views
+AREA_COLUMNS = ("compound", "community", "street", "district")
+TABLES: dict[str, str] = {
+    "cf_view_state": "name TEXT PRIMARY KEY, value TEXT NOT NULL",
+    "cf_view_homes": "resident TEXT PRIMARY KEY, home TEXT NOT NULL",
+    "cf_view_proposals": (
+        "proposal_id TEXT PRIMARY KEY, title TEXT, category TEXT, scope_id TEXT, "
+        "compound TEXT, community TEXT, street TEXT, district TEXT, stage TEXT, "
+        "asked_at TEXT, round INTEGER, decided_at TEXT, deadline TEXT, done_at TEXT, "
+        "published_at TEXT, finished_at TEXT"
+    ),
+    "cf_view_ratings": (
+        "proposal_id TEXT, round INTEGER, resident TEXT, level TEXT, occurred_at TEXT, "
+        "quarter TEXT, compound TEXT, community TEXT, street TEXT, district TEXT, "
+        "PRIMARY KEY (proposal_id, round, resident)"
+    ),
+    "cf_view_participation": (
+        "resident TEXT, kind TEXT, quarter TEXT, compound TEXT, community TEXT, street TEXT, "
+        "district TEXT, PRIMARY KEY (resident, kind, quarter, compound, community, street, "
+        "district)"
+    ),
+}
+UPSERT_PROPOSAL = (
+    "INSERT INTO cf_view_proposals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (proposal_id) DO UPDATE SET stage = excluded.stage, round = excluded.round, "
+    "decided_at = excluded.decided_at, deadline = excluded.deadline, "
+    "done_at = excluded.done_at, published_at = excluded.published_at, "
+    "finished_at = excluded.finished_at"
+)
+UPSERT_RATING = (
+    "INSERT INTO cf_view_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (proposal_id, round, resident) DO UPDATE SET level = excluded.level, "
+    "occurred_at = excluded.occurred_at, quarter = excluded.quarter, "
+    "compound = excluded.compound, community = excluded.community, "
+    "street = excluded.street, district = excluded.district"
+)
+INSERT_PARTICIPATION = (
+    "INSERT INTO cf_view_participation VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+UPSERT_STATE = (
+    "INSERT INTO cf_view_state VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
+UPSERT_HOME = (
+    "INSERT INTO cf_view_homes VALUES (?, ?) "
+    "ON CONFLICT (resident) DO UPDATE SET home = excluded.home"
+)
+
+
+class ViewTables:
+    """SQL shared by both backends; subclasses adapt placeholders and table names."""
+
+    application_name: str
+
+    tracking_table = "tracking"
+
+    def sql(self, statement: str) -> str:
+        """The statement in this backend's dialect."""
+        return statement.replace("{tracking}", self.tracking_table)
+
+    def transaction(self, *, commit: bool) -> Any:
+        raise NotImplementedError  # pragma: no cover - every backend defines it
+
+    def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
+        raise NotImplementedError  # pragma: no cover - every backend defines it
+
+    def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in cursor.fetchall()]
+
+    # --- reading back what a view needs to continue --------------------------------
+
+    def position(self) -> int:
+        """The last notification id this view has counted (0 before any)."""
+        with self.transaction(commit=False) as c:
+            c.execute(
+                self.sql("SELECT MAX(notification_id) FROM {tracking} WHERE application_name = ?"),
+                (self.application_name,),
+            )
+            found = self.rows(c)
+        return int(found[0][0] or 0) if found else 0
+
+    def load(self) -> tuple[StructureTracker, dict[str, ProposalRow]]:
+        """The structure and proposal rows as the last committed batch left them."""
+        with self.transaction(commit=False) as c:
+            state = dict(self.select(c, "SELECT name, value FROM cf_view_state"))
+            homes = self.select(c, "SELECT resident, home FROM cf_view_homes")
+            proposals = self.select(c, "SELECT * FROM cf_view_proposals")
+        structure = Structure.model_validate_json(state.get("structure", "{}"))
+        tracker = StructureTracker(
+            structure=structure,
+            homes={resident: Home.model_validate_json(home) for resident, home in homes},
+        )
+        rows = {row[0]: ProposalRow(*row) for row in proposals}
+        return tracker, rows
+
+    def schema_version(self) -> str | None:
+        with self.transaction(commit=False) as c:
+            found = self.select(c, "SELECT value FROM cf_view_state WHERE name = 'schema'")
+        return str(found[0][0]) if found else None
+
+    # --- writing a batch --------------------------------------------------------------
+
+    def write(self, batch: Batch, tracker: StructureTracker, tracking: Tracking) -> None:
+        """Write a batch's rows and its tracking record in one transaction."""
+        with self.transaction(commit=True) as c:
+            self.insert_tracking_in(c, tracking)
+            self.many(c, UPSERT_PROPOSAL, [row.values() for row in batch.proposals.values()])
+            self.many(c, UPSERT_RATING, batch.ratings.values())
+            self.many(c, INSERT_PARTICIPATION, batch.participation)
+            if tracker.structure_changed:
+                c.execute(
+                    self.sql(UPSERT_STATE), ("structure", tracker.structure.model_dump_json())
+                )
+            self.many(
+                c,
+                UPSERT_HOME,
+                [
+                    (rid, tracker.homes[rid].model_dump_json())
+                    for rid in sorted(tracker.homes_changed)
+                ],
+            )
+        tracker.structure_changed = False
+        tracker.homes_changed.clear()
+
+    def reset(self) -> None:
+        """Empty every view and forget the tracking position (for a rebuild)."""
+        with self.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(self.sql(f"DROP TABLE IF EXISTS {table}"))
+            self.create_view_tables(c)
+            c.execute(
+                self.sql("DELETE FROM {tracking} WHERE application_name = ?"),
+                (self.application_name,),
+            )
+
+    def create_view_tables(self, cursor: Any) -> None:
+        for table, columns in TABLES.items():
+            cursor.execute(self.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})"))
+        for column in (*AREA_COLUMNS, "quarter"):
+            for table in ("cf_view_ratings", "cf_view_participation"):
+                cursor.execute(
+                    self.sql(f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column})")
+                )
+        cursor.execute(
+            self.sql(
+                "INSERT INTO cf_view_state VALUES ('schema', ?) ON CONFLICT (name) DO NOTHING"
+            ),
+            (SCHEMA_VERSION,),
+        )
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def many(self, cursor: Any, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = list(rows)
+        if batch:
+            cursor.executemany(self.sql(statement), batch)
+
+    def select(
+        self, cursor: Any, statement: str, params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        cursor.execute(self.sql(statement), tuple(params))
+        return self.rows(cursor)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only query against the views."""
+        with self.transaction(commit=False) as c:
+            return self.select(c, statement, params)
+
+
+class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
+    """Views in a SQLite database (the events' own file, or another)."""
+
+    def transaction(self, *, commit: bool) -> Any:
+        return self.datastore.transaction(commit=commit)
+
+    def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cursor, tracking)
+
+    def create_table(self) -> None:
+        super().create_table()
+        with self.transaction(commit=True) as c:
+            self.create_view_tables(c)
+
+
+def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTables:
+    """Open (and create if needed) the view tables for a store's eventsourcing settings."""
+    env = Environment("CivicFlowViews", settings)
+    factory = InfrastructureFactory.construct(env)
+    view_class: type[Any] = SQLiteViews
+    if "postgres" in settings.get("PERSISTENCE_MODULE", ""):
+        from civicflow.views.pgstore import PostgresViews  # only with the postgres extra
+
+        view_class = PostgresViews
+    tables = cast(ViewTables, factory.tracking_recorder(view_class))
+    tables.application_name = application_name
+    return tables
