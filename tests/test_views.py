@@ -1,0 +1,190 @@
+"""Views through their public API: figures, privacy, catch-up, rebuild, following live."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from civicflow import AreaKind, CivicFlow, ConfigurationError, InvalidInputError
+from civicflow.views import Views, quarter_of
+from civicflow.walkthrough import run
+from tests import flows
+
+
+def rated_proposal(flow: CivicFlow, levels: list[str]) -> None:
+    p = flows.rating(flow)
+    flows.rate_all(flow, p, levels)
+    flows.close_round(flow, p)
+
+
+def test_a_rating_round_becomes_satisfaction_per_compound_and_quarter() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        rated_proposal(flow, ["satisfied"] * 5 + ["basically_satisfied"] * 3 + ["dissatisfied"] * 2)
+        assert views.catch_up() > 0
+        [figure] = views.satisfaction(level="compound")
+        assert (figure.area_id, figure.quarter) == (flows.COMPOUND, "2026Q3")
+        assert (figure.satisfied, figure.basically_satisfied, figure.dissatisfied) == (5, 3, 2)
+        assert (figure.rate, figure.full_rate) == (Decimal("0.8"), Decimal("0.5"))
+        [district] = views.satisfaction(level=AreaKind.DISTRICT, quarter="2026Q3")
+        assert district.n == 10
+
+
+def test_only_each_residents_latest_rating_in_a_round_counts() -> None:
+    with flows.open_flow() as flow, Views(flow, k=1) as views:
+        p = flows.rating(flow)
+        flow.rate(p.id, resident="resident-1", level="dissatisfied")
+        views.catch_up()
+        flow.rate(p.id, resident="resident-1", level="satisfied")
+        views.catch_up()
+        [figure] = views.proposal_satisfaction(p.id)
+        assert (figure.n, figure.satisfied, figure.round) == (1, 1, 1)
+
+
+def test_a_figure_from_fewer_than_k_residents_is_suppressed_not_reported() -> None:
+    with flows.open_flow() as flow, Views(flow, k=5) as views:
+        rated_proposal(flow, ["satisfied"] * 4)
+        views.catch_up()
+        [figure] = views.satisfaction(level="compound")
+        assert figure.suppressed
+        assert (figure.n, figure.rate, figure.satisfied) == (None, None, None)
+        [people] = views.participation(level="compound")
+        assert people.suppressed
+        assert people.participants is None
+        assert people.households == 40  # not about residents: never hidden
+
+
+def test_a_lone_suppressed_compound_takes_its_smallest_sibling_with_it() -> None:
+    with flows.open_flow() as flow, Views(flow, k=5) as views:
+        flow.add_area(
+            "compound-8",
+            kind="compound",
+            name="Eight",
+            parent_id="community-1",
+            is_old=True,
+            has_property_management=False,
+            households=30,
+            actor="office",
+        )
+        flow.form_council("compound-8", actor="office")
+        for member in ("m8-1", "m8-2"):
+            flow.join_council("compound-8", member=member, via="election", actor="office")
+        flow.register_residents(
+            [f"e-{n}" for n in range(10)], compound_id="compound-8", actor="office"
+        )
+        rated_proposal(flow, ["satisfied"] * 6)  # compound-7: 6 ratings
+        small = flows.asked(flow, area_id="compound-8", resident="e-0")
+        flow.discuss(small.id, attendees=["m8-1", "m8-2"], summary="ok", actor="m8-1")
+        flow.decide(small.id, **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}})
+        flow.complete(small.id, summary="x", total_spent="1", evidence=["e"], actor="m8-1")
+        flow.publish(small.id, channels=["app"], summary="x", actor="m8-1")
+        for n in range(3):
+            flow.rate(small.id, resident=f"e-{n}", level="dissatisfied")
+        views.catch_up()
+        by_area = {f.area_id: f for f in views.satisfaction(level="compound")}
+        assert by_area["compound-8"].suppressed  # 3 ratings
+        assert by_area[flows.COMPOUND].suppressed  # 6 ratings, but 9 - 6 would reveal 3
+        [community] = views.satisfaction(level="community")
+        assert community.n == 9
+
+
+def test_catch_up_counts_each_event_once_and_rebuild_gives_the_same_figures(
+    durable_url: str,
+) -> None:
+    start = datetime.now(UTC) - timedelta(days=200)
+    with CivicFlow.open(durable_url) as flow, Views(flow, k=1, batch_size=7) as views:
+        run(flow, io.StringIO(), start=start)
+        first = views.catch_up(limit=20)
+        assert first == 20
+        run(flow, io.StringIO(), start=start + timedelta(days=3))
+        rest = views.catch_up()
+        assert views.catch_up() == 0
+        assert views.position == first + rest
+        figures = (
+            views.satisfaction(level="compound"),
+            views.participation(level="street"),
+            views.pipeline(level="district"),
+        )
+        assert views.rebuild() == first + rest
+        again = (
+            views.satisfaction(level="compound"),
+            views.participation(level="street"),
+            views.pipeline(level="district"),
+        )
+        assert again == figures
+    with CivicFlow.open(durable_url) as reader, Views(reader, k=1) as fresh:
+        assert fresh.catch_up() == 0  # the tracking position lives with the views
+        assert fresh.satisfaction(level="compound") == figures[0]
+
+
+def test_the_quarterly_review_ranks_areas_and_proposals() -> None:
+    with flows.open_flow() as flow, Views(flow, k=1) as views:
+        rated_proposal(flow, ["satisfied"] * 2 + ["dissatisfied"] * 2)
+        rated_proposal(flow, ["satisfied"] * 4)
+        views.catch_up()
+        review = views.review("2026Q3", level="compound")
+        assert [p.rate for p in review.proposals] == [Decimal(1), Decimal("0.5")]
+        assert review.by_participation[0].area_id == flows.COMPOUND
+
+
+def test_the_pipeline_counts_stages_and_work_past_its_deadline() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        late = flows.doing(flow)
+        flows.asked(flow)
+        views.catch_up()
+        [figure] = views.pipeline(level="compound", as_of=datetime(2030, 6, 1).date())
+        assert figure.stages == {"asked": 1, "doing": 1}
+        assert figure.overdue == (str(late.id),)
+        assert figure.ask_to_decide.count == 1
+        [before] = views.pipeline(level="compound", as_of=datetime(2029, 6, 1).date())
+        assert before.overdue == ()
+
+
+def test_quarters_follow_the_districts_time_zone() -> None:
+    moment = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)  # 1 October, 01:00 in Shanghai
+    assert quarter_of(moment) == "2026Q4"
+    assert quarter_of(moment, "Europe/Berlin") == "2026Q3"
+
+
+def test_bad_levels_quarters_and_settings_are_typed_errors() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        with pytest.raises(InvalidInputError, match="level"):
+            views.satisfaction(level="galaxy")
+        with pytest.raises(InvalidInputError, match="quarter"):
+            views.participation(quarter="2026-3")
+        with pytest.raises(ConfigurationError):
+            Views(flow, k=0)
+
+
+def test_views_follow_a_postgresql_store_live(postgres_url: str) -> None:
+    with flows.open_flow(postgres_url) as flow, Views(flow, k=1) as views:
+        stop = threading.Event()
+        follower = threading.Thread(target=views.follow, args=(stop,), daemon=True)
+        follower.start()
+        p = flows.rating(flow)
+        flow.rate(p.id, resident="resident-1", level="satisfied")
+        deadline = time.monotonic() + 10
+        while views.position < flow.recorder.max_notification_id() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        follower.join(timeout=10)
+        assert views.proposal_satisfaction(p.id)[0].n == 1
+        assert not follower.is_alive()
+
+
+def test_views_poll_a_sqlite_store(sqlite_url: str) -> None:
+    with flows.open_flow(sqlite_url) as flow, Views(flow, k=1) as views:
+        stop = threading.Event()
+        follower = threading.Thread(target=views.follow, args=(stop, 0.01), daemon=True)
+        follower.start()
+        flows.asked(flow)
+        deadline = time.monotonic() + 10
+        while views.position < flow.recorder.max_notification_id() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stop.set()
+        follower.join(timeout=10)
+        assert views.pipeline(level="district")[0].stages == {"asked": 1}
