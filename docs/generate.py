@@ -125,6 +125,10 @@ COMMON_MEANINGS = {
     "actor": "Who did it: an opaque id supplied by the embedding application.",
     "occurred_at": "Time in the world: when it happened. Defaults to the application's clock.",
     "class_version": "The event schema's version; written into the JSON only when it is above 1.",
+    "previous_digest": (
+        "The SHA-256 digest of the event before it in the same aggregate (None for the first): "
+        "each aggregate's history is a hash chain. Set by civicflow; see audit.md."
+    ),
 }
 
 # Meanings that differ per aggregate; the first part of an event's qualified name picks them.

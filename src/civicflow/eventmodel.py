@@ -8,7 +8,7 @@ so that ``persistence.PydanticMapper`` can store them as JSON.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import (
@@ -18,7 +18,9 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
 )
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
+
+from civicflow import integrity
 
 
 class DomainEvent(BaseModel):
@@ -36,9 +38,30 @@ class DomainEvent(BaseModel):
     originator_version: int
     timestamp: AwareDatetime
 
+    # The digest of the record this event was read from (None for a live event).
+    _stored_digest: str | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        # The same fact, whether it was just recorded or read back from the store.
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = BaseModel.__hash__
+
 
 class AggregateEvent(DomainEvent, CanMutateAggregate[UUID]):
-    """An event that evolves an existing aggregate through ``apply``."""
+    """An event that evolves an existing aggregate through ``apply``.
+
+    ``previous_digest`` links it to the event before it in the same aggregate,
+    making each aggregate's history a hash chain (see ``civicflow.integrity``).
+    """
+
+    previous_digest: str | None = None
+
+    def mutate(self, aggregate: Any) -> Any:
+        evolved = super().mutate(aggregate)
+        if evolved is not None:
+            evolved._chain = self._stored_digest or integrity.event_digest(self)
+        return evolved
 
 
 class AggregateCreated(AggregateEvent, CanInitAggregate[UUID]):
@@ -65,6 +88,7 @@ class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
         state["class_version"] = getattr(type(aggregate), "class_version", 1)
         state["created_on"] = aggregate.created_on.isoformat()
         state["modified_on"] = aggregate.modified_on.isoformat()
+        state["chain"] = aggregate._chain
         return cls(
             originator_id=aggregate.id,
             originator_version=aggregate.version,
@@ -88,6 +112,7 @@ class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
             timestamp=datetime.fromisoformat(state.pop("created_on")),
         )
         aggregate.modified_on = datetime.fromisoformat(state.pop("modified_on"))
+        aggregate._chain = state.pop("chain", None)
         aggregate.from_snapshot_state(state)
         return aggregate
 
@@ -110,12 +135,22 @@ class PydanticAggregate(BaseAggregate[UUID]):
     class Created(Event, AggregateCreated):
         pass
 
+    if TYPE_CHECKING:  # a class annotation would make aggregates dataclasses
+        _chain: str | None  # the digest of the last event, for the next one to link to
+
+    def __base_init__(
+        self, originator_id: Any, originator_version: int, timestamp: datetime
+    ) -> None:
+        super().__base_init__(originator_id, originator_version, timestamp)
+        self._chain = None
+
     def _next_event(self, event_class: type[E], fields: dict[str, Any]) -> E:
         """Build (and so validate) the next event, without applying it."""
         return event_class(
             originator_id=self.id,
             originator_version=self.version + 1,
             timestamp=event_class.create_timestamp(),
+            previous_digest=self._chain,
             **fields,
         )
 

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
+from civicflow import integrity
 from civicflow.errors import ConfigurationError
 
 
@@ -32,31 +33,51 @@ class OrjsonTranscoder(Transcoder):
 
 
 class PydanticMapper(Mapper[UUID]):
-    """Maps pydantic domain events to stored events, honouring class versions."""
+    """Maps pydantic domain events to stored events, honouring class versions.
+
+    With an audit key (``audit_key``, from the ``AUDIT_KEY`` setting) every
+    record is sealed with an HMAC of its digest; see ``civicflow.integrity``.
+    """
+
+    audit_key: bytes | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        event = cast(BaseModel, domain_event)
-        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
-        class_version = getattr(type(event), "class_version", 1)
-        if class_version > 1:
-            state["class_version"] = class_version
+        event = cast("BaseModel", domain_event)
+        topic = get_topic(type(event))
+        state = integrity.stored_state(event)
+        if self.audit_key is not None:
+            record_digest = integrity.digest(
+                topic, domain_event.originator_id, domain_event.originator_version, state
+            )
+            state[integrity.SEAL_FIELD] = integrity.seal(self.audit_key, record_digest)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(type(event)),
+            topic=topic,
             state=self._seal(self.transcoder.encode(state)),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
-        state = self.transcoder.decode(self._unseal(stored_event.state))
+        state = self.decode_state(stored_event)
+        state.pop(integrity.SEAL_FIELD, None)
+        stored_digest = integrity.digest(
+            stored_event.topic, stored_event.originator_id, stored_event.originator_version, state
+        )
         from_version = state.pop("class_version", 1)
         while from_version < getattr(cls, "class_version", 1):
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        return cls.model_validate(state)
+        event = cls.model_validate(state)
+        event.__pydantic_private__["_stored_digest"] = stored_digest
+        return event
+
+    def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
+        """The stored JSON object of a record, decrypted and decompressed."""
+        state: dict[str, Any] = self.transcoder.decode(self._unseal(stored_event.state))
+        return state
 
     def _seal(self, data: bytes) -> bytes:
         if self.compressor:

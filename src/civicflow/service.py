@@ -20,10 +20,16 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import InternalError, PersistenceError, RecordConflictError
+from eventsourcing.persistence import (
+    InternalError,
+    Mapper,
+    PersistenceError,
+    RecordConflictError,
+)
 from eventsourcing.utils import EnvType, get_topic
 from pydantic import ValidationError
 
+from civicflow import integrity
 from civicflow.directory import Directory
 from civicflow.errors import (
     BackendUnavailableError,
@@ -112,6 +118,13 @@ class Service(Application[UUID]):
                 raise ConfigurationError(f"cannot configure the event store: {error}") from None
             else:
                 return
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """civicflow's pydantic mapper, sealing records when ``AUDIT_KEY`` is set."""
+        mapper = super().construct_mapper()
+        if isinstance(mapper, PydanticMapper):
+            mapper.audit_key = integrity.audit_key(self.env.get("AUDIT_KEY"))
+        return mapper
 
     @property
     def rectification_threshold(self) -> Decimal:
