@@ -8,7 +8,7 @@ Structure commands (areas, councils, residents, policies, sponsors) come from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,11 +16,21 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from civicflow import audit, verification
+from civicflow.audit import AuditEntry
 from civicflow.community import CommunityService
-from civicflow.errors import InvalidInputError, ProposalAlreadyExistsError, ProposalNotFoundError
+from civicflow.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    ProposalAlreadyExistsError,
+    ProposalNotFoundError,
+)
+from civicflow.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.persistence import PydanticMapper
 from civicflow.proposal import Proposal, ProposalState
 from civicflow.sponsorship import Sponsorship
 from civicflow.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
+from civicflow.verification import Verification
 
 # Computes, from the proposal as loaded, the facts a step records about the community
 # (members present, the policy in force), raising if the community rules refuse it.
@@ -353,7 +363,77 @@ class CivicFlow(CommunityService):
             if moment is not None
         }
 
+    # --- audit (see docs/audit.md) ----------------------------------------------
+
+    def audit_trail(
+        self, proposal_id: UUID | str, *, as_of: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Every event of the proposal with actor, times, stages and a line in zh and en.
+
+        With ``as_of``, only what the store had recorded by that moment.
+        """
+        events = self.history(proposal_id)
+        if as_of is not None:
+            events = [e for e in events if e.timestamp <= as_of]
+        return audit.trail(events)
+
+    def audit_document(self, proposal_id: UUID | str, *, lang: str = "en") -> str:
+        """The audit trail as a Markdown document."""
+        return audit.markdown(self.proposal(proposal_id).title, self.audit_trail(proposal_id), lang)
+
+    def proposal_as_of(self, proposal_id: UUID | str, moment: datetime) -> ProposalState:
+        """The proposal as the store knew it at ``moment`` (by recording time).
+
+        Raises:
+            ProposalNotFoundError: nothing about it had been recorded by then.
+        """
+        known = [e.originator_version for e in self.history(proposal_id) if e.timestamp <= moment]
+        if not known:
+            raise ProposalNotFoundError(_uuid(proposal_id))
+        return self.proposal(proposal_id, version=known[-1])
+
+    def checkpoint(self, *, actor: str, occurred_at: datetime | None = None) -> Checkpoint:
+        """Seal the log so far; publish the returned ``digest`` with the results (晒)."""
+        moment = self._when(occurred_at)
+
+        def load() -> Ledger:
+            try:
+                ledger: Ledger = self._get(LEDGER_ID)
+            except AggregateNotFoundError:
+                ledger = self._translating(
+                    "checkpoint", Ledger.open, actor=actor, occurred_at=moment
+                )
+            last = ledger.checkpoints[-1] if ledger.checkpoints else None
+            fields.update(verification.seal_log(self._pydantic_mapper(), self.recorder, last))
+            return ledger
+
+        fields: dict[str, Any] = {"actor": actor, "occurred_at": moment}
+        ledger: Ledger = self._retrying(LEDGER_ID, load, "checkpoint", fields)
+        return ledger.checkpoints[-1]
+
+    def checkpoints(self) -> tuple[Checkpoint, ...]:
+        """Every checkpoint taken, oldest first."""
+        try:
+            ledger: Ledger = self._get(LEDGER_ID)
+        except AggregateNotFoundError:
+            return ()
+        return ledger.checkpoints
+
+    def verify(self, published: Mapping[int, str] | None = None) -> Verification:
+        """Check every seal, chain and checkpoint of the store.
+
+        ``published`` maps checkpoint numbers to the digests published for them.
+        """
+        return verification.verify(
+            self._pydantic_mapper(), self.recorder, self.snapshots, self.checkpoints(), published
+        )
+
     # --- the mechanics ----------------------------------------------------------
+
+    def _pydantic_mapper(self) -> PydanticMapper:
+        if not isinstance(self.mapper, PydanticMapper):
+            raise ConfigurationError("auditing needs civicflow's mapper (MAPPER_TOPIC unset)")
+        return self.mapper
 
     def _command(
         self, proposal_id: UUID | str, method: str, prepare: Prepare | None, **fields: Any

@@ -38,6 +38,7 @@ from civicflow.errors import (
     InvalidInputError,
 )
 from civicflow.eventmodel import PydanticAggregate
+from civicflow.ledger import Ledger
 from civicflow.persistence import OrjsonTranscoder, PydanticMapper, env_from_url
 from civicflow.policy import Policy
 from civicflow.proposal import Proposal
@@ -68,6 +69,7 @@ class Service(Application[UUID]):
         Proposal: 100,
         Directory: 100,
         Resident: 100,
+        Ledger: 100,
     }
 
     def __init__(
