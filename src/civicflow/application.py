@@ -8,15 +8,15 @@ Structure commands (areas, councils, residents, policies, sponsors) come from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from civicflow import audit, verification
+from civicflow import audit, export, verification
 from civicflow.audit import AuditEntry
 from civicflow.community import CommunityService
 from civicflow.errors import (
@@ -427,6 +427,19 @@ class CivicFlow(CommunityService):
         return verification.verify(
             self._pydantic_mapper(), self.recorder, self.snapshots, self.checkpoints(), published
         )
+
+    def export_events(self, out: IO[str]) -> int:
+        """Write the whole log as JSON Lines (see ``civicflow.export``); returns how many."""
+        return export.export_events(self._pydantic_mapper(), self.recorder, out)
+
+    def import_events(self, lines: Iterable[str]) -> int:
+        """Load an events export into this (empty) store; returns how many.
+
+        Raises:
+            RuleViolationError: the store is not empty.
+            InvalidInputError: the export is malformed.
+        """
+        return export.import_events(self._pydantic_mapper(), self.recorder, lines)
 
     # --- the mechanics ----------------------------------------------------------
 

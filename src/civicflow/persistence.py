@@ -54,7 +54,7 @@ class PydanticMapper(Mapper[UUID]):
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
             topic=topic,
-            state=self._seal(self.transcoder.encode(state)),
+            state=self.pack(self.transcoder.encode(state)),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
@@ -76,17 +76,18 @@ class PydanticMapper(Mapper[UUID]):
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The stored JSON object of a record, decrypted and decompressed."""
-        state: dict[str, Any] = self.transcoder.decode(self._unseal(stored_event.state))
+        state: dict[str, Any] = self.transcoder.decode(self._unpack(stored_event.state))
         return state
 
-    def _seal(self, data: bytes) -> bytes:
+    def pack(self, data: bytes) -> bytes:
+        """Compress and encrypt stored bytes, as configured."""
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
             data = self.cipher.encrypt(data)
         return data
 
-    def _unseal(self, data: bytes) -> bytes:
+    def _unpack(self, data: bytes) -> bytes:
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from civicflow.areas import AreaKind
@@ -90,7 +90,17 @@ class Views:
         """The id of the last notification counted (0 before any)."""
         return self.tables.position()
 
-    def catch_up(self, limit: int | None = None) -> int:
+    @classmethod
+    def as_of(cls, flow: CivicFlow, moment: datetime, *, k: int = 5) -> Views:
+        """The views as they stood at ``moment``: counted from the log recorded up to then.
+
+        They live in a private in-memory database; close them when done.
+        """
+        views = cls(flow, settings=_private_memory(), k=k)
+        views.catch_up(until=moment)
+        return views
+
+    def catch_up(self, limit: int | None = None, *, until: datetime | None = None) -> int:
         """Count the notifications recorded since the last catch-up; returns how many.
 
         Reads the log in pages of ``batch_size`` and commits each page with its
@@ -101,14 +111,20 @@ class Views:
             projector = Projector(*self.tables.load())
             counted = 0
             for page in self._pages(self.tables.position(), limit):
+                last = None
                 for notification in page:
-                    projector.apply(self.flow.mapper.to_domain_event(notification))
-                self.tables.write(
-                    projector.take_batch(),
-                    projector.tracker,
-                    _tracking(self.flow.name, page[-1].id),
-                )
-                counted += len(page)
+                    event = self.flow.mapper.to_domain_event(notification)
+                    if until is not None and event.timestamp > until:  # type: ignore[attr-defined]
+                        break
+                    projector.apply(event)
+                    last = notification.id
+                    counted += 1
+                if last is not None:
+                    self.tables.write(
+                        projector.take_batch(), projector.tracker, _tracking(self.flow.name, last)
+                    )
+                if last != page[-1].id:
+                    break  # reached ``until``
             return counted
 
     def rebuild(self) -> int:
@@ -205,14 +221,17 @@ class Views:
 def _same_store(flow: CivicFlow) -> dict[str, str]:
     settings = {key: value for key in STORE_KEYS if (value := flow.env.get(key)) is not None}
     module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
-    if "popo" in module:
-        from uuid import uuid4
+    return _private_memory() if "popo" in module else settings
 
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": f"file:civicflow-views-{uuid4().hex}?mode=memory&cache=shared",
-        }
-    return settings
+
+def _private_memory() -> dict[str, str]:
+    """A fresh in-memory SQLite database, shared by the connections of one pool."""
+    from uuid import uuid4
+
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": f"file:civicflow-views-{uuid4().hex}?mode=memory&cache=shared",
+    }
 
 
 def _tracking(application_name: str, notification_id: int) -> Any:
