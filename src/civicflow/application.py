@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -291,6 +291,44 @@ class CivicFlow(CommunityService):
             actor=actor if actor is not None else resident,
             occurred_at=moment,
         )
+
+    def rate_many(
+        self,
+        proposal_id: UUID | str,
+        ratings: Iterable[Mapping[str, Any]],
+        *,
+        occurred_at: datetime | None = None,
+    ) -> ProposalState:
+        """Record many residents' ratings of this round in one transaction, all or none.
+
+        For an office entering the forms of a rating meeting: each item has
+        ``resident`` and ``level``, and may have ``comment``, ``actor`` and its own
+        ``occurred_at`` (default: the call's). The same rules as ``rate`` apply to
+        each; one refused rating refuses the whole batch.
+        """
+        moment = self._when(occurred_at)
+        items = [
+            {
+                "resident": r.get("resident"),
+                "level": r.get("level"),
+                "comment": r.get("comment"),
+                "actor": r.get("actor") or r.get("resident"),
+                "occurred_at": self._when(r.get("occurred_at")) if r.get("occurred_at") else moment,
+            }
+            for r in ratings
+        ]
+
+        who = [(str(item["resident"]), cast("datetime", item["occurred_at"])) for item in items]
+
+        def eligible(state: ProposalState) -> dict[str, Any]:
+            structure = self.structure()  # one version of the structure for the whole batch
+            for resident, when in who:
+                self._check_resident(
+                    resident, state.area_id, when, "rate", proposal_id=state.id, structure=structure
+                )
+            return {}
+
+        return self._command(proposal_id, "rate_many", eligible, ratings=items)
 
     def close_rating(
         self, proposal_id: UUID | str, *, actor: str, occurred_at: datetime | None = None

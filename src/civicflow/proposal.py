@@ -348,6 +348,11 @@ class Proposal(PydanticAggregate):
             )
         self._record(event)
 
+    def rate_many(self, *, ratings: list[dict[str, Any]]) -> None:
+        """Record several residents' ratings at once; one refusal refuses them all."""
+        for fields in ratings:
+            self.rate(**fields)
+
     def close_rating(self, **fields: Any) -> None:
         """End this round: closed when satisfied enough, otherwise back to Do (整改)."""
         self._check_step(Step.CLOSE_RATING)

@@ -1,0 +1,403 @@
+"""A realistic district after the article: 304 compounds, councils, residents, four quarters.
+
+Deterministic for a given seed: the same seed builds the same district and the
+same proposals, with the same outcomes (only the store's recording times differ).
+Every step goes through the public commands, so the demo also shows the rules
+at work: eligibility, quorum, majority, rating windows, rectification rounds.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from civicflow.application import CivicFlow
+from civicflow.proposal import ProposalState
+
+ZONE = ZoneInfo("Asia/Shanghai")
+START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
+NOW = datetime(2026, 10, 20, 18, 0, tzinfo=ZONE)  # the demo's "now": after the fourth quarter
+CATEGORIES = (
+    "lighting",
+    "drainage",
+    "greening",
+    "parking",
+    "security",
+    "elevator",
+    "roads",
+    "waste",
+    "facades",
+    "water",
+)
+TITLES = {
+    "lighting": "Repair the stairwell lights",
+    "drainage": "Clear the blocked drains",
+    "greening": "Replant the courtyard",
+    "parking": "Mark out bicycle parking",
+    "security": "Fix the gate and intercom",
+    "elevator": "Add a handrail in the lift hall",
+    "roads": "Resurface the inner road",
+    "waste": "Move the waste bins",
+    "facades": "Repaint the facades",
+    "water": "Replace the rusty water pipes",
+}
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Size:
+    """How big a district to build."""
+
+    compounds: int = 304
+    old: int = 251
+    without_management: int = 99
+    council_share: float = 0.974  # 296 councils of 304 compounds, as the article reports
+    streets: int = 6
+    communities_per_street: int = 5
+    quarters: int = 4
+
+
+@dataclass
+class Compound:
+    id: str
+    community: str
+    residents: list[str]
+    members: list[str]
+    quality: float  # how likely residents are satisfied with work done here
+
+
+@dataclass
+class Outcome:
+    """What the demo wrote, for the summary."""
+
+    events: int = 0
+    seconds: float = 0.0
+    proposals: list[UUID] = field(default_factory=list)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def build(
+    flow: CivicFlow, *, seed: int = 7, size: Size | None = None, progress: Progress | None = None
+) -> Outcome:
+    """Build the district and its four quarters of proposals in ``flow``."""
+    rng = random.Random(seed)
+    size = size or Size()
+    started, before = time.perf_counter(), flow.recorder.max_notification_id() or 0
+    compounds = _structure(flow, rng, size)
+    plan = [
+        (c, q)
+        for q in range(size.quarters)
+        for c in compounds
+        for _ in range(rng.choice((0, 1, 1, 1, 2)))
+    ]
+    outcome = Outcome()
+    for done, (compound, quarter) in enumerate(plan, 1):
+        outcome.proposals.append(_proposal(flow, rng, compound, quarter))
+        if progress is not None:
+            progress(done, len(plan))
+    outcome.events = (flow.recorder.max_notification_id() or 0) - before
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def demo_clock() -> datetime:
+    """The demo's fixed "now", so that the same seed gives the same district."""
+    return NOW
+
+
+# --- the district ---------------------------------------------------------------------
+
+
+def _structure(flow: CivicFlow, rng: random.Random, size: Size) -> list[Compound]:
+    at = START - timedelta(days=30)
+    flow.add_area(
+        "shanyang", kind="district", name="Shanyang District 山阳区", actor="office", occurred_at=at
+    )
+    flow.set_policy(
+        "shanyang",
+        rectification_threshold="0.8",
+        rating_window_days=30,
+        actor="office",
+        occurred_at=at,
+    )
+    communities = _streets_and_communities(flow, size, at)
+    old = set(rng.sample(range(size.compounds), size.old))
+    unmanaged = set(rng.sample(sorted(old), size.without_management))
+    with_council = set(
+        rng.sample(range(size.compounds), round(size.compounds * size.council_share))
+    )
+    return [
+        _compound(
+            flow,
+            rng,
+            n,
+            communities[n % len(communities)],
+            at,
+            old=n in old,
+            managed=n not in unmanaged,
+            council=n in with_council,
+        )
+        for n in range(size.compounds)
+    ]
+
+
+def _streets_and_communities(flow: CivicFlow, size: Size, at: datetime) -> list[str]:
+    communities = []
+    for s in range(1, size.streets + 1):
+        street = f"street-{s}"
+        flow.add_area(
+            street,
+            kind="street",
+            name=f"Street {s} 街道",
+            parent_id="shanyang",
+            actor="office",
+            occurred_at=at,
+        )
+        for c in range(1, size.communities_per_street + 1):
+            community = f"community-{s}-{c}"
+            flow.add_area(
+                community,
+                kind="community",
+                name=f"Community {s}-{c} 社区",
+                parent_id=street,
+                actor="office",
+                occurred_at=at,
+            )
+            flow.assign_sponsor(
+                community, sponsor=f"cadre-{s}-{c}", kind="cadre", actor="office", occurred_at=at
+            )
+            communities.append(community)
+    return communities
+
+
+def _compound(
+    flow: CivicFlow,
+    rng: random.Random,
+    n: int,
+    community: str,
+    at: datetime,
+    *,
+    old: bool,
+    managed: bool,
+    council: bool,
+) -> Compound:
+    compound = f"compound-{n + 1:03d}"
+    households = rng.randint(40, 260)
+    flow.add_area(
+        compound,
+        kind="compound",
+        name=f"Compound {n + 1} 楼院",
+        parent_id=community,
+        is_old=old,
+        has_property_management=managed,
+        households=households,
+        actor="office",
+        occurred_at=at,
+    )
+    members: list[str] = []
+    if council:
+        flow.form_council(compound, actor="office", occurred_at=at)
+        for m in range(rng.randint(5, 9)):
+            member = f"{compound}-member-{m + 1}"
+            via = ("self_nomination", "recommendation", "election")[m % 3]
+            role = "chair" if m == 0 else "secretary" if m == 1 else None
+            flow.join_council(
+                compound, member=member, via=via, role=role, actor="office", occurred_at=at
+            )
+            members.append(member)
+    residents = [f"{compound}-r{r + 1:03d}" for r in range(max(8, households // 6))]
+    flow.register_residents(residents, compound_id=compound, actor="office", occurred_at=at)
+    return Compound(compound, community, residents, members, quality=rng.uniform(0.6, 0.98))
+
+
+# --- one proposal through the six steps --------------------------------------------------
+
+
+def _proposal(flow: CivicFlow, rng: random.Random, c: Compound, quarter: int) -> UUID:
+    day0 = START + timedelta(days=91 * quarter + rng.randint(0, 60), hours=rng.randint(0, 8))
+    category = rng.choice(CATEGORIES)
+    asker = rng.choice(c.residents)
+    p = flow.ask(
+        title=TITLES[category],
+        details=f"Raised by residents of {c.id}.",
+        category=category,
+        area_id=c.id,
+        resident=asker,
+        channel=rng.choice(("visit", "meeting", "hotline", "online")),
+        proposal_id=UUID(int=rng.getrandbits(128), version=4),
+        occurred_at=day0,
+    )
+    for backer in rng.sample([r for r in c.residents if r != asker], rng.randint(0, 4)):
+        flow.back(p.id, resident=backer, occurred_at=day0 + timedelta(days=1))
+    if not c.members or rng.random() < 0.03:
+        if _due(day0 + timedelta(days=20)):
+            flow.withdraw(
+                p.id,
+                reason="No council to take it up yet; referred to the community.",
+                actor="office",
+                occurred_at=day0 + timedelta(days=20),
+            )
+        return p.id
+    _decide(flow, rng, c, p, day0 + timedelta(days=5))
+    return p.id
+
+
+def _decide(
+    flow: CivicFlow, rng: random.Random, c: Compound, p: ProposalState, at: datetime
+) -> None:
+    present = _session(flow, rng, c, p, at)
+    roll = rng.random()
+    if roll < 0.1:
+        flow.decide(
+            p.id,
+            outcome="deferred",
+            vote=_vote(rng, present),
+            reasons="Get quotes first.",
+            actor=c.members[0],
+            occurred_at=at,
+        )
+        at += timedelta(days=7)
+        present = _session(flow, rng, c, p, at)
+    if roll > 0.92:
+        flow.decide(
+            p.id,
+            outcome="rejected",
+            vote=_vote(rng, present),
+            reasons="Outside the compound's remit; passed to the street.",
+            actor=c.members[0],
+            occurred_at=at,
+        )
+        flow.publish(
+            p.id,
+            channels=["notice_board"],
+            summary="Not taken up, with reasons.",
+            actor=c.members[1],
+            occurred_at=at + timedelta(days=2),
+        )
+        return
+    budget = rng.randrange(2000, 60000, 100)
+    flow.decide(
+        p.id,
+        outcome="approved",
+        vote=_vote(rng, present),
+        plan=f"Plan agreed at the session of {at.date()}.",
+        budget={
+            "amount": str(budget),
+            "funding_sources": rng.sample(
+                ["district fund", "street fund", "residents", "property fee"], 2
+            ),
+        },
+        responsible=c.members[1],
+        deadline=(at + timedelta(days=45)).date(),
+        actor=c.members[0],
+        occurred_at=at,
+    )
+    _do_and_rate(flow, rng, c, p, at, budget=budget)
+
+
+def _do_and_rate(
+    flow: CivicFlow,
+    rng: random.Random,
+    c: Compound,
+    p: ProposalState,
+    at: datetime,
+    *,
+    budget: int,
+) -> None:
+    quality, spent = c.quality, 0
+    for round_ in (1, 2, 3):
+        done = at + timedelta(days=rng.randint(12, 50))
+        if not _due(done + timedelta(days=40)):
+            if _due(at + timedelta(days=10)):
+                flow.report_progress(
+                    p.id,
+                    percent=rng.randint(10, 90),
+                    note="Under way.",
+                    spent=str(spent),
+                    actor=c.members[1],
+                    occurred_at=at + timedelta(days=10),
+                )
+            return
+        spent = max(spent, int(budget * rng.uniform(0.8, 1.05)))
+        flow.complete(
+            p.id,
+            summary=f"Work of round {round_} done.",
+            total_spent=str(spent),
+            evidence=[f"photo:{p.id.hex[:8]}-{round_}.jpg"],
+            actor=c.members[1],
+            occurred_at=done,
+        )
+        published = done + timedelta(days=1)
+        flow.publish(
+            p.id,
+            channels=rng.sample(["notice_board", "group_chat", "app"], 2),
+            summary="Result and spending shown to residents.",
+            actor=c.members[0],
+            occurred_at=published,
+        )
+        raters = rng.sample(c.residents, max(5, int(len(c.residents) * rng.uniform(0.4, 0.8))))
+        flow.rate_many(
+            p.id,
+            [{"resident": r, "level": _level(rng, quality)} for r in raters],
+            occurred_at=published + timedelta(days=rng.randint(2, 20)),
+        )
+        closed = flow.close_rating(
+            p.id, actor=c.members[0], occurred_at=published + timedelta(days=31)
+        )
+        if closed.rounds[-1].passed:
+            return
+        quality, at = min(0.99, quality + 0.2), closed.rounds[-1].occurred_at
+
+
+def _session(
+    flow: CivicFlow, rng: random.Random, c: Compound, p: ProposalState, at: datetime
+) -> int:
+    present = rng.sample(c.members, len(c.members) // 2 + 1 + rng.randint(0, 2) // 2)
+    residents = rng.sample(c.residents, rng.randint(1, 4))
+    flow.discuss(
+        p.id,
+        attendees=[*present, *residents],
+        summary="Options weighed.",
+        opinions=["do it this season", "ask for quotes"],
+        actor=c.members[0],
+        occurred_at=at,
+    )
+    return len(present)
+
+
+def _vote(rng: random.Random, present: int) -> dict[str, int]:
+    against = rng.randint(0, (present - 1) // 3)
+    abstain = rng.randint(0, 1) if present - against > 2 else 0
+    return {"in_favour": present - against - abstain, "against": against, "abstain": abstain}
+
+
+def _level(rng: random.Random, quality: float) -> str:
+    roll = rng.random()
+    if roll < quality * 0.7:
+        return "satisfied"
+    return "basically_satisfied" if roll < quality else "dissatisfied"
+
+
+def _due(moment: datetime) -> bool:
+    return moment <= NOW
+
+
+def quarter_labels(size: Size | None = None) -> list[str]:
+    """The quarters the demo covers, as 2025Q4, 2026Q1, ..."""
+    size = size or Size()
+    labels = []
+    for q in range(size.quarters):
+        day = (START + timedelta(days=91 * q + 45)).date()
+        labels.append(f"{day.year}Q{(day.month - 1) // 3 + 1}")
+    return labels
+
+
+__all__ = ["NOW", "Outcome", "Size", "build", "demo_clock", "quarter_labels"]
