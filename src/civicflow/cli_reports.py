@@ -1,0 +1,297 @@
+"""``civicflow`` commands that read: views, history and replay, verify, export, demo, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from civicflow.application import CivicFlow
+from civicflow.cli import moment, output_path, require, show, with_flow
+from civicflow.cli_commands import command, when
+from civicflow.errors import RuleViolationError
+
+Sub = Any
+LEVELS = ("compound", "community", "street", "district")
+
+
+def register(commands: Sub) -> None:
+    """Add the reading commands."""
+    p = command(commands, "views", "satisfaction, participation, pipeline or the review")
+    p.add_argument("view", choices=("satisfaction", "participation", "pipeline", "review"))
+    p.add_argument("--level", choices=LEVELS, default="community")
+    p.add_argument("--quarter", help="like 2026Q3 (the review needs one)")
+    p.add_argument(
+        "--as-of", type=moment, help="the pipeline's overdue date, or the views as they stood then"
+    )
+    p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
+    p.set_defaults(run=with_flow(_views))
+
+    p = command(commands, "history", "a proposal's audit trail (as of a moment)")
+    p.add_argument("proposal")
+    p.add_argument("--as-of", type=moment, help="only what was recorded by then")
+    p.add_argument("--markdown", action="store_true", help="as a Markdown document")
+    p.set_defaults(run=with_flow(_history))
+
+    p = command(commands, "replay", "a proposal as the store knew it at a moment")
+    p.add_argument("proposal")
+    p.add_argument("--as-of", type=moment, required=True)
+    p.set_defaults(run=with_flow(lambda f, a: f.proposal_as_of(a.proposal, a.as_of)))
+
+    p = command(commands, "checkpoint", "seal the log so far; publish the digest it prints")
+    when(p)
+    p.set_defaults(run=with_flow(lambda f, a: f.checkpoint(actor=a.actor, occurred_at=a.at)))
+
+    p = command(commands, "verify", "check every seal, chain and checkpoint (exit 1 if bad)")
+    p.add_argument(
+        "--published",
+        action="append",
+        default=[],
+        metavar="N=DIGEST",
+        help="a checkpoint number and the digest published for it; repeat",
+    )
+    p.set_defaults(run=_verify)
+
+    p = command(commands, "export", "events as JSON Lines, or a view as CSV")
+    p.add_argument("--out", type=output_path, required=True)
+    p.add_argument("--view", choices=("satisfaction", "participation", "pipeline"))
+    p.add_argument("--level", choices=LEVELS, default="community")
+    p.set_defaults(run=with_flow(_export))
+
+    p = command(commands, "import", "load an events export into an empty store")
+    p.add_argument("file", type=Path)
+    p.set_defaults(run=with_flow(_import))
+
+    p = command(commands, "rebuild", "recount every view from the whole log")
+    p.set_defaults(run=with_flow(_rebuild))
+
+    p = command(commands, "demo", "build a realistic district and print its quarterly review")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--compounds", type=int, default=304)
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="add to an existing demo store instead of replacing it (the store must be empty)",
+    )
+    p.set_defaults(run=_demo, db_is_default=True)
+
+    p = command(commands, "report", "the quarterly review as a self-contained HTML page")
+    p.add_argument("--quarter", required=True, help="like 2026Q3")
+    p.add_argument("--out", type=output_path, required=True)
+    p.add_argument("--k", type=int, default=5)
+    p.set_defaults(run=with_flow(_report))
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+def _views(flow: CivicFlow, a: argparse.Namespace) -> Any:
+    from civicflow.views import Views
+
+    views = (
+        Views.as_of(flow, a.as_of, k=a.k)
+        if a.as_of and a.view != "pipeline"
+        else Views(flow, k=a.k)
+    )
+    with views:
+        views.catch_up()
+        if a.view == "satisfaction":
+            return views.satisfaction(level=a.level, quarter=a.quarter)
+        if a.view == "participation":
+            return views.participation(level=a.level, quarter=a.quarter)
+        if a.view == "pipeline":
+            day = a.as_of.date() if a.as_of else None
+            return [_pipeline_row(p) for p in views.pipeline(level=a.level, as_of=day)]
+        require(a.quarter is not None, "quarter", "the review is of one quarter: --quarter")
+        return (
+            _review_text(views.review(a.quarter, level=a.level), a.lang)
+            if not a.json
+            else views.review(a.quarter, level=a.level)
+        )
+
+
+def _pipeline_row(p: Any) -> dict[str, Any]:
+    return {
+        "area_id": p.area_id,
+        "stages": p.stages,
+        "ask_to_decide_days": p.ask_to_decide.median_days,
+        "decide_to_done_days": p.decide_to_done.median_days,
+        "done_to_publish_days": p.done_to_publish.median_days,
+        "p90_decide_to_done": p.decide_to_done.p90_days,
+        "overdue": len(p.overdue),
+    }
+
+
+def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
+    if a.markdown:
+        return flow.audit_document(a.proposal, lang=a.lang)
+    entries = flow.audit_trail(a.proposal, as_of=a.as_of)
+    if a.json:
+        return entries
+    return [
+        {
+            "version": e.version,
+            "occurred_at": e.occurred_at,
+            "actor": e.actor,
+            "stage": f"{e.stage_before.value if e.stage_before else '—'} → {e.stage_after.value}",
+            "what": e.zh if a.lang == "zh" else e.en,
+        }
+        for e in entries
+    ]
+
+
+def _verify(a: argparse.Namespace, out: TextIO) -> int:
+    published = {}
+    for item in a.published:
+        number, _, digest = item.partition("=")
+        require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
+        published[int(number)] = digest
+    with CivicFlow.open(a.db) as flow:
+        report = flow.verify(published)
+    if a.json:
+        show(report, a, out)
+    else:
+        out.write(
+            f"{'OK' if report.ok else 'PROBLEMS FOUND'}: {report.events} records, "
+            f"{report.checkpoints} checkpoints, "
+            f"{'keyed' if report.keyed else 'NOT keyed (set AUDIT_KEY)'}\n"
+        )
+        if report.problems:
+            show(list(report.problems), a, out)
+    return 0 if report.ok else 1
+
+
+def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.export import write_csv
+    from civicflow.views import Views
+
+    with a.out.open("w", encoding="utf-8", newline="") as out:
+        if a.view is None:
+            return f"{flow.export_events(out)} events written to {a.out}"
+        with Views(flow) as views:
+            views.catch_up()
+            rows: Any = getattr(views, a.view)(level=a.level)
+            return f"{write_csv(rows, out)} rows written to {a.out}"
+
+
+def _import(flow: CivicFlow, a: argparse.Namespace) -> str:
+    with a.file.open(encoding="utf-8") as lines:
+        return f"{flow.import_events(lines)} events imported"
+
+
+def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.views import Views
+
+    with Views(flow) as views:
+        return f"{views.rebuild()} events counted"
+
+
+def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.report import write_report
+    from civicflow.views import Views
+
+    with Views(flow, k=a.k) as views:
+        views.catch_up()
+        write_report(views, a.quarter, a.out, lang=a.lang)
+    return f"report written to {a.out}"
+
+
+def _demo(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow import demo
+    from civicflow.views import Views
+
+    target = a.db if a.db != "sqlite:///civicflow.db" else "sqlite:///civicflow-demo.db"
+    if target == "sqlite:///civicflow-demo.db" and not a.keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"civicflow-demo.db{suffix}").unlink(missing_ok=True)
+    size = demo.Size(
+        compounds=a.compounds,
+        old=round(a.compounds * 251 / 304),
+        without_management=round(a.compounds * 99 / 304),
+    )
+    started = time.perf_counter()
+    with CivicFlow.open(target, clock=demo.demo_clock) as flow:
+        if flow.recorder.max_notification_id():
+            raise RuleViolationError(
+                None, "demo", f"{target} is not empty; give --db a new store for the demo"
+            )
+        built = demo.build_into(flow, seed=a.seed, size=size, progress=_bar(out))
+        with Views(flow) as views:
+            views.catch_up()
+            quarter = demo.quarter_labels(size)[-1]
+            out.write(_review_text(views.review(quarter, level="street"), a.lang))
+            out.write(_review_text(views.review(quarter, level="community"), a.lang, top=5))
+    seconds = time.perf_counter() - started
+    out.write(
+        f"\n{built.events} events written to {target} in {seconds:.1f} s "
+        f"({built.events / seconds:,.0f} events/s); "
+        f"{len(built.proposals)} proposals.\n"
+    )
+    out.write(f"Next: civicflow views review --quarter {quarter} --db {target}\n")
+    return 0
+
+
+def _bar(out: TextIO) -> Any:
+    stream = sys.stderr if out is sys.stdout else out
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 50) == 0:
+            filled = 30 * done // total
+            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} proposals")
+            if done == total:
+                stream.write("\n")
+            stream.flush()
+
+    return progress
+
+
+def _review_text(review: Any, lang: str, top: int | None = None) -> str:
+    zh = lang == "zh"
+    level = review.level.value
+    title = (
+        f"{review.quarter} 季度观摩评比（按{level}）"
+        if zh
+        else f"Quarterly review {review.quarter}, by {level}"
+    )
+    lines = [title, "=" * 40]
+    lines += _ranked("满意率" if zh else "satisfaction rate", review.by_satisfaction, "n", top)
+    lines += _ranked(
+        "参与率" if zh else "participation rate", review.by_participation, "participants", top
+    )
+    lines += _ranked(
+        "事项满意率" if zh else "proposals by satisfaction",
+        review.proposals,
+        "n",
+        top or 5,
+        name="title",
+    )
+    return "\n".join(lines) + "\n\n"
+
+
+def _ranked(
+    heading: str, figures: Any, count: str, top: int | None, name: str = "area_id"
+) -> list[str]:
+    shown = [f for f in figures if not f.suppressed]
+    hidden = len(figures) - len(shown)
+    items = (
+        shown
+        if top is None
+        else shown[:top] + ([] if len(shown) <= 2 * top else ["...", *shown[-top:]])
+    )
+    lines = [f"\n{heading}:"]
+    for f in items:
+        if f == "...":
+            lines.append("  ...")
+            continue
+        rate = f"{f.rate:.1%}" if f.rate is not None else "—"
+        lines.append(
+            f"  {getattr(f, name) or f.area_id:<40} {rate:>7}  ({count}={getattr(f, count)})"
+        )
+    if hidden:
+        lines.append(f"  + {hidden} suppressed (fewer than k residents)")
+    return lines
+
+
+__all__ = ["register"]
