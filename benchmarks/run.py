@@ -1,0 +1,49 @@
+"""One entry point for every benchmark: ``python benchmarks/run.py [--quick] [--backend B]``.
+
+Runs, per backend (memory, SQLite, PostgreSQL when reachable), the proposal
+benchmark (commands per second against a bare eventsourcing aggregate in the
+same run, snapshots and the cache on a long history) and then the views
+benchmark (decoding the log alone against rebuilding every view). Figures and
+how to read them: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"benchmarks/{name}.py is missing")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
+    parser.add_argument("--backend", default="all", choices=("memory", "sqlite", "postgres", "all"))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    common = [*(["--quick"] if args.quick else []), "--backend", args.backend]
+    status = load("bench_proposals").main(common)
+    if (HERE / "bench_views.py").exists():
+        views_backend = "all" if args.backend in ("all", "memory") else args.backend
+        status |= load("bench_views").main(
+            [*(["--quick"] if args.quick else []), "--backend", views_backend])
+    print(f"\nall benchmarks: {time.perf_counter() - started:.1f} s")
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
