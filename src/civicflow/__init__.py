@@ -6,6 +6,7 @@ and may change without notice.
 
 from civicflow.application import CivicFlow
 from civicflow.areas import AreaKind
+from civicflow.audit import AuditEntry
 from civicflow.councils import Council, Membership, Role, Via
 from civicflow.errors import (
     BackendUnavailableError,
@@ -20,6 +21,7 @@ from civicflow.errors import (
     RuleViolationError,
     StepNotAllowedError,
 )
+from civicflow.ledger import Checkpoint
 from civicflow.lifecycle import TRANSITIONS, Stage, Step
 from civicflow.policy import Majority, Policy
 from civicflow.proposal import Proposal, ProposalState
@@ -27,6 +29,7 @@ from civicflow.resident import Home
 from civicflow.sponsorship import SponsorKind, Sponsorship
 from civicflow.structure import AreaView, Structure
 from civicflow.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
+from civicflow.verification import Problem, Verification
 
 __version__ = "0.1.0"
 
@@ -34,9 +37,11 @@ __all__ = [
     "TRANSITIONS",
     "AreaKind",
     "AreaView",
+    "AuditEntry",
     "BackendUnavailableError",
     "Budget",
     "Channel",
+    "Checkpoint",
     "CivicFlow",
     "CivicflowError",
     "ConcurrencyError",
@@ -51,6 +56,7 @@ __all__ = [
     "NotEligibleError",
     "Outcome",
     "Policy",
+    "Problem",
     "Proposal",
     "ProposalAlreadyExistsError",
     "ProposalNotFoundError",
@@ -64,6 +70,7 @@ __all__ = [
     "Step",
     "StepNotAllowedError",
     "Structure",
+    "Verification",
     "Via",
     "Vote",
     "__version__",

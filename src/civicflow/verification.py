@@ -9,15 +9,21 @@ How problems are told apart:
 - **altered**: a record's seal does not match its content (and the content is
   not a record of the same aggregate moved from another version).
 - **reordered**: a genuine record sits at the wrong place: a version seen out of
-  order in the log, a sealed record of version *v* found at version *w*, an
-  event whose ``previous_digest`` names another predecessor, or a checkpointed
-  stretch of the log whose order (but not content) changed.
+  order in the log, a sealed record of version *v* found at version *w*, or an
+  event whose ``previous_digest`` names another predecessor.
+- **checkpoint**: the log up to a checkpoint no longer gives the digest it sealed
+  (its content or its order changed); **published**: a checkpoint's digest is not
+  the one published for it; **unreadable**: a record cannot even be decoded.
 - **deleted**: versions missing from an aggregate's history, or aggregates (or
   their last versions) that a checkpoint lists but the log no longer holds.
 - **inserted**: a record without a seal in a keyed store, a record inside a
   checkpointed stretch that its checkpoint does not list, or a bad record at the
   end of an aggregate's history after the last checkpoint (it cannot be told from
   an altered last event: checkpoint often).
+
+What no check can see: events after the last checkpoint deleted from the end of
+their histories, or the whole database rolled back to an older copy, unless the
+checkpoint digests were published (then the rollback shows as a mismatch).
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class _Chain:
     version: int = 0
     digest: str | None = None
     altered: bool = False
+    aggregate: str = "unknown"
 
 
 @dataclass
@@ -83,7 +90,7 @@ class _Scan:
     sealed: int = 0
     problems: list[Problem] = field(default_factory=list)
     # Only records whose seal failed are kept (memory stays small on a sound store).
-    bad: list[tuple[Notification, dict[str, Any], str | None]] = field(default_factory=list)
+    bad: list[tuple[Notification, dict[str, Any], str | None, int]] = field(default_factory=list)
 
     def report(self, kind: str, note: Notification | None, detail: str, **where: Any) -> None:
         if note is not None:
@@ -113,21 +120,29 @@ def pages(recorder: Any, after: int = 0) -> Iterator[Sequence[Notification]]:
 
 
 def seal_log(mapper: PydanticMapper, recorder: Any, last: Checkpoint | None) -> dict[str, Any]:
-    """The fields of the next checkpoint: the log sealed from where ``last`` stopped."""
-    running, sealed, up_to = (last.digest, last.sealed, last.up_to) if last else ("", 0, 0)
+    """The fields of the next checkpoint: the log sealed from where ``last`` stopped.
+
+    The place to resume is found by counting records, not by database id: an
+    imported store numbers its records afresh, and a PostgreSQL store may have
+    gaps in its ids, so only the count of records means the same everywhere.
+    """
+    running, skip = (last.digest, last.sealed) if last else ("", 0)
+    sealed, up_to = 0, 0
     manifest: dict[str, int] = {}
-    for page in pages(recorder, up_to):
+    for page in pages(recorder):
         for note in page:
             if note.topic in LEDGER_TOPICS:
                 continue
+            sealed += 1
+            up_to = note.id
+            if sealed <= skip:
+                continue  # already in the running digest of the last checkpoint
             state = mapper.decode_state(note)
             state.pop(integrity.SEAL_FIELD, None)
             record = integrity.digest(
                 note.topic, note.originator_id, note.originator_version, state
             )
             running = running_digest(mapper.audit_key, running, record)
-            sealed += 1
-            up_to = note.id
             manifest[str(note.originator_id)] = note.originator_version
     return {
         "sealed": sealed,
@@ -180,11 +195,13 @@ def _check_record(scan: _Scan, mapper: PydanticMapper, note: Notification) -> No
         scan.running = running_digest(scan.key, scan.running, record)
         scan.sealed += 1
         _at_checkpoint(scan, note)
-    chain = scan.chains.setdefault(str(note.originator_id), _Chain())
+    chain = scan.chains.setdefault(
+        str(note.originator_id), _Chain(aggregate=_aggregate_name(note.topic))
+    )
     sealed_ok = integrity.verifies(scan.key, record, mac)
     if not sealed_ok:
         chain.altered = True
-        scan.bad.append((note, state, mac))
+        scan.bad.append((note, state, mac, scan.sealed))
     _check_order(scan, chain, note, state, sealed_ok)
     chain.version = max(chain.version, note.originator_version)
     chain.digest = record
@@ -217,7 +234,7 @@ def _check_order(
 def _check_tails(scan: _Scan) -> None:
     """Classify records whose seal failed, now that each aggregate's history is known."""
     covered = _covered_versions(scan.checkpoints)
-    for note, state, mac in scan.bad:
+    for note, state, mac, position in scan.bad:
         aggregate_id = str(note.originator_id)
         scan.report(
             *_bad_record(
@@ -225,6 +242,7 @@ def _check_tails(scan: _Scan) -> None:
                 note,
                 state,
                 mac,
+                position=position,
                 covered=covered.get(aggregate_id),
                 last=scan.chains[aggregate_id].version,
             )
@@ -237,6 +255,7 @@ def _bad_record(
     state: dict[str, Any],
     mac: str | None,
     *,
+    position: int,
     covered: int | None,
     last: int,
 ) -> tuple[str, Notification, str]:
@@ -245,7 +264,8 @@ def _bad_record(
         return "reordered", note, f"holds the sealed record of version {moved_from}"
     if scan.key is not None and mac is None:
         return "inserted", note, "has no seal: civicflow did not write it"
-    checkpointed = bool(scan.checkpoints) and note.id <= scan.checkpoints[-1].up_to
+    # ``position`` counts records in log order, which means the same in an imported store.
+    checkpointed = bool(scan.checkpoints) and position <= scan.checkpoints[-1].sealed
     if checkpointed and (covered is None or note.originator_version > covered):
         return "inserted", note, "lies in a checkpointed stretch that does not list it"
     if not checkpointed and note.originator_version == last:
@@ -310,7 +330,7 @@ def _check_checkpoints(scan: _Scan, published: Mapping[int, str]) -> None:
                     None,
                     f"checkpoint {checkpoint.number} saw version "
                     f"{version}; the log holds {seen.version if seen else 'nothing'}",
-                    aggregate="aggregate",
+                    aggregate=seen.aggregate if seen else "unknown",
                     aggregate_id=aggregate_id,
                     version=version,
                 )
