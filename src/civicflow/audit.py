@@ -183,7 +183,7 @@ def markdown(state_title: str, entries: Sequence[AuditEntry], lang: str = "en") 
         else "| version | occurred | recorded | actor | stage | what happened |"
     )
     lines = [
-        f"# {'审计记录' if zh else 'Audit trail'}: {state_title}",
+        f"# {'审计记录' if zh else 'Audit trail'}: {_md(state_title)}",
         "",
         head,
         "| --- | --- | --- | --- | --- | --- |",
@@ -192,6 +192,11 @@ def markdown(state_title: str, entries: Sequence[AuditEntry], lang: str = "en") 
         before = e.stage_before.value if e.stage_before else "—"
         lines.append(
             f"| {e.version} | {e.occurred_at.isoformat()} | {e.recorded_at.isoformat()} "
-            f"| {e.actor} | {before} → {e.stage_after.value} | {e.zh if zh else e.en} |"
+            f"| {_md(e.actor)} | {before} → {e.stage_after.value} | {_md(e.zh if zh else e.en)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    """Free text made safe for one Markdown table cell (or a heading)."""
+    return " ".join(text.replace("|", "\\|").splitlines())

@@ -73,9 +73,7 @@ def read_events(lines: Iterable[str]) -> Iterator[StoredEvent]:
             raise InvalidInputError("events export", [(f"line {number}", str(error))]) from None
 
 
-def import_events(
-    mapper: PydanticMapper, recorder: Any, lines: Iterable[str], batch: int = 1000
-) -> int:
+def import_events(mapper: PydanticMapper, recorder: Any, lines: Iterable[str]) -> int:
     """Load an events export into an empty store, in its order; returns how many.
 
     Raises:
@@ -84,13 +82,12 @@ def import_events(
     """
     if recorder.max_notification_id():
         raise RuleViolationError(None, "import", "events are imported into an empty store only")
-    pending: list[StoredEvent] = []
-    count = 0
-    for stored in read_events(lines):
-        pending.append(_sealed_again(mapper, stored))
-        if len(pending) >= batch:
-            count += _insert(recorder, pending)
-    return count + _insert(recorder, pending)
+    # Every line is read and checked first, and all are written in one transaction:
+    # a bad line late in a file must not leave a half-imported (and so non-empty) store.
+    records = [_sealed_again(mapper, stored) for stored in read_events(lines)]
+    if records:
+        recorder.insert_events(records)
+    return len(records)
 
 
 def write_csv(rows: Iterable[BaseModel], out: IO[str]) -> int:
@@ -132,14 +129,6 @@ def _sealed_again(mapper: PydanticMapper, stored: StoredEvent) -> StoredEvent:
         topic=stored.topic,
         state=mapper.pack(stored.state),
     )
-
-
-def _insert(recorder: Any, pending: list[StoredEvent]) -> int:
-    if pending:
-        recorder.insert_events(list(pending))
-    count = len(pending)
-    pending.clear()
-    return count
 
 
 def _aggregate(topic: str) -> str:

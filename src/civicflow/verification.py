@@ -187,6 +187,7 @@ def _check_record(scan: _Scan, mapper: PydanticMapper, note: Notification) -> No
         state = mapper.decode_state(note)
     except Exception as error:  # any undecodable record is itself the finding
         scan.report("unreadable", note, f"cannot be decoded: {error}")
+        _skip_unreadable(scan, note)
         return
     mac = state.pop(integrity.SEAL_FIELD, None)
     record = integrity.digest(note.topic, note.originator_id, note.originator_version, state)
@@ -205,6 +206,18 @@ def _check_record(scan: _Scan, mapper: PydanticMapper, note: Notification) -> No
     _check_order(scan, chain, note, state, sealed_ok)
     chain.version = max(chain.version, note.originator_version)
     chain.digest = record
+
+
+def _skip_unreadable(scan: _Scan, note: Notification) -> None:
+    """Count an unreadable record in its place, so that it is not also called deleted."""
+    if note.topic not in LEDGER_TOPICS:
+        scan.sealed += 1
+        scan.running = running_digest(scan.key, scan.running, "unreadable")
+    chain = scan.chains.setdefault(
+        str(note.originator_id), _Chain(aggregate=_aggregate_name(note.topic))
+    )
+    chain.version = max(chain.version, note.originator_version)
+    chain.digest, chain.altered = None, True
 
 
 def _check_order(
