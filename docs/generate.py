@@ -8,13 +8,20 @@ can never drift from the code.
 
 A generated section sits between two marker lines, ``<!-- NAME:start -->`` and
 ``<!-- NAME:end -->``; everything outside the markers is written by hand.
+
+Whole files are generated too: ``docs/schema/events.schema.json``, the JSON Schema of
+a line of an events export, with the stored state of every event type (from
+``civicflow.export.event_schemas()``). It is written with sorted keys and an indent
+of 2, so the same models always give the same bytes.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import enum
 import inspect
+import json
 import re
 import sys
 import textwrap
@@ -27,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
@@ -52,10 +59,12 @@ from civicflow import (
     Via,
     Vote,
     errors,
+    export,
+    integrity,
     lifecycle,
 )
 from civicflow.directory import Directory
-from civicflow.eventmodel import DomainEvent
+from civicflow.eventmodel import AggregateSnapshot, DomainEvent
 from civicflow.lifecycle import Stage, Step
 from civicflow.policy import PolicyChange
 from civicflow.resident import Resident
@@ -505,6 +514,132 @@ def sections() -> dict[str, dict[str, str]]:
     }
 
 
+def files() -> dict[str, str]:
+    """Every generated file: path below ``docs/`` -> its whole text."""
+    return {"schema/events.schema.json": json_text(events_schema())}
+
+
+def json_text(value: Any) -> str:
+    """Deterministic JSON: sorted keys, an indent of 2, UTF-8 text, a final newline."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# --- the JSON Schema of an events export -----------------------------------------
+
+EXPORT_FIELDS: dict[str, dict[str, Any]] = {
+    "position": {
+        "type": "integer",
+        "minimum": 1,
+        "description": (
+            "The record's place in the exported log: 1, 2, 3... in log order. Not a database id."
+        ),
+    },
+    "aggregate": {
+        "enum": sorted(cls.__name__ for cls in export.AGGREGATES),
+        "description": "The kind of aggregate the record belongs to (the topic's first name).",
+    },
+    "id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The aggregate's id (the record's originator_id).",
+    },
+    "version": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "The record's position in its aggregate's history (originator_version).",
+    },
+    "topic": {
+        "type": "string",
+        "description": "The event class, as module:qualified name; picks the schema of state.",
+    },
+    "state": {
+        "type": "object",
+        "description": "The JSON object exactly as stored: the event's fields, seal included.",
+    },
+}
+SEAL_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{64}$",
+    "description": (
+        "The record's seal: HMAC-SHA256 under the audit key of the record's digest. "
+        "Absent from stores without an audit key. See docs/audit.md."
+    ),
+}
+
+
+def events_schema() -> dict[str, Any]:
+    """The JSON Schema of one line of an events export, every event's stored state in ``$defs``.
+
+    The state of topic ``module:Aggregate.Event`` is ``$defs["Aggregate.Event"]``; value
+    objects and enumerations shared by several events (``Budget``, ``Level``...) sit
+    beside them, once. Snapshots are defined too, though an export never holds them.
+    """
+    definitions: dict[str, Any] = {}
+    branches: list[dict[str, Any]] = []
+    topics: list[str] = []
+    for topic, schema in export.event_schemas().items():
+        cls = resolve_topic(topic)
+        state = stored_state_schema(cls, schema)
+        for name, definition in state.pop("$defs", {}).items():
+            _define(definitions, name, definition)
+        _define(definitions, cls.__qualname__, state)
+        if not issubclass(cls, AggregateSnapshot):  # snapshots are not in the log
+            topics.append(topic)
+            branches.append(
+                {
+                    "if": {"properties": {"topic": {"const": topic}}},
+                    "then": {"properties": {"state": {"$ref": f"#/$defs/{cls.__qualname__}"}}},
+                }
+            )
+    properties = copy.deepcopy(EXPORT_FIELDS)
+    properties["topic"]["enum"] = topics
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"civicflow events export ({export.FORMAT}): one line",
+        "description": (
+            "Each line of an events export (CivicFlow.export_events, JSON Lines) is one "
+            "record of the log. Its state follows the schema its topic names, "
+            '$defs["Aggregate.Event"]. Generated from civicflow\'s pydantic models by '
+            "docs/generate.py; describes records written by this version of civicflow."
+        ),
+        "type": "object",
+        "properties": properties,
+        "required": list(EXPORT_FIELDS),
+        "additionalProperties": False,
+        "allOf": branches,
+        "$defs": definitions,
+    }
+
+
+def stored_state_schema(cls: type[BaseModel], schema: dict[str, Any]) -> dict[str, Any]:
+    """An event's model schema turned into the schema of its stored JSON object.
+
+    The originator's id and version are columns of the record, not part of the JSON
+    (an export line carries them as ``id`` and ``version``); the JSON adds the seal
+    ``_mac`` and, above version 1, ``class_version``.
+    """
+    state = copy.deepcopy(schema)
+    properties = state["properties"]
+    for name in integrity.ORIGINATOR_FIELDS:
+        del properties[name]
+    state["required"] = [name for name in state.get("required", []) if name in properties]
+    properties[integrity.SEAL_FIELD] = SEAL_SCHEMA
+    class_version = getattr(cls, "class_version", 1)
+    if class_version > 1:
+        properties["class_version"] = {"const": class_version}
+        state["required"].append("class_version")
+    state["title"] = cls.__qualname__
+    return state
+
+
+def _define(definitions: dict[str, Any], name: str, definition: dict[str, Any]) -> None:
+    if definitions.setdefault(name, definition) != definition:
+        raise ValueError(f"docs/generate.py: two different schemas are both named {name!r}")
+
+
+# --- the sections' contents ------------------------------------------------------
+
+
 def lifecycle_block() -> str:
     """The lifecycle diagram, exactly ``mermaid_diagram()``, as a Mermaid code block."""
     return f"```mermaid\n{lifecycle.mermaid_diagram()}\n```"
@@ -766,17 +901,23 @@ def regenerate(document: Path, contents: dict[str, str]) -> bool:
 
 
 def stale_sections() -> list[str]:
-    """``document: section`` for every generated section that differs from the code."""
-    return [
+    """``document: section`` for every generated section, and the path of every generated
+    file, that differs from the code (or is missing)."""
+    stale = [
         f"{file}: {name}"
         for file, contents in sections().items()
         for name, content in contents.items()
         if read_section((DOCS / file).read_text(encoding="utf-8"), name) != content
     ]
+    return stale + [path for path, content in files().items() if _read(DOCS / path) != content]
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    """Rewrite every generated section, or with ``--check`` only list the stale ones."""
+    """Rewrite every generated section and file, or with ``--check`` only list the stale ones."""
     if "--check" in argv:
         stale = stale_sections()
         for item in stale:
@@ -785,6 +926,11 @@ def main(argv: Sequence[str] = ()) -> int:
     for file, contents in sections().items():
         if regenerate(DOCS / file, contents):
             print(f"rewrote {file}")
+    for path, content in files().items():
+        if _read(DOCS / path) != content:
+            (DOCS / path).parent.mkdir(parents=True, exist_ok=True)
+            (DOCS / path).write_text(content, encoding="utf-8")
+            print(f"rewrote {path}")
     return 0
 
 

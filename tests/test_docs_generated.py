@@ -1,4 +1,4 @@
-"""The generated sections of docs/*.md match the code they are generated from.
+"""The generated sections of docs/*.md, and docs/schema/events.schema.json, match the code.
 
 The generation code lives in ``docs/generate.py`` alone; this test imports it by
 path. When a test here fails, run ``python docs/generate.py`` and commit the result.
@@ -7,16 +7,21 @@ path. When a test here fails, run ``python docs/generate.py`` and commit the res
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-from civicflow import Proposal
+from civicflow import CivicFlow, Proposal
 from civicflow.directory import Directory
 from civicflow.eventmodel import DomainEvent, PydanticAggregate
+from civicflow.export import event_schemas
 from civicflow.lifecycle import mermaid_diagram
 from civicflow.resident import Resident
+from civicflow.walkthrough import run
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -32,6 +37,7 @@ def _load_generator() -> ModuleType:
 
 generate = _load_generator()
 SECTIONS = [(file, name) for file, contents in generate.sections().items() for name in contents]
+FILES = sorted(generate.files())
 
 
 @pytest.mark.parametrize(("file", "name"), SECTIONS, ids=[f"{f}:{n}" for f, n in SECTIONS])
@@ -39,6 +45,71 @@ def test_each_generated_section_matches_the_code(file: str, name: str) -> None:
     text = (DOCS / file).read_text(encoding="utf-8")
     expected = generate.sections()[file][name]
     assert generate.read_section(text, name) == expected, "run: python docs/generate.py"
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_each_generated_file_matches_the_code(path: str) -> None:
+    file = DOCS / path
+    assert file.is_file(), "run: python docs/generate.py"
+    expected = generate.files()[path]
+    assert file.read_text(encoding="utf-8") == expected, "run: python docs/generate.py"
+
+
+def test_the_schema_file_is_deterministic_json() -> None:
+    text = (DOCS / "schema" / "events.schema.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    assert text == json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def _state_schemas(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Topic -> the schema its ``if``/``then`` branch gives the line's ``state``."""
+    found = {}
+    for branch in schema["allOf"]:
+        ref = branch["then"]["properties"]["state"]["$ref"]
+        found[branch["if"]["properties"]["topic"]["const"]] = schema["$defs"][
+            ref.removeprefix("#/$defs/")
+        ]
+    return found
+
+
+def test_the_schema_defines_every_event_and_every_reference() -> None:
+    schema = json.loads((DOCS / "schema" / "events.schema.json").read_text(encoding="utf-8"))
+    logged = {topic for topic in event_schemas() if not topic.endswith(".Snapshot")}
+    assert set(_state_schemas(schema)) == logged == set(schema["properties"]["topic"]["enum"])
+    references = set()
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            references.update(v for k, v in node.items() if k == "$ref")
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(schema)
+    assert all(ref.removeprefix("#/$defs/") in schema["$defs"] for ref in references)
+
+
+@pytest.mark.parametrize("env", [{"AUDIT_KEY": "docs"}, {}], ids=["keyed", "unkeyed"])
+def test_every_line_of_an_export_has_the_fields_the_schema_names(env: dict[str, str]) -> None:
+    """A structural check (no JSON Schema validator is a dependency): field names only."""
+    schema = json.loads((DOCS / "schema" / "events.schema.json").read_text(encoding="utf-8"))
+    states = _state_schemas(schema)
+    with CivicFlow(env=env) as flow:
+        run(flow, io.StringIO())
+        flow.checkpoint(actor="office")
+        out = io.StringIO()
+        flow.export_events(out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    for line in lines:
+        assert set(line) == set(schema["required"]) == set(schema["properties"])
+        assert line["aggregate"] in schema["properties"]["aggregate"]["enum"]
+        state = states[line["topic"]]
+        assert set(state["required"]) <= set(line["state"]) <= set(state["properties"])
+        assert ("_mac" in line["state"]) == bool(env)
+    assert {line["aggregate"] for line in lines} == {"Directory", "Ledger", "Proposal", "Resident"}
 
 
 def test_the_lifecycle_diagram_is_exactly_what_mermaid_diagram_draws() -> None:
