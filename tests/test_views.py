@@ -188,3 +188,21 @@ def test_views_poll_a_sqlite_store(sqlite_url: str) -> None:
         stop.set()
         follower.join(timeout=10)
         assert views.pipeline(level="district")[0].stages == {"asked": 1}
+
+
+def test_two_processes_counting_the_same_views_never_overwrite_each_other(
+    sqlite_url: str,
+) -> None:
+    with flows.open_flow(sqlite_url) as flow:
+        p = flows.asked(flow)
+        with Views(flow, k=1) as first, Views(flow, k=1) as second:
+            stale = first.tables.load()  # what the first had read before the second counted
+            second.catch_up()
+            flow.discuss(p.id, attendees=[*flows.MEMBERS], summary="ok", actor="member-1")
+            calls = iter([stale])
+            original = first.tables.load
+            first.tables.load = lambda: next(calls, None) or original()  # type: ignore[method-assign]
+            assert first.catch_up() > 0  # refused once (moved), then counted from fresh figures
+            [pipeline] = first.pipeline(level="compound")
+            assert pipeline.stages == {"discussing": 1}
+            assert first.position == flow.recorder.max_notification_id()

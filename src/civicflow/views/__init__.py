@@ -12,14 +12,17 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from civicflow.areas import AreaKind
-from civicflow.errors import ConfigurationError, InvalidInputError
+from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
 from civicflow.structure import Structure
 from civicflow.views import queries
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
-from civicflow.views.store import SCHEMA_VERSION, ViewTables, open_view_tables
+from civicflow.views.store import SCHEMA_VERSION, ViewsMovedError, ViewTables, open_view_tables
 from civicflow.views.tracker import quarter_of
 
 if TYPE_CHECKING:
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
 
+MOVED_RETRIES = 20
+VIEWS_ID = uuid5(NAMESPACE_URL, "civicflow:views")
 STORE_KEYS = (
     "PERSISTENCE_MODULE",
     "SQLITE_DBNAME",
@@ -108,24 +113,37 @@ class Views:
         at most the page in progress (which is then counted again, once).
         """
         with self._lock:
-            projector = Projector(*self.tables.load())
-            counted = 0
-            for page in self._pages(self.tables.position(), limit):
-                last = None
-                for notification in page:
-                    event = self.flow.mapper.to_domain_event(notification)
-                    if until is not None and event.timestamp > until:  # type: ignore[attr-defined]
-                        break
-                    projector.apply(event)
-                    last = notification.id
-                    counted += 1
-                if last is not None:
-                    self.tables.write(
-                        projector.take_batch(), projector.tracker, _tracking(self.flow.name, last)
-                    )
-                if last != page[-1].id:
-                    break  # reached ``until``
-            return counted
+            for _ in range(MOVED_RETRIES):
+                try:
+                    return self._count(limit, until)
+                except (ViewsMovedError, RecordConflictError, OperationalError):
+                    continue  # another process counted meanwhile: start again from its figures
+            raise ConcurrencyError(VIEWS_ID, MOVED_RETRIES, "views")
+
+    def _count(self, limit: int | None, until: datetime | None) -> int:
+        tracker, rows, position = self.tables.load()
+        projector = Projector(tracker, rows)
+        counted = 0
+        for page in self._pages(position, limit):
+            last = None
+            for notification in page:
+                event = self.flow.mapper.to_domain_event(notification)
+                if until is not None and event.timestamp > until:  # type: ignore[attr-defined]
+                    break
+                projector.apply(event)
+                last = notification.id
+                counted += 1
+            if last is not None:
+                self.tables.write(
+                    projector.take_batch(),
+                    projector.tracker,
+                    _tracking(self.flow.name, last),
+                    counted_from=position,
+                )
+                position = last
+            if last != page[-1].id:
+                break  # reached ``until``
+        return counted
 
     def rebuild(self) -> int:
         """Forget every figure and count the whole log again; returns how many."""

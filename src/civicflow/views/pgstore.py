@@ -23,11 +23,21 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as cursor:
+            if not commit:
+                # One snapshot for every read, so that figures and position agree.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             # The view tables live in the store's schema, like eventsourcing's own.
             cursor.execute(
                 SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
             )
             yield cursor
+
+    def lock_position(self, cursor: Any) -> None:
+        # One writer at a time per store's views, until this transaction ends.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            (f"civicflow-views:{self.datastore.schema}",),
+        )
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)

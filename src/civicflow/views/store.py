@@ -68,6 +68,10 @@ UPSERT_HOME = (
 )
 
 
+class ViewsMovedError(Exception):
+    """Another process moved the views on while this one counted (internal; retried)."""
+
+
 class ViewTables:
     """SQL shared by both backends; subclasses adapt placeholders and table names."""
 
@@ -88,21 +92,33 @@ class ViewTables:
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in cursor.fetchall()]
 
+    def lock_position(self, cursor: Any) -> None:
+        """Hold the views' position until this transaction ends (SQLite: the write lock)."""
+        cursor.execute("UPDATE cf_view_state SET value = value WHERE name = 'schema'")
+
     # --- reading back what a view needs to continue --------------------------------
 
     def position(self) -> int:
         """The last notification id this view has counted (0 before any)."""
         with self.transaction(commit=False) as c:
-            c.execute(
-                self.sql("SELECT MAX(notification_id) FROM {tracking} WHERE application_name = ?"),
-                (self.application_name,),
-            )
-            found = self.rows(c)
+            return self.position_in(c)
+
+    def position_in(self, cursor: Any) -> int:
+        found = self.select(
+            cursor,
+            "SELECT MAX(notification_id) FROM {tracking} WHERE application_name = ?",
+            (self.application_name,),
+        )
         return int(found[0][0] or 0) if found else 0
 
-    def load(self) -> tuple[StructureTracker, dict[str, ProposalRow]]:
-        """The structure and proposal rows as the last committed batch left them."""
+    def load(self) -> tuple[StructureTracker, dict[str, ProposalRow], int]:
+        """The structure, proposal rows and position as the last committed batch left them.
+
+        Read in one transaction (a consistent snapshot), so the figures and the
+        position always belong together even while another process writes.
+        """
         with self.transaction(commit=False) as c:
+            position = self.position_in(c)
             state = dict(self.select(c, "SELECT name, value FROM cf_view_state"))
             homes = self.select(c, "SELECT resident, home FROM cf_view_homes")
             proposals = self.select(c, "SELECT * FROM cf_view_proposals")
@@ -112,7 +128,7 @@ class ViewTables:
             homes={resident: Home.model_validate_json(home) for resident, home in homes},
         )
         rows = {row[0]: ProposalRow(*row) for row in proposals}
-        return tracker, rows
+        return tracker, rows, position
 
     def schema_version(self) -> str | None:
         with self.transaction(commit=False) as c:
@@ -121,9 +137,19 @@ class ViewTables:
 
     # --- writing a batch --------------------------------------------------------------
 
-    def write(self, batch: Batch, tracker: StructureTracker, tracking: Tracking) -> None:
-        """Write a batch's rows and its tracking record in one transaction."""
+    def write(
+        self, batch: Batch, tracker: StructureTracker, tracking: Tracking, counted_from: int
+    ) -> None:
+        """Write a batch's rows and its tracking record in one transaction.
+
+        Raises:
+            ViewsMovedError: another process counted past ``counted_from`` meanwhile;
+                this batch was computed from older figures and is not written.
+        """
         with self.transaction(commit=True) as c:
+            self.lock_position(c)
+            if self.position_in(c) != counted_from:
+                raise ViewsMovedError(counted_from)
             self.insert_tracking_in(c, tracking)
             self.many(c, UPSERT_PROPOSAL, [row.values() for row in batch.proposals.values()])
             self.many(c, UPSERT_RATING, batch.ratings.values())
