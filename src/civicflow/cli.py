@@ -11,12 +11,14 @@ import argparse
 import json
 import locale
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from eventsourcing.persistence import PersistenceError
 from pydantic import BaseModel
 
 from civicflow.application import CivicFlow
@@ -42,6 +44,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except OSError as error:
         sys.stderr.write(f"civicflow: {error.strerror or error}: {error.filename or ''}\n")
         return 2
+    except (ValueError, sqlite3.Error, PersistenceError) as error:
+        # Bad input that reached a library below civicflow (a file that is not UTF-8 or
+        # not a SQLite database, say): still one line, never a traceback.
+        sys.stderr.write(f"civicflow: {type(error).__name__}: {error}\n")
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,24 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=_version())
+    common(parser, top=True)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     cli_commands.register(commands)
     return parser
 
 
-def common(parser: argparse.ArgumentParser) -> None:
-    """The options every command takes."""
+def common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The options every command takes, before or after the command's name.
+
+    The top-level parser holds the defaults; a command's parser suppresses its own
+    defaults, so that ``civicflow --db X show ID`` and ``civicflow show ID --db X``
+    both work (argparse would otherwise let the command's default win).
+    """
+    unset: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
     parser.add_argument(
         "--db",
-        default=os.environ.get("CIVICFLOW_DB", DEFAULT_DB),
-        help="store URL: sqlite:///path.db, postgresql://user@host:port/db, "
-        "memory:// (default: %(default)s)",
+        **({"default": os.environ.get("CIVICFLOW_DB", DEFAULT_DB)} if top else unset),
+        help="store URL: sqlite:///path.db, postgresql://user@host:port/db, memory:// "
+        "(default: CIVICFLOW_DB, else sqlite:///civicflow.db)",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts", **unset)
     parser.add_argument(
         "--lang",
         choices=("en", "zh"),
-        default=default_lang(),
+        **({"default": default_lang()} if top else unset),
         help="labels in English or Chinese (default from the locale)",
     )
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from civicflow.application import CivicFlow
 from civicflow.cli import moment, output_path, require, show, with_flow
 from civicflow.cli_commands import command, when
-from civicflow.errors import RuleViolationError
+from civicflow.errors import InvalidInputError, RuleViolationError
 
 Sub = Any
 LEVELS = ("compound", "community", "street", "district")
@@ -42,7 +42,7 @@ def register(commands: Sub) -> None:
 
     p = command(commands, "checkpoint", "seal the log so far; publish the digest it prints")
     when(p)
-    p.set_defaults(run=with_flow(lambda f, a: f.checkpoint(actor=a.actor, occurred_at=a.at)))
+    p.set_defaults(run=with_flow(_checkpoint))
 
     p = command(commands, "verify", "check every seal, chain and checkpoint (exit 1 if bad)")
     p.add_argument(
@@ -73,7 +73,7 @@ def register(commands: Sub) -> None:
     p.add_argument(
         "--keep",
         action="store_true",
-        help="add to an existing demo store instead of replacing it (the store must be empty)",
+        help="keep an existing civicflow-demo.db (the demo then refuses a non-empty store)",
     )
     p.set_defaults(run=_demo, db_is_default=True)
 
@@ -90,13 +90,11 @@ def register(commands: Sub) -> None:
 def _views(flow: CivicFlow, a: argparse.Namespace) -> Any:
     from civicflow.views import Views
 
-    views = (
-        Views.as_of(flow, a.as_of, k=a.k)
-        if a.as_of and a.view != "pipeline"
-        else Views(flow, k=a.k)
-    )
+    as_of = a.as_of is not None and a.view != "pipeline"
+    views = Views.as_of(flow, a.as_of, k=a.k) if as_of else Views(flow, k=a.k)
     with views:
-        views.catch_up()
+        if not as_of:  # as-of views are counted up to their moment already
+            views.catch_up()
         if a.view == "satisfaction":
             return views.satisfaction(level=a.level, quarter=a.quarter)
         if a.view == "participation":
@@ -142,6 +140,16 @@ def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
     ]
 
 
+def _checkpoint(flow: CivicFlow, a: argparse.Namespace) -> Any:
+    checkpoint = flow.checkpoint(actor=a.actor, occurred_at=a.at)
+    if a.json:
+        return checkpoint
+    return (
+        f"checkpoint {checkpoint.number}: {checkpoint.sealed} records sealed\n"
+        f"publish with the results: {checkpoint.number}={checkpoint.digest}"
+    )
+
+
 def _verify(a: argparse.Namespace, out: TextIO) -> int:
     published = {}
     for item in a.published:
@@ -158,8 +166,18 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
             f"{report.checkpoints} checkpoints, "
             f"{'keyed' if report.keyed else 'NOT keyed (set AUDIT_KEY)'}\n"
         )
-        if report.problems:
-            show(list(report.problems), a, out)
+        for problem in report.problems:  # whole lines: ids and details are meant to be copied
+            where = " ".join(
+                str(x)
+                for x in (
+                    problem.aggregate,
+                    problem.aggregate_id,
+                    problem.version,
+                    problem.position,
+                )
+                if x is not None
+            )
+            out.write(f"  {problem.kind}: {where}: {problem.detail}\n")
     return 0 if report.ok else 1
 
 
@@ -177,8 +195,12 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
 
 
 def _import(flow: CivicFlow, a: argparse.Namespace) -> str:
-    with a.file.open(encoding="utf-8") as lines:
-        return f"{flow.import_events(lines)} events imported"
+    try:
+        with a.file.open(encoding="utf-8") as lines:
+            return f"{flow.import_events(lines)} events imported"
+    except UnicodeDecodeError as error:
+        problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
+        raise InvalidInputError("events export", problem) from None
 
 
 def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:
@@ -211,6 +233,7 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         old=round(a.compounds * 251 / 304),
         without_management=round(a.compounds * 99 / 304),
     )
+    require(a.compounds >= 1, "compounds", "the demo needs at least one compound")
     started = time.perf_counter()
     with CivicFlow.open(target, clock=demo.demo_clock) as flow:
         if flow.recorder.max_notification_id():

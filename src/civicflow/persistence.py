@@ -9,6 +9,7 @@ does for dataclasses; compression and encryption configured through the usual
 
 from __future__ import annotations
 
+import os
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid4
@@ -149,9 +150,13 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_HOST": parts.hostname,
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
     }
+    if parts.password is not None:
+        env["POSTGRES_PASSWORD"] = unquote(parts.password)
+    elif not (os.environ.get("CIVICFLOW_POSTGRES_PASSWORD") or os.environ.get("POSTGRES_PASSWORD")):
+        env["POSTGRES_PASSWORD"] = ""  # trust or peer authentication
+    # otherwise eventsourcing reads the password from the environment, kept out of the URL
     schema = parse_qs(parts.query).get("schema")
     if schema:
         env["POSTGRES_SCHEMA"] = schema[0]

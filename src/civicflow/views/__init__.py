@@ -8,6 +8,7 @@ rebuilt from scratch at any time, which is how a changed definition rolls out.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
@@ -239,6 +240,12 @@ class Views:
 def _same_store(flow: CivicFlow) -> dict[str, str]:
     settings = {key: value for key in STORE_KEYS if (value := flow.env.get(key)) is not None}
     module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+    if "postgres" in module and "POSTGRES_PASSWORD" not in settings:
+        settings["POSTGRES_PASSWORD"] = (
+            os.environ.get("CIVICFLOW_POSTGRES_PASSWORD")
+            or os.environ.get("POSTGRES_PASSWORD")
+            or ""
+        )
     return _private_memory() if "popo" in module else settings
 
 
