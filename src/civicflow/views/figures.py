@@ -149,7 +149,10 @@ def protect_siblings(
     extra: set[str] = set()
     for group in siblings.values():
         alone = [a for a in group if by_area[a].suppressed and size.get(a, 0) > 0]
-        shown = sorted((size.get(a, 0), a) for a in group if not by_area[a].suppressed)
+        # Hiding a sibling shown as zero would protect nothing: take the smallest non-zero.
+        shown = sorted(
+            (size.get(a, 0), a) for a in group if not by_area[a].suppressed and size.get(a, 0) > 0
+        )
         if len(alone) == 1 and shown:
             extra.add(shown[0][1])
     return [_suppress(f) if f.area_id in extra else f for f in figures]  # type: ignore[attr-defined]
