@@ -135,27 +135,35 @@ def protect_siblings(
     figures: list[F],
     parents: Iterable[tuple[str, str]],
     size: dict[str, int],
-    hide: type[F] | None = None,
 ) -> list[F]:
     """Suppress the smallest shown sibling wherever exactly one sibling is suppressed.
 
-    ``parents`` pairs each area with its parent; ``size`` gives each area's count.
+    ``parents`` pairs each area with its parent(s); ``size`` gives each area's count.
+    A compound moved within a quarter has two parents, so hiding it under one can
+    leave it alone under the other: passes repeat until no parent has a lone one.
     """
     by_area = {f.area_id: f for f in figures}  # type: ignore[attr-defined]
     siblings: dict[str, list[str]] = defaultdict(list)
     for child, parent in parents:
         if child in by_area:
             siblings[parent].append(child)
-    extra: set[str] = set()
-    for group in siblings.values():
-        alone = [a for a in group if by_area[a].suppressed and size.get(a, 0) > 0]
-        # Hiding a sibling shown as zero would protect nothing: take the smallest non-zero.
-        shown = sorted(
-            (size.get(a, 0), a) for a in group if not by_area[a].suppressed and size.get(a, 0) > 0
-        )
-        if len(alone) == 1 and shown:
-            extra.add(shown[0][1])
-    return [_suppress(f) if f.area_id in extra else f for f in figures]  # type: ignore[attr-defined]
+    hidden = {area for area, figure in by_area.items() if figure.suppressed}
+    while True:
+        more = {_smallest_shown(group, hidden, size) for group in siblings.values()} - {None}
+        if not more:
+            break
+        hidden |= more
+    return [
+        _suppress(f) if f.area_id in hidden and not f.suppressed else f  # type: ignore[attr-defined]
+        for f in figures
+    ]
+
+
+def _smallest_shown(group: list[str], hidden: set[str], size: dict[str, int]) -> str | None:
+    """The sibling to hide too, when exactly one counted sibling is hidden; else None."""
+    alone = [a for a in group if a in hidden and size.get(a, 0) > 0]
+    shown = sorted((size.get(a, 0), a) for a in group if a not in hidden)
+    return shown[0][1] if len(alone) == 1 and shown else None
 
 
 def _suppress(figure: F) -> F:
