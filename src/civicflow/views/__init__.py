@@ -186,7 +186,9 @@ class Views:
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, as_of: date | None = None
     ) -> list[Pipeline]:
         """Proposals per stage, step durations and overdue work per area of ``level``."""
-        return queries.pipeline(self.tables, _level(level), as_of or self.flow.clock().date())
+        return queries.pipeline(
+            self.tables, self.structure(), _level(level), as_of or self.flow.clock().date()
+        )
 
     def review(self, quarter: str, *, level: AreaKind | str = AreaKind.COMMUNITY) -> Review:
         """The quarterly review: areas and proposals ranked by satisfaction and participation."""

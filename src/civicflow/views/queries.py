@@ -112,7 +112,9 @@ def participation(
     return _protected(tables, found, sizes, column=column, parent=parent, quarter=quarter)
 
 
-def pipeline(tables: ViewTables, level: AreaKind, as_of: date) -> list[Pipeline]:
+def pipeline(
+    tables: ViewTables, structure: Structure, level: AreaKind, as_of: date
+) -> list[Pipeline]:
     """Proposals per stage, step durations and overdue work per area of ``level``."""
     column = level.value
     rows = tables.query(
@@ -123,7 +125,11 @@ def pipeline(tables: ViewTables, level: AreaKind, as_of: date) -> list[Pipeline]
     by_area: dict[str, list[tuple[str | None, ...]]] = defaultdict(list)
     for row in rows:
         by_area[row[0]].append(row[1:])
-    return [_pipeline(area, level, items, as_of) for area, items in sorted(by_area.items())]
+    # Days are those of the district's time zone, as quarters are.
+    return [
+        _pipeline(area, level, items, as_of, ZoneInfo(_zone_of(structure, area)))
+        for area, items in sorted(by_area.items())
+    ]
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -224,7 +230,7 @@ def _zone_of(structure: Structure, area: str) -> str:
 
 
 def _pipeline(
-    area: str, level: AreaKind, items: list[tuple[str | None, ...]], as_of: date
+    area: str, level: AreaKind, items: list[tuple[str | None, ...]], as_of: date, zone: ZoneInfo
 ) -> Pipeline:
     stages: dict[str, int] = defaultdict(int)
     for item in items:
@@ -236,9 +242,9 @@ def _pipeline(
             if decided
             and deadline
             and date.fromisoformat(deadline) < as_of
-            and datetime.fromisoformat(decided).date() <= as_of
-            and _after(done, as_of)
-            and _after(finished, as_of)
+            and _day(decided, zone) <= as_of
+            and _after(done, as_of, zone)
+            and _after(finished, as_of, zone)
         )
     )
     return Pipeline(
@@ -252,8 +258,12 @@ def _pipeline(
     )
 
 
-def _after(moment: str | None, day: date) -> bool:
-    return moment is None or datetime.fromisoformat(moment).date() >= day
+def _day(moment: str, zone: ZoneInfo) -> date:
+    return datetime.fromisoformat(moment).astimezone(zone).date()
+
+
+def _after(moment: str | None, day: date, zone: ZoneInfo) -> bool:
+    return moment is None or _day(moment, zone) >= day
 
 
 def _durations(pairs: list[tuple[str | None, str | None]]) -> Durations:
