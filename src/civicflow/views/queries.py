@@ -41,7 +41,9 @@ def satisfaction(
         for (area, when), c in sorted(counts.items())
     ]
     sizes = {key: sum(c.values()) for key, c in counts.items()}
-    return _protected(tables, found, sizes, column=column, parent=parent, quarter=quarter)
+    return _protected(
+        tables, found, sizes, column=column, parent=parent, quarter=quarter, table="cf_view_ratings"
+    )
 
 
 def proposal_satisfaction(
@@ -109,7 +111,15 @@ def participation(
         for area in _areas_at(structure, level, when)
     ]
     sizes = {(f.area_id, f.quarter): totals.get((f.area_id, f.quarter), 0) for f in found}
-    return _protected(tables, found, sizes, column=column, parent=parent, quarter=quarter)
+    return _protected(
+        tables,
+        found,
+        sizes,
+        column=column,
+        parent=parent,
+        quarter=quarter,
+        table="cf_view_participation",
+    )
 
 
 def pipeline(
@@ -151,15 +161,15 @@ def _protected(
     column: str,
     parent: str,
     quarter: str | None,
+    table: str,
 ) -> list[figures.F]:
-    """Apply sibling protection quarter by quarter."""
+    """Apply sibling protection quarter by quarter, siblings linked by the view's own facts."""
     if column == parent:
         return found
     pairs = tables.query(
-        f"SELECT DISTINCT {column}, {parent}, quarter FROM cf_view_participation "  # noqa: S608
-        f"WHERE {column} != ''{_and_quarter(quarter)} UNION SELECT DISTINCT {column}, "
-        f"{parent}, quarter FROM cf_view_ratings WHERE {column} != ''{_and_quarter(quarter)}",
-        _params(quarter) * 2,
+        f"SELECT DISTINCT {column}, {parent}, quarter FROM {table} "  # noqa: S608
+        f"WHERE {column} != ''{_and_quarter(quarter)}",
+        _params(quarter),
     )
     result: list[figures.F] = []
     for when in sorted({f.quarter for f in found if f.quarter is not None}):  # type: ignore[attr-defined]
