@@ -357,12 +357,10 @@ class Proposal(PydanticAggregate):
         """End this round: closed when satisfied enough, otherwise back to Do (整改)."""
         self._check_step(Step.CLOSE_RATING)
         levels = [rating.level for rating in self.state.ratings]
-        if not levels:
-            self._refuse("ratings", "a round cannot close before anyone has rated it")
         policy = self.state.publications[-1].policy
         counts = {level.value: levels.count(level) for level in Level}
         content = len(levels) - counts[Level.DISSATISFIED.value]
-        rate = (Decimal(content) / len(levels)).quantize(RATE_PLACES, ROUND_HALF_EVEN)
+        rate = (Decimal(content) / (len(levels) or 1)).quantize(RATE_PLACES, ROUND_HALF_EVEN)
         threshold = policy.rectification_threshold
         event = self._propose(
             self.RatingClosed,
@@ -375,6 +373,9 @@ class Proposal(PydanticAggregate):
                 "passed": content >= threshold * len(levels),
             },
         )
+        # Values are checked (by building the event) before the rules, as in every command.
+        if not levels:
+            self._refuse("ratings", "a round cannot close before anyone has rated it")
         closes_at = self.state.rating_closes_at
         if closes_at is not None and event.occurred_at < closes_at:
             self._refuse(
