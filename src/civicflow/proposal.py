@@ -409,6 +409,12 @@ class Proposal(PydanticAggregate):
     def _check_quorum(self, decision: Proposal.Decided) -> None:
         """A decision comes from the latest session, which needs a quorum of the council."""
         session = self.state.discussions[-1]
+        if decision.occurred_at < session.occurred_at:
+            self._refuse(
+                "chronology",
+                f"the decision is dated before the session of "
+                f"{session.occurred_at.isoformat()} it rests on",
+            )
         if session.council_size is None or session.members_present is None:
             return  # community rules were off for that session
         present, size = len(session.members_present), session.council_size
