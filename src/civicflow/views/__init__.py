@@ -122,6 +122,8 @@ class Views:
             raise ConcurrencyError(VIEWS_ID, MOVED_RETRIES, "views")
 
     def _count(self, limit: int | None, until: datetime | None) -> int:
+        if self.tables.position() >= (self.flow.recorder.max_notification_id() or 0):
+            return 0  # nothing new: spare loading every figure (follow() polls this)
         tracker, rows, position = self.tables.load()
         projector = Projector(tracker, rows)
         counted = 0
