@@ -107,7 +107,8 @@ class District:
         self.touched: dict[UUID, PydanticAggregate] = {}
         self.agenda: list[tuple[datetime, int, Iterator[datetime]]] = []
         self.order = 0
-        self.proposals = 0
+        self.proposals = 0  # drawn; asked only where the scope has a council and residents
+        self.asked = 0
         self.mix: Counter[str] = Counter()
         self.residents_per_compound = min(30, max(10, events // 3300))
         self.community_of: dict[str, str] = {}
@@ -307,6 +308,7 @@ class District:
             occurred_at=self.now,
         )
         self.touch(p)
+        self.asked += 1
         for backer in backers:
             yield self.days(0.1, 2)
             p.back(resident=backer, actor=backer, occurred_at=self.now)
@@ -583,7 +585,7 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
         written, seconds, _ = timed(district.build)
     print(
         f"   built {written:,} events in {seconds:.1f} s ({written / seconds:,.0f} events/s): "
-        f"{district.proposals:,} proposals, {len(district.residents):,} residents, "
+        f"{district.asked:,} proposals asked, {len(district.residents):,} residents, "
         f"{len(district.community_of)} compounds, {START.date()} to {district.now.date()}"
     )
     mix = ", ".join(f"{n / written:.1%} {kind}" for kind, n in district.mix.most_common(6))
