@@ -26,8 +26,12 @@ class Change(BaseModel, Generic[T]):
 
 def value_at(changes: tuple[Change[T], ...], moment: datetime) -> T | None:
     """The value in force at ``moment`` (None before the first change or after an end)."""
-    index = bisect_right([c.effective for c in changes], moment)
+    index = bisect_right(changes, moment, key=_effective)
     return changes[index - 1].value if index else None
+
+
+def _effective(change: Change[T]) -> datetime:
+    return change.effective
 
 
 def current(changes: tuple[Change[T], ...]) -> T | None:

@@ -150,7 +150,7 @@ class Projector:
             where.quarter,
             *_areas(where),
         )
-        self._took_part(event.resident, RATE, row, event.occurred_at)
+        self._took_part(event.resident, RATE, row, event.occurred_at, known=where)
 
     def _closed(self, event: Proposal.RatingClosed) -> None:
         row = self._moved(event)
@@ -173,11 +173,23 @@ class Projector:
         self.proposals[row.proposal_id] = row
         self.batch.proposals[row.proposal_id] = row
 
-    def _took_part(self, resident: str, kind: str, row: ProposalRow, moment: datetime) -> None:
+    def _took_part(
+        self,
+        resident: str,
+        kind: str,
+        row: ProposalRow,
+        moment: datetime,
+        known: Placement | None = None,
+    ) -> None:
         # A resident counts where they lived at the time; without a known home,
-        # where the proposal is.
-        home = self.tracker.home_of(resident, moment)
-        where = self.tracker.place(home or row.scope_id, moment)
+        # where the proposal is. ``known`` is the proposal's placement at this moment,
+        # reused when the home is the proposal's own compound (the usual case).
+        area = self.tracker.home_of(resident, moment) or row.scope_id
+        where = (
+            known
+            if known is not None and area == row.scope_id
+            else self.tracker.place(area, moment)
+        )
         self.batch.participation.add((resident, kind, where.quarter, *_areas(where)))
 
 
