@@ -460,36 +460,37 @@ def unknown_proposal_ids() -> st.SearchStrategy[UUID | str]:
 
 @dataclass(frozen=True)
 class Moment:
-    """An ``occurred_at`` relative to the clock's now, or to when the current stage began.
+    """An ``occurred_at`` relative to the clock's now, or to a moment in the proposal's life.
 
     ``offset`` None means the argument is left out (civicflow then uses now);
-    ``zone`` None means a naive datetime, which civicflow must refuse.
+    ``zone`` None means a naive datetime, which civicflow must refuse; ``anchor`` is
+    "now", "stage start" (when the current stage began) or "latest event".
     """
 
     offset: timedelta | None = None
     zone: tzinfo | None = UTC
-    from_stage_start: bool = False
+    anchor: str = "now"
 
-    def at(self, now: datetime, stage_start: datetime | None = None) -> datetime | None:
-        """The datetime to pass as ``occurred_at``."""
+    def at(self, now: datetime, anchors: Mapping[str, datetime] | None = None) -> datetime | None:
+        """The datetime to pass as ``occurred_at``, given now and the proposal's moments."""
         if self.offset is None:
             return None
-        anchor = stage_start if self.from_stage_start and stage_start is not None else now
-        moment = anchor + self.offset
+        moment = (anchors or {}).get(self.anchor, now) + self.offset
         return moment.replace(tzinfo=None) if self.zone is None else moment.astimezone(self.zone)
 
 
 def moments() -> st.SearchStrategy[Moment]:
     """Mostly now or the recent past; sometimes weeks back, within a minute of when the
-    current stage began (or its rating window ends), or exactly at the allowed clock skew;
-    one in eight beyond the skew or naive.
+    current stage began (or its rating window ends) or of the latest event, or exactly at
+    the allowed clock skew; one in eight beyond the skew or naive.
     """
     zones = st.sampled_from(ZONES)
     valid = st.one_of(
         st.just(Moment()),
         st.builds(Moment, _seconds(-3 * 3600, 0), zones),
         st.builds(Moment, _seconds(-40 * 86400, 0), zones),
-        st.builds(Moment, _around_a_stage_moment(), zones, from_stage_start=st.just(True)),
+        st.builds(Moment, _around_a_stage_moment(), zones, anchor=st.just("stage start")),
+        st.builds(Moment, _seconds(-60, 60), zones, anchor=st.just("latest event")),
         st.builds(Moment, st.just(CLOCK_SKEW), zones),
     )
     invalid = st.one_of(

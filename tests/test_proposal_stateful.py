@@ -230,13 +230,17 @@ class ExpectedProposal:
     budget: Decimal | None = None
     reasons: str | None = None
     publication: tuple[Decimal | None, Decimal | None, str | None] | None = None
+    last_session: datetime | None = None  # when the council last discussed it
+    latest: datetime = field(init=False)  # the latest moment any of its events happened
     past: list[dict[str, Any]] = field(default_factory=list)  # facts after each event
 
     def __post_init__(self) -> None:
+        self.latest = self.asked_at
         self.past.append(self.facts())
 
     def record(self, event: str, stage: str, when: datetime) -> None:
         self.events.append(event)
+        self.latest = max(self.latest, when)
         if stage != self.stage:
             self.stage, self.stage_since = stage, when
         self.past.append(self.facts())
@@ -246,6 +250,7 @@ class ExpectedProposal:
         self.record("Backed", self.stage, when)
 
     def discussed(self, when: datetime) -> None:
+        self.last_session = when
         self.record("Discussed", "discussing", when)
 
     def decided(self, inputs: dict[str, Any], when: datetime) -> None:
@@ -412,7 +417,12 @@ NEXT_STEPS = {
     "rate": st.fixed_dictionaries({"resident": gen.resident_ids(), "level": gen.levels()}),
 }
 OFFICIALS = gen.official_ids()
-ROUND_LEVELS = ("satisfied", "satisfied", "basically_satisfied", "dissatisfied")
+# Whole rounds of ratings: exactly at the 80% threshold, just under it, or any.
+ROUNDS = st.one_of(
+    st.permutations(["satisfied", "basically_satisfied", "satisfied", "satisfied", "dissatisfied"]),
+    st.permutations(["satisfied", "basically_satisfied", "satisfied", "dissatisfied"]),
+    st.lists(st.sampled_from(gen.LEVELS), min_size=1, max_size=len(gen.RESIDENTS)),
+)
 
 
 # --- the state machine ------------------------------------------------------------------
@@ -440,9 +450,12 @@ class ProposalLifecycle(RuleBasedStateMachine):
         return self.clock.now
 
     def moment(self, moment: Moment, pid: UUID | None = None) -> datetime | None:
-        """Let a minute pass, then place ``moment`` against the clock (or the stage start)."""
+        """Let a minute pass, then place ``moment`` against the clock or the proposal."""
         self.clock.advance(minutes=1)
-        return moment.at(self.now, self.model[pid].stage_since if pid else None)
+        if pid is None:
+            return moment.at(self.now)
+        p = self.model[pid]
+        return moment.at(self.now, {"stage start": p.stage_since, "latest event": p.latest})
 
     def when(self, at: datetime | None) -> datetime:
         """When the command says it happened (now if it names no usable time)."""
@@ -466,7 +479,7 @@ class ProposalLifecycle(RuleBasedStateMachine):
         step: str,
         pid: UUID,
         at: datetime | None,
-        inputs: dict[str, Any],
+        inputs: Inputs,
         *,
         faults: list[Fault],
         effect: Callable[[datetime], None],
@@ -496,6 +509,11 @@ class ProposalLifecycle(RuleBasedStateMachine):
         not_ready = [p for p in open_ones if p not in ready]
         pool = data.draw(st.sampled_from((ready, ready, not_ready, [pid])))
         return data.draw(st.sampled_from(pool)) if pool else pid
+
+    def before_the_last_session(self, pid: UUID, at: datetime | None) -> bool:
+        """A decision rests on the council's latest session, so cannot precede it."""
+        last_session = self.model[pid].last_session
+        return last_session is not None and self.when(at) < last_session
 
     def too_early(self, pid: UUID, at: datetime | None) -> Fault:
         """A step may not happen before the stage it belongs to began."""
@@ -547,6 +565,7 @@ class ProposalLifecycle(RuleBasedStateMachine):
         faults = [
             (not is_decision_well_formed(inputs), InvalidInputError),
             self.too_early(pid, at),
+            (self.before_the_last_session(pid, at), RuleViolationError),
             (is_vote(vote) and vote["in_favour"] <= vote["against"], RuleViolationError),
             (deadline is not None and deadline < self.when(at).date(), RuleViolationError),
         ]
@@ -681,8 +700,12 @@ class ProposalLifecycle(RuleBasedStateMachine):
 
     @rule(pid=proposals, inputs=gen.decisions(), moment=MOMENTS, data=st.data())
     def the_council_decides(self, pid: UUID, inputs: Inputs, moment: Moment, data: Data) -> None:
+        """Sometimes dated a second either side of the council's last session."""
         pid = self.usually_one_ready_for("decide", pid, data)
-        self.decide(pid, self.moment(moment, pid), inputs)
+        at, last_session = self.moment(moment, pid), self.model[pid].last_session
+        if (nudge := data.draw(NUDGES)) is not None and last_session is not None:
+            at = last_session + timedelta(seconds=nudge)
+        self.decide(pid, at, inputs)
 
     @rule(pid=proposals, inputs=gen.progress_reports(), moment=MOMENTS, data=st.data())
     def progress_is_reported(self, pid: UUID, inputs: Inputs, moment: Moment, data: Data) -> None:
@@ -793,7 +816,7 @@ class ProposalLifecycle(RuleBasedStateMachine):
             if stage in ("closed", "withdrawn") or self.model[pid].is_stuck(self.now):
                 break  # nothing can follow
             self.clock.advance(minutes=data.draw(st.sampled_from((1, 45, 60 * 24))))
-            at = max(self.now, self.model[pid].stage_since)
+            at = max(self.now, self.model[pid].latest)
             assert self.take_the_next_step(pid, at, data), f"a valid step from {stage} was refused"
 
     def take_the_next_step(self, pid: UUID, at: datetime, data: Data) -> bool:
@@ -805,6 +828,8 @@ class ProposalLifecycle(RuleBasedStateMachine):
             return self.take_a_step_of_work(pid, at, data)
         if p.stage == "rating":
             return self.rate_or_close_the_round(pid, at, data)
+        if p.stage == "discussing" and data.draw(st.integers(0, 2)) == 0:
+            return self.discuss(pid, at, data.draw(NEXT_STEPS["discuss"]))  # another session
         step = {"asked": "discuss", "discussing": "decide"}.get(p.stage, "publish")
         return getattr(self, step)(pid, at, data.draw(NEXT_STEPS[step]))
 
@@ -818,15 +843,14 @@ class ProposalLifecycle(RuleBasedStateMachine):
         return self.back(pid, at, {"resident": data.draw(st.sampled_from(newcomers))})
 
     def rate_or_close_the_round(self, pid: UUID, at: datetime, data: Data) -> bool:
-        """While the window is open, one rating or a whole round of them (a quarter
-        dissatisfied) closed as soon as the window ends; after it, the close.
+        """While the window is open, one rating, or a whole round of them closed as soon
+        as the window ends; after it, the close.
         """
         p = self.model[pid]
         if at <= p.rating_closes_at() and data.draw(st.booleans()):
             return self.rate(pid, at, data.draw(NEXT_STEPS["rate"]))
         if at <= p.rating_closes_at():
-            levels = data.draw(st.lists(st.sampled_from(ROUND_LEVELS), min_size=1, max_size=6))
-            for resident, level in zip(gen.RESIDENTS, levels, strict=False):
+            for resident, level in zip(gen.RESIDENTS, data.draw(ROUNDS), strict=False):
                 assert self.rate(pid, at, {"resident": resident, "level": level})
         self.clock.advance(seconds=max((p.rating_closes_at() - self.now).total_seconds(), 0))
         return self.close_rating(pid, self.now, {"actor": data.draw(OFFICIALS)})
