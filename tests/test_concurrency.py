@@ -49,8 +49,9 @@ def fixed_now() -> datetime:
 
 def open_flow(url: str) -> CivicFlow:
     """An application without community structure (the race is the point here)."""
-    return CivicFlow.open(url, clock=fixed_now, community_rules=False,
-                          policy=Policy(rating_window_days=10))
+    return CivicFlow.open(
+        url, clock=fixed_now, community_rules=False, policy=Policy(rating_window_days=10)
+    )
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -70,8 +71,9 @@ def bring_to_rating(flow: CivicFlow) -> tuple[UUID, int]:
     early = NOW - timedelta(days=15)
     for backer in ("backer-1", "backer-2", "backer-3"):
         flow.back(p.id, resident=backer, occurred_at=early)
-    flow.discuss(p.id, attendees=["m-1", "m-2", "asker"], summary="LEDs", actor="m-1",
-                 occurred_at=early)
+    flow.discuss(
+        p.id, attendees=["m-1", "m-2", "asker"], summary="LEDs", actor="m-1", occurred_at=early
+    )
     flow.decide(
         p.id,
         outcome="approved",
@@ -83,12 +85,24 @@ def bring_to_rating(flow: CivicFlow) -> tuple[UUID, int]:
         actor="m-1",
         occurred_at=early,
     )
-    flow.report_progress(p.id, percent=50, note="Wiring done", spent="1500", actor="m-2",
-                         occurred_at=early)
-    flow.complete(p.id, summary="Installed", total_spent="3450", evidence=["photo"], actor="m-2",
-                  occurred_at=early)
-    state = flow.publish(p.id, channels=["notice_board"], summary="Lights on", actor="m-1",
-                         occurred_at=NOW - timedelta(days=10))
+    flow.report_progress(
+        p.id, percent=50, note="Wiring done", spent="1500", actor="m-2", occurred_at=early
+    )
+    flow.complete(
+        p.id,
+        summary="Installed",
+        total_spent="3450",
+        evidence=["photo"],
+        actor="m-2",
+        occurred_at=early,
+    )
+    state = flow.publish(
+        p.id,
+        channels=["notice_board"],
+        summary="Lights on",
+        actor="m-1",
+        occurred_at=NOW - timedelta(days=10),
+    )
     assert state.stage is Stage.RATING
     return p.id, state.version
 
