@@ -8,13 +8,18 @@ log changes; the store writes them with the batch's tracking record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import cache
+from operator import attrgetter
 from typing import Any
+from uuid import UUID
 
 from civicflow import lifecycle
+from civicflow.directory import Directory
 from civicflow.lifecycle import Stage
 from civicflow.proposal import Proposal
+from civicflow.resident import Resident
 from civicflow.values import Outcome
 from civicflow.views.tracker import Placement, StructureTracker
 
@@ -43,7 +48,10 @@ class ProposalRow:
     finished_at: str | None = None
 
     def values(self) -> tuple[Any, ...]:
-        return tuple(asdict(self).values())
+        return _row_values(self)
+
+
+_row_values = attrgetter(*(f.name for f in fields(ProposalRow)))
 
 
 @dataclass
@@ -65,6 +73,7 @@ class Projector:
         self.tracker = tracker
         self.proposals = proposals
         self.batch = Batch()
+        self._by_uuid: dict[UUID, ProposalRow] = {}  # spares a str(UUID) per event
         self._handlers: dict[type, Callable[[Any], object]] = {
             Proposal.Asked: self._asked,
             Proposal.Backed: self._backed,
@@ -80,11 +89,17 @@ class Projector:
 
     def apply(self, event: object) -> None:
         """Count one event of the log, in log order."""
-        if self.tracker.apply(event):
-            return
         handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
+        if handler is None:
+            handler = self._handlers[type(event)] = self._handler_for(event)
+        handler(event)
+
+    def _handler_for(self, event: object) -> Callable[[Any], object]:
+        if isinstance(event, Directory.Event):
+            return self.tracker.apply_directory_event
+        if isinstance(event, Resident.Event):
+            return self.tracker.apply_resident_event
+        return _ignore  # events no view counts (snapshots, other aggregates)
 
     def take_batch(self) -> Batch:
         """The rows changed since the last call, and a fresh batch for what follows."""
@@ -100,10 +115,10 @@ class Projector:
             title=event.title,
             category=event.category,
             scope_id=event.area_id,
-            compound=where.compound,
-            community=where.community,
-            street=where.street,
-            district=where.district,
+            compound=where.areas[0] or None,
+            community=where.areas[1] or None,
+            street=where.areas[2] or None,
+            district=where.areas[3] or None,
             stage=Stage.ASKED.value,
             asked_at=_iso(event.occurred_at),
         )
@@ -148,7 +163,7 @@ class Projector:
             event.level.value,
             _iso(event.occurred_at),
             where.quarter,
-            *_areas(where),
+            *where.areas,
         )
         self._took_part(event.resident, RATE, row, event.occurred_at, known=where)
 
@@ -164,9 +179,11 @@ class Projector:
 
     def _moved(self, event: Proposal.Event) -> ProposalRow:
         """The proposal's row, with the stage this event leads to."""
-        row = self.proposals[str(event.originator_id)]
-        row.stage = lifecycle.target_stage(Stage(row.stage), event.step, event.branch()).value
-        self._touch(row)
+        row = self._by_uuid.get(event.originator_id)
+        if row is None:
+            row = self._by_uuid[event.originator_id] = self.proposals[str(event.originator_id)]
+        row.stage = _next_stage(row.stage, event.step, event.branch())
+        self.batch.proposals[row.proposal_id] = row
         return row
 
     def _touch(self, row: ProposalRow) -> None:
@@ -190,12 +207,16 @@ class Projector:
             if known is not None and area == row.scope_id
             else self.tracker.place(area, moment)
         )
-        self.batch.participation.add((resident, kind, where.quarter, *_areas(where)))
+        self.batch.participation.add((resident, kind, where.quarter, *where.areas))
 
 
-def _areas(where: Placement) -> tuple[str, ...]:
-    # '' rather than NULL above a scope: NULLs never collide in a primary key.
-    return (where.compound or "", where.community or "", where.street or "", where.district or "")
+def _ignore(event: object) -> None:
+    pass
+
+
+@cache
+def _next_stage(stage: str, step: lifecycle.Step, branch: str) -> str:
+    return lifecycle.target_stage(Stage(stage), step, branch).value
 
 
 def _iso(moment: datetime) -> str:

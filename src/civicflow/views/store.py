@@ -183,11 +183,14 @@ class ViewTables:
     def create_view_tables(self, cursor: Any) -> None:
         for table, columns in TABLES.items():
             cursor.execute(self.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})"))
-        for column in (*AREA_COLUMNS, "quarter"):
-            for table in ("cf_view_ratings", "cf_view_participation"):
-                cursor.execute(
-                    self.sql(f"CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column})")
-                )
+        for table in ("cf_view_ratings", "cf_view_participation"):
+            # Figures are read a quarter at a time, across all areas of a level; an
+            # index per area column cost more on every write than it saved a read.
+            cursor.execute(
+                self.sql(f"CREATE INDEX IF NOT EXISTS {table}_quarter ON {table} (quarter)")
+            )
+            for column in AREA_COLUMNS:  # indexes of earlier versions
+                cursor.execute(self.sql(f"DROP INDEX IF EXISTS {table}_{column}"))
         cursor.execute(
             self.sql(
                 "INSERT INTO cf_view_state VALUES ('schema', ?) ON CONFLICT (name) DO NOTHING"

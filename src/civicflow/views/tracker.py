@@ -8,10 +8,11 @@ rebuild and any split of catch-up into batches give the same figures.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -19,8 +20,10 @@ from civicflow.areas import AreaKind
 from civicflow.directory import Directory
 from civicflow.resident import Home, Resident, resident_uuid
 from civicflow.structure import Structure
+from civicflow.timeline import Change
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
+ALWAYS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 LEVELS = (AreaKind.COMPOUND, AreaKind.COMMUNITY, AreaKind.STREET, AreaKind.DISTRICT)
 
 
@@ -31,18 +34,35 @@ class _Holder:
     state: Any
 
 
-@dataclass
-class Placement:
-    """Where a fact belongs: the area at each level (None above the scope) and its quarter."""
+class Placement(NamedTuple):
+    """Where a fact belongs: its quarter, and the area at each level ('' above the scope).
 
-    compound: str | None
-    community: str | None
-    street: str | None
-    district: str | None
+    '' rather than None, because the areas go straight into primary keys, where
+    NULLs never collide.
+    """
+
     quarter: str
+    areas: tuple[str, str, str, str]  # compound, community, street, district
 
-    def area_at(self, level: AreaKind) -> str | None:
-        return getattr(self, level.value)  # type: ignore[no-any-return]
+
+@dataclass
+class _Quarter:
+    """One calendar quarter in one zone, as a span of instants."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+@dataclass
+class _Lineage:
+    """An area's chain of enclosing areas, and the span of time over which it holds."""
+
+    start: datetime
+    end: datetime
+    areas: tuple[str, str, str, str]
+    zone: str
+    quarter: _Quarter | None = None  # the quarter of the last fact placed here
 
 
 @dataclass
@@ -54,47 +74,51 @@ class StructureTracker:
     structure_changed: bool = False
     homes_changed: set[str] = field(default_factory=set)
     _ids: dict[UUID, str] = field(default_factory=dict)
+    # Placing a fact walks the area tree; most facts land where the previous one did,
+    # so each area's lineage is kept with the span it holds for, until a parent changes.
+    _lineages: dict[str, _Lineage] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = {resident_uuid(rid): rid for rid in self.homes}
 
-    def apply(self, event: object) -> bool:
-        """Advance with a directory or resident event; False for any other event."""
-        if isinstance(event, Directory.Event):
-            holder = _Holder(self.structure)
-            event.apply(holder)
-            self.structure = holder.state
-            self.structure_changed = True
-            return True
-        if isinstance(event, Resident.Event):
-            if isinstance(event, Resident.Registered):
-                self._ids[event.originator_id] = event.resident_id
-            resident_id = self._ids[event.originator_id]
-            holder = _Holder(self.homes.get(resident_id))
-            event.apply(holder)
-            self.homes[resident_id] = holder.state
-            self.homes_changed.add(resident_id)
-            return True
-        return False
+    def apply_directory_event(self, event: Directory.Event) -> None:
+        """Advance the structure by one directory event."""
+        holder = _Holder(self.structure)
+        event.apply(holder)
+        if _lineage_changed(self.structure, holder.state):
+            self._lineages.clear()
+        self.structure = holder.state
+        self.structure_changed = True
+
+    def apply_resident_event(self, event: Resident.Event) -> None:
+        """Advance one resident's homes by one of their events."""
+        if isinstance(event, Resident.Registered):
+            self._ids[event.originator_id] = event.resident_id
+        resident_id = self._ids[event.originator_id]
+        holder = _Holder(self.homes.get(resident_id))
+        event.apply(holder)
+        self.homes[resident_id] = holder.state
+        self.homes_changed.add(resident_id)
 
     def place(self, area_id: str, moment: datetime) -> Placement:
         """The areas ``area_id`` lay in at ``moment``, and the quarter in its district's zone."""
-        chain = self.structure.ancestry(area_id, moment)
-        by_kind = {self.structure.areas[a].kind: a for a in chain}
-        district = by_kind.get(AreaKind.DISTRICT)
-        zone = self.structure.areas[district].time_zone if district else None
-        return Placement(
-            compound=by_kind.get(AreaKind.COMPOUND),
-            community=by_kind.get(AreaKind.COMMUNITY),
-            street=by_kind.get(AreaKind.STREET),
-            district=district,
-            quarter=quarter_of(moment, zone or DEFAULT_TIME_ZONE),
-        )
+        lineage = self._lineages.get(area_id)
+        if lineage is None or not lineage.start <= moment < lineage.end:
+            lineage = self._lineages[area_id] = lineage_of(self.structure, area_id, moment)
+        quarter = lineage.quarter
+        if quarter is None or not quarter.start <= moment < quarter.end:
+            quarter = lineage.quarter = quarter_span(moment, lineage.zone)
+        return Placement(quarter.label, lineage.areas)
 
     def home_of(self, resident_id: str, moment: datetime) -> str | None:
         """The compound a resident was registered to at ``moment``, if known."""
         home = self.homes.get(resident_id)
-        return home.compound_at(moment) if home is not None else None
+        if home is None:
+            return None
+        if len(home.homes) == 1:  # most residents never move: spare the search
+            only = home.homes[0]
+            return only.value if only.effective <= moment else None
+        return home.compound_at(moment)
 
 
 @lru_cache(maxsize=64)
@@ -106,3 +130,79 @@ def quarter_of(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> str:
     """The calendar quarter of ``moment`` in ``zone``, as ``2026Q3``."""
     local = moment.astimezone(_zone(zone))
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
+
+
+def quarter_span(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> _Quarter:
+    """The calendar quarter in ``zone`` that ``moment`` falls in."""
+    local = moment.astimezone(_zone(zone))
+    first_month = (local.month - 1) // 3 * 3 + 1
+    start = datetime(local.year, first_month, 1, tzinfo=_zone(zone))
+    end = datetime(
+        local.year + first_month // 10, (first_month + 2) % 12 + 1, 1, tzinfo=_zone(zone)
+    )
+    label = f"{local.year}Q{(local.month - 1) // 3 + 1}"
+    return _Quarter(start.astimezone(UTC), end.astimezone(UTC), label)
+
+
+def lineage_of(structure: Structure, area_id: str, moment: datetime) -> _Lineage:
+    """``Structure.ancestry`` at ``moment``, with the span of time it holds for.
+
+    The span is where every link of the chain stays as it is at ``moment``: each
+    area's parent unchanged, and whether the next area had been added yet.
+    """
+    start, end = ALWAYS
+
+    def narrow(low: datetime | None, high: datetime | None) -> None:
+        nonlocal start, end
+        start = max(start, low or start)
+        end = min(end, high or end)
+
+    chain: list[str] = []
+    current: str | None = area_id
+    while current is not None and current not in chain:
+        area = structure.areas.get(current)
+        if area is None:
+            break  # an unknown id stays unknown until the structure changes
+        if moment < area.added_at:
+            narrow(None, area.added_at)
+            break
+        narrow(area.added_at, None)
+        chain.append(current)
+        index = bisect_right(area.parents, moment, key=_effective)
+        narrow(
+            area.parents[index - 1].effective if index else None,
+            area.parents[index].effective if index < len(area.parents) else None,
+        )
+        current = area.parents[index - 1].value if index else None
+    by_kind = {structure.areas[a].kind: a for a in chain}
+    district = by_kind.get(AreaKind.DISTRICT)
+    zone = structure.areas[district].time_zone if district else None
+    areas = (
+        by_kind.get(AreaKind.COMPOUND, ""),
+        by_kind.get(AreaKind.COMMUNITY, ""),
+        by_kind.get(AreaKind.STREET, ""),
+        district or "",
+    )
+    return _Lineage(start, end, areas, zone or DEFAULT_TIME_ZONE)
+
+
+def _effective(change: Change[Any]) -> datetime:
+    return change.effective
+
+
+def _lineage_changed(before: Structure, after: Structure) -> bool:
+    """Whether a directory event changed what any placement depends on."""
+    if after.areas is before.areas:
+        return False
+    for area_id, area in after.areas.items():
+        old = before.areas.get(area_id)
+        if old is area:
+            continue
+        if old is None or (old.kind, old.added_at, old.parents, old.time_zone) != (
+            area.kind,
+            area.added_at,
+            area.parents,
+            area.time_zone,
+        ):
+            return True
+    return False
