@@ -130,10 +130,8 @@ class Views:
         for page in self._pages(position, limit):
             last = None
             for notification in page:
-                event = self.flow.mapper.to_domain_event(notification)
-                if until is not None and event.timestamp > until:  # type: ignore[attr-defined]
+                if not projector.count(notification, self.flow.mapper, until):
                     break
-                projector.apply(event)
                 last = notification.id
                 counted += 1
             if last is not None:

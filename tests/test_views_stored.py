@@ -1,0 +1,77 @@
+"""Counting some events from their stored fields gives the rows counting the events gives.
+
+Views read ratings and backings straight from the stored JSON (decrypted, upcast,
+not validated again) to spare building a pydantic event for most of a log. These
+tests hold that shortcut to the long way: the same rows for a whole history, the
+same fields as the decoded event, and upcasters honoured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicflow import CivicFlow
+from civicflow.persistence import PydanticMapper
+from civicflow.proposal import Proposal
+from civicflow.views.projector import Batch, Projector
+from civicflow.views.tracker import StructureTracker
+from tests.test_views_crash import build_history
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('stored') / 'civic.db'}"
+    build_history(url)
+    return url
+
+
+def rows(batch: Batch) -> dict[str, Any]:
+    return {
+        "proposals": {pid: row.values() for pid, row in batch.proposals.items()},
+        "ratings": batch.ratings,
+        "participation": batch.participation,
+    }
+
+
+def test_the_shortcut_counts_what_the_decoded_events_count(history: str) -> None:
+    with CivicFlow.open(history) as flow:
+        log = flow.recorder.select_notifications(0, 100_000)
+        short, long = Projector(StructureTracker(), {}), Projector(StructureTracker(), {})
+        for notification in log:
+            assert short.count(notification, flow.mapper)
+            long.apply(flow.mapper.to_domain_event(notification))
+        kinds = {n.topic.rsplit(".", 1)[-1] for n in log}
+        assert {"Rated", "Backed"} <= kinds  # the shortcut was taken
+        assert rows(short.batch) == rows(long.batch)
+        assert short.batch.ratings
+
+
+def test_stored_fields_are_the_decoded_events_fields(history: str) -> None:
+    with CivicFlow.open(history) as flow:
+        mapper = flow.mapper
+        assert isinstance(mapper, PydanticMapper)
+        for notification in flow.recorder.select_notifications(0, 100_000):
+            event = mapper.to_domain_event(notification)
+            dumped = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+            assert mapper.current_state(notification) == dumped
+
+
+def test_the_shortcut_honours_upcasters(history: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Had ratings a version 2 that changed stored level names, both ways upcast alike."""
+
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["level"] = "dissatisfied"
+
+    monkeypatch.setattr(Proposal.Rated, "class_version", 2, raising=False)
+    monkeypatch.setattr(Proposal.Rated, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
+    with CivicFlow.open(history) as flow:
+        short, long = Projector(StructureTracker(), {}), Projector(StructureTracker(), {})
+        for notification in flow.recorder.select_notifications(0, 100_000):
+            short.count(notification, flow.mapper)
+            long.apply(flow.mapper.to_domain_event(notification))
+        levels = {row[3] for row in short.batch.ratings.values()}
+        assert levels == {"dissatisfied"}
+        assert rows(short.batch) == rows(long.batch)
