@@ -8,7 +8,6 @@ same fields as the decoded event, and upcasters honoured.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
