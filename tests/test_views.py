@@ -206,3 +206,21 @@ def test_two_processes_counting_the_same_views_never_overwrite_each_other(
             [pipeline] = first.pipeline(level="compound")
             assert pipeline.stages == {"discussing": 1}
             assert first.position == flow.recorder.max_notification_id()
+
+
+def test_the_views_keep_the_whole_structure_batch_after_batch() -> None:
+    """Areas, councils, policies and sponsorships are written entry by entry as they
+    change, over many small batches; read back, they are the directory's own structure.
+    """
+    with flows.open_flow() as flow, Views(flow, batch_size=3) as views:
+        flow.assign_sponsor("community-1", sponsor="cadre-1", kind="cadre", actor="office")
+        flow.set_policy("district-1", rating_window_days=20, actor="office")
+        flow.set_policy("community-1", quorum="0.6", actor="office")
+        flow.end_sponsorship("community-1", sponsor="cadre-1", actor="office")
+        flow.assign_sponsor(flows.COMPOUND, sponsor="dept-1", kind="department", actor="office")
+        assert views.catch_up() > 3
+        assert views.structure() == flow.structure()
+        flow.count_households(flows.COMPOUND, households=42, actor="office")
+        flow.leave_council(flows.COMPOUND, member=flows.MEMBERS[0], actor="office")
+        assert views.catch_up() == 2
+        assert views.structure() == flow.structure()

@@ -15,14 +15,13 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from civicflow.resident import Home
-from civicflow.structure import Structure
 from civicflow.views.projector import Batch, ProposalRow
-from civicflow.views.tracker import StructureTracker
+from civicflow.views.tracker import StructureTracker, structure_from_rows
 
-SCHEMA_VERSION = "1"  # bump when a table changes; a rebuild then recreates the views
-AREA_COLUMNS = ("compound", "community", "street", "district")
+SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
 TABLES: dict[str, str] = {
     "cf_view_state": "name TEXT PRIMARY KEY, value TEXT NOT NULL",
+    "cf_view_structure": "part TEXT, key TEXT, value TEXT NOT NULL, PRIMARY KEY (part, key)",
     "cf_view_homes": "resident TEXT PRIMARY KEY, home TEXT NOT NULL",
     "cf_view_proposals": (
         "proposal_id TEXT PRIMARY KEY, title TEXT, category TEXT, scope_id TEXT, "
@@ -37,7 +36,7 @@ TABLES: dict[str, str] = {
     ),
     "cf_view_participation": (
         "resident TEXT, kind TEXT, quarter TEXT, compound TEXT, community TEXT, street TEXT, "
-        "district TEXT, PRIMARY KEY (resident, kind, quarter, compound, community, street, "
+        "district TEXT, PRIMARY KEY (quarter, kind, resident, compound, community, street, "
         "district)"
     ),
 }
@@ -58,9 +57,9 @@ UPSERT_RATING = (
 INSERT_PARTICIPATION = (
     "INSERT INTO cf_view_participation VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
-UPSERT_STATE = (
-    "INSERT INTO cf_view_state VALUES (?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+UPSERT_STRUCTURE = (
+    "INSERT INTO cf_view_structure VALUES (?, ?, ?) "
+    "ON CONFLICT (part, key) DO UPDATE SET value = excluded.value"
 )
 UPSERT_HOME = (
     "INSERT INTO cf_view_homes VALUES (?, ?) "
@@ -119,13 +118,14 @@ class ViewTables:
         """
         with self.transaction(commit=False) as c:
             position = self.position_in(c)
-            state = dict(self.select(c, "SELECT name, value FROM cf_view_state"))
+            parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
             homes = self.select(c, "SELECT resident, home FROM cf_view_homes")
             proposals = self.select(c, "SELECT * FROM cf_view_proposals")
-        structure = Structure.model_validate_json(state.get("structure", "{}"))
+        structure = structure_from_rows(parts)
         tracker = StructureTracker(
             structure=structure,
             homes={resident: Home.model_validate_json(home) for resident, home in homes},
+            saved_structure=structure,
         )
         rows = {row[0]: ProposalRow(*row) for row in proposals}
         return tracker, rows, position
@@ -154,10 +154,7 @@ class ViewTables:
             self.many(c, UPSERT_PROPOSAL, [row.values() for row in batch.proposals.values()])
             self.many(c, UPSERT_RATING, batch.ratings.values())
             self.many(c, INSERT_PARTICIPATION, batch.participation)
-            if tracker.structure_changed:
-                c.execute(
-                    self.sql(UPSERT_STATE), ("structure", tracker.structure.model_dump_json())
-                )
+            self.many(c, UPSERT_STRUCTURE, tracker.structure_rows())
             self.many(
                 c,
                 UPSERT_HOME,
@@ -166,7 +163,7 @@ class ViewTables:
                     for rid in sorted(tracker.homes_changed)
                 ],
             )
-        tracker.structure_changed = False
+        tracker.saved_structure = tracker.structure
         tracker.homes_changed.clear()
 
     def reset(self) -> None:
@@ -183,14 +180,13 @@ class ViewTables:
     def create_view_tables(self, cursor: Any) -> None:
         for table, columns in TABLES.items():
             cursor.execute(self.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})"))
-        for table in ("cf_view_ratings", "cf_view_participation"):
-            # Figures are read a quarter at a time, across all areas of a level; an
-            # index per area column cost more on every write than it saved a read.
-            cursor.execute(
-                self.sql(f"CREATE INDEX IF NOT EXISTS {table}_quarter ON {table} (quarter)")
-            )
-            for column in AREA_COLUMNS:  # indexes of earlier versions
-                cursor.execute(self.sql(f"DROP INDEX IF EXISTS {table}_{column}"))
+        # Figures are read a quarter at a time, across all areas of a level; an index
+        # per area column cost more on every write than it saved a read. Participation
+        # is keyed by quarter first, so its key serves as that index, and a batch's
+        # rows land together in the current quarter rather than all over the table.
+        cursor.execute(
+            self.sql("CREATE INDEX IF NOT EXISTS cf_view_ratings_q ON cf_view_ratings (quarter)")
+        )
         cursor.execute(
             self.sql(
                 "INSERT INTO cf_view_state VALUES ('schema', ?) ON CONFLICT (name) DO NOTHING"

@@ -9,12 +9,15 @@ rebuild and any split of catch-up into batches give the same figures.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from civicflow.areas import AreaKind
 from civicflow.directory import Directory
@@ -24,6 +27,7 @@ from civicflow.timeline import Change
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 ALWAYS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+STRUCTURE_PARTS = ("areas", "councils", "policies")  # each a dict, stored entry by entry
 LEVELS = (AreaKind.COMPOUND, AreaKind.COMMUNITY, AreaKind.STREET, AreaKind.DISTRICT)
 
 
@@ -71,7 +75,7 @@ class StructureTracker:
 
     structure: Structure = field(default_factory=Structure)
     homes: dict[str, Home] = field(default_factory=dict)
-    structure_changed: bool = False
+    saved_structure: Structure = field(default_factory=Structure)  # as last written
     homes_changed: set[str] = field(default_factory=set)
     _ids: dict[UUID, str] = field(default_factory=dict)
     # Placing a fact walks the area tree; most facts land where the previous one did,
@@ -88,7 +92,6 @@ class StructureTracker:
         if _lineage_changed(self.structure, holder.state):
             self._lineages.clear()
         self.structure = holder.state
-        self.structure_changed = True
 
     def apply_resident_event(self, event: Resident.Event) -> None:
         """Advance one resident's homes by one of their events."""
@@ -99,6 +102,25 @@ class StructureTracker:
         event.apply(holder)
         self.homes[resident_id] = holder.state
         self.homes_changed.add(resident_id)
+
+    def structure_rows(self) -> list[tuple[str, str, str]]:
+        """(part, key, JSON) for each area, council, policy or sponsorship list changed
+        since ``saved_structure``: what a batch writes, rather than the whole structure.
+        """
+        before, after = self.saved_structure, self.structure
+        rows = []
+        for part in STRUCTURE_PARTS:
+            old, new = getattr(before, part), getattr(after, part)
+            if old is new:
+                continue
+            keys = [key for key, value in new.items() if old.get(key) is not value]
+            if keys:
+                dumped = after.model_dump(mode="json", include={part: set(keys)})[part]
+                rows += [(part, key, orjson.dumps(dumped[key]).decode()) for key in keys]
+        if before.sponsorships is not after.sponsorships:
+            sponsorships = after.model_dump(mode="json", include={"sponsorships"})
+            rows.append(("sponsorships", "", orjson.dumps(sponsorships["sponsorships"]).decode()))
+        return rows
 
     def place(self, area_id: str, moment: datetime) -> Placement:
         """The areas ``area_id`` lay in at ``moment``, and the quarter in its district's zone."""
@@ -206,3 +228,14 @@ def _lineage_changed(before: Structure, after: Structure) -> bool:
         ):
             return True
     return False
+
+
+def structure_from_rows(rows: Iterable[Sequence[Any]]) -> Structure:
+    """The structure that ``StructureTracker.structure_rows`` wrote, entry by entry."""
+    parts: dict[str, Any] = {part: {} for part in STRUCTURE_PARTS}
+    for part, key, value in rows:
+        if part == "sponsorships":
+            parts[part] = orjson.loads(value)
+        else:
+            parts[part][key] = orjson.loads(value)
+    return Structure.model_validate(parts)
