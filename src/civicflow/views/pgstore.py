@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,9 +14,18 @@ from psycopg.sql import SQL, Identifier
 
 from civicflow.views.store import ViewTables
 
+_VALUES = re.compile(r"VALUES \([?, ]+\)")
+
 
 class PostgresViews(ViewTables, PostgresTrackingRecorder):
     """Views in a PostgreSQL schema (the events' own, or another)."""
+
+    # The temporary tables each connection has made (they last as long as it does).
+    _staged: weakref.WeakKeyDictionary[Any, set[str]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._staged = weakref.WeakKeyDictionary()
+        super().__init__(*args, **kwargs)
 
     def sql(self, statement: str) -> str:
         # psycopg takes %s placeholders; the tracking table has a per-store name here.
@@ -26,6 +37,11 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
             if not commit:
                 # One snapshot for every read, so that figures and position agree.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            else:
+                # A batch commits without waiting for its WAL to reach disk: a server
+                # crash can lose only the last batches, whole, each with its tracking
+                # record, so they are counted again. Never half a batch.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             # The view tables live in the store's schema, like eventsourcing's own.
             cursor.execute(
                 SQL("SET LOCAL search_path TO {}").format(Identifier(self.datastore.schema))
@@ -41,6 +57,25 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    def many(self, cursor: Any, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        # COPY a batch into a temporary twin of the table, then upsert it in one
+        # statement: row by row (executemany, even pipelined) or as arrays (unnest)
+        # cost several times more, mostly in handling parameters.
+        batch = list(rows)
+        if not batch:
+            return
+        table = statement.split()[2]
+        stage = f"cf_stage_{table.removeprefix('cf_view_')}"
+        staged = self._staged.setdefault(cursor.connection, set())
+        if stage not in staged:
+            cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
+            staged.add(stage)
+        with cursor.copy(f"COPY {stage} FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row(row)
+        upsert = _VALUES.sub(f"SELECT * FROM {stage}", statement, count=1)  # noqa: S608 - ours
+        cursor.execute(self.sql(upsert))
 
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
         return [tuple(row.values()) for row in cursor.fetchall()]
