@@ -272,4 +272,4 @@ def _next_stage(stage: str, step: lifecycle.Step, branch: str) -> str:
 
 def _iso(moment: datetime) -> str:
     # One zone for every stored moment, so that text order is time order.
-    return moment.astimezone(UTC).isoformat()
+    return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
