@@ -25,6 +25,7 @@ from civicflow.views.figures import Participation, Pipeline, Review, Satisfactio
 from civicflow.views.projector import Projector
 from civicflow.views.store import SCHEMA_VERSION, ViewsMovedError, ViewTables, open_view_tables
 from civicflow.views.tracker import quarter_of
+from civicflow.views.writer import BatchWriter
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -127,23 +128,20 @@ class Views:
         tracker, rows, position = self.tables.load()
         projector = Projector(tracker, rows)
         counted = 0
-        for page in self._pages(position, limit):
-            last = None
-            for notification in page:
-                if not projector.count(notification, self.flow.mapper, until):
-                    break
-                last = notification.id
-                counted += 1
-            if last is not None:
-                self.tables.write(
-                    projector.take_batch(),
-                    projector.tracker,
-                    _tracking(self.flow.name, last),
-                    counted_from=position,
-                )
-                position = last
-            if last != page[-1].id:
-                break  # reached ``until``
+        with BatchWriter(self.tables) as writer:
+            for page in self._pages(position, limit):
+                last = None
+                for notification in page:
+                    if not projector.count(notification, self.flow.mapper, until):
+                        break
+                    last = notification.id
+                    counted += 1
+                if last is not None:
+                    tracking = _tracking(self.flow.name, last)
+                    writer.submit(projector.take_rows(), tracking, counted_from=position)
+                    position = last
+                if last != page[-1].id:
+                    break  # reached ``until``
         return counted
 
     def rebuild(self) -> int:

@@ -72,6 +72,19 @@ class Batch:
         return len(self.proposals) + len(self.ratings) + len(self.participation)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """What one batch writes, ready for the tables: taken from the projector at once,
+    so that it can be written while the projector goes on counting.
+    """
+
+    proposals: list[tuple[Any, ...]]
+    ratings: list[tuple[Any, ...]]
+    participation: list[tuple[Any, ...]]
+    structure: list[tuple[str, str, str]]
+    homes: list[tuple[str, str]]
+
+
 class Projector:
     """Applies events to the structure tracker and to the rows of the current batch."""
 
@@ -138,10 +151,20 @@ class Projector:
             return self.tracker.apply_resident_event
         return _ignore  # events no view counts (snapshots, other aggregates)
 
-    def take_batch(self) -> Batch:
-        """The rows changed since the last call, and a fresh batch for what follows."""
+    def take_rows(self) -> Rows:
+        """The rows changed since the last call, ready to write; then a fresh batch."""
         batch, self.batch = self.batch, Batch()
-        return batch
+        tracker = self.tracker
+        rows = Rows(
+            proposals=[row.values() for row in batch.proposals.values()],
+            ratings=list(batch.ratings.values()),
+            participation=list(batch.participation),
+            structure=tracker.structure_rows(),
+            homes=[(r, tracker.homes[r].model_dump_json()) for r in sorted(tracker.homes_changed)],
+        )
+        tracker.saved_structure = tracker.structure
+        tracker.homes_changed.clear()
+        return rows
 
     # --- proposal facts -------------------------------------------------------------
 

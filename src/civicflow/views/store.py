@@ -15,7 +15,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from civicflow.resident import Home
-from civicflow.views.projector import Batch, ProposalRow
+from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
 SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
@@ -137,9 +137,7 @@ class ViewTables:
 
     # --- writing a batch --------------------------------------------------------------
 
-    def write(
-        self, batch: Batch, tracker: StructureTracker, tracking: Tracking, counted_from: int
-    ) -> None:
+    def write(self, rows: Rows, tracking: Tracking, counted_from: int) -> None:
         """Write a batch's rows and its tracking record in one transaction.
 
         Raises:
@@ -151,20 +149,16 @@ class ViewTables:
             if self.position_in(c) != counted_from:
                 raise ViewsMovedError(counted_from)
             self.insert_tracking_in(c, tracking)
-            self.many(c, UPSERT_PROPOSAL, [row.values() for row in batch.proposals.values()])
-            self.many(c, UPSERT_RATING, batch.ratings.values())
-            self.many(c, INSERT_PARTICIPATION, batch.participation)
-            self.many(c, UPSERT_STRUCTURE, tracker.structure_rows())
-            self.many(
-                c,
-                UPSERT_HOME,
-                [
-                    (rid, tracker.homes[rid].model_dump_json())
-                    for rid in sorted(tracker.homes_changed)
-                ],
-            )
-        tracker.saved_structure = tracker.structure
-        tracker.homes_changed.clear()
+            self.many(c, UPSERT_PROPOSAL, rows.proposals)
+            self.many(c, UPSERT_RATING, rows.ratings)
+            self.many(c, INSERT_PARTICIPATION, rows.participation)
+            self.many(c, UPSERT_STRUCTURE, rows.structure)
+            self.many(c, UPSERT_HOME, rows.homes)
+
+    @property
+    def writes_in_background(self) -> bool:
+        """Whether batches may be written on a thread of their own (not in-memory SQLite)."""
+        return True
 
     def reset(self) -> None:
         """Empty every view and forget the tracking position (for a rebuild)."""
@@ -221,6 +215,14 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    @property
+    def writes_in_background(self) -> bool:
+        # No: sqlite3 releases the GIL for each row's step and takes it back to bind
+        # the next, so a writer thread mostly waits for the counting thread's GIL;
+        # measured, a rebuild took a tenth longer. (And one in-memory database is
+        # one connection, which threads must not share.)
+        return False
 
     def create_table(self) -> None:
         super().create_table()

@@ -1,0 +1,76 @@
+"""Writing batches of view rows in order, on a thread of their own.
+
+Counting a page is Python work; writing the page before is database work (SQLite
+runs in C with the GIL released, PostgreSQL in its server process). Done one after
+the other, a catch-up takes their sum; with the writing handed to a thread, about
+the longer of the two. Each batch is still one transaction with its tracking record,
+written in log order, so exactly-once and crash safety are those of writing inline.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Tracking
+
+    from civicflow.views.projector import Rows
+    from civicflow.views.store import ViewTables
+
+_Job = tuple["Rows", "Tracking", int]
+
+
+class BatchWriter:
+    """Writes submitted batches in order; inline where threads cannot share the database.
+
+    Use as a context manager: leaving it waits for every submitted batch, and raises
+    the first error writing met (later batches are then not written, as inline).
+    """
+
+    def __init__(self, tables: ViewTables) -> None:
+        self.tables = tables
+        self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=1)  # one batch ahead
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if tables.writes_in_background:
+            self._thread = threading.Thread(target=self._run, name="civicflow-views-writer")
+
+    def __enter__(self) -> BatchWriter:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def submit(self, rows: Rows, tracking: Tracking, counted_from: int) -> None:
+        """Write (or queue) one batch; raises an earlier batch's error at once."""
+        self._raise_error()
+        if self._thread is None:
+            self.tables.write(rows, tracking, counted_from)
+        else:
+            self._jobs.put((rows, tracking, counted_from))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+        if exc is None:
+            self._raise_error()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is None:  # after a failure, later batches must not be written
+                try:
+                    self.tables.write(*job)
+                except BaseException as error:
+                    self._error = error
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
