@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper, Notification
 
 ASK, DISCUSS, RATE = "ask", "discuss", "rate"
+_FromStored = Callable[[UUID, dict[str, Any]], None]
+_UNROUTED: Any = object()
 
 
 @dataclass
@@ -93,11 +95,11 @@ class Projector:
         self.proposals = proposals
         self.batch = Batch()
         self._by_uuid: dict[UUID, ProposalRow] = {}  # spares a str(UUID) per event
-        self._classes: dict[str, type] = {}
+        self._routes: dict[str, _FromStored | None] = {}  # by topic
         # Ratings are most of a log, and a view needs four of their fields: these are
         # counted from the stored fields (upcast, not validated again), sparing the
         # building of a pydantic event. Both ways give the same rows; a test holds it.
-        self._from_stored: dict[type, Callable[[UUID, dict[str, Any]], None]] = {
+        self._from_stored: dict[type, _FromStored] = {
             Proposal.Rated: self._rated_stored,
             Proposal.Backed: self._backed_stored,
         }
@@ -120,22 +122,27 @@ class Projector:
         """Count one record of the log, in log order; False (nothing counted) if the
         event was recorded after ``until``.
         """
-        event_class = self._classes.get(notification.topic)
-        if event_class is None:
-            event_class = self._classes[notification.topic] = resolve_topic(notification.topic)
-        from_stored = self._from_stored.get(event_class)
-        if from_stored is None or not isinstance(mapper, PydanticMapper):
+        from_stored = self._routes.get(notification.topic, _UNROUTED)
+        if from_stored is _UNROUTED:
+            from_stored = self._routes[notification.topic] = self._route(notification, mapper)
+        if from_stored is None:
             event: Any = mapper.to_domain_event(notification)
             if until is not None and event.timestamp > until:
                 return False
             self.apply(event)
             return True
-        state = mapper.current_state(notification)
+        state = cast(PydanticMapper, mapper).current_state(notification)  # _route checked
         if until is not None and datetime.fromisoformat(state["timestamp"]) > until:
             return False
         proposal_id = notification.originator_id
         from_stored(proposal_id if isinstance(proposal_id, UUID) else UUID(proposal_id), state)
         return True
+
+    def _route(self, notification: Notification, mapper: Mapper[UUID]) -> _FromStored | None:
+        """How to count records of this topic: from their stored fields, or decoded."""
+        if not isinstance(mapper, PydanticMapper):
+            return None
+        return self._from_stored.get(resolve_topic(notification.topic))
 
     def apply(self, event: object) -> None:
         """Count one event of the log, in log order."""
@@ -197,9 +204,10 @@ class Projector:
 
     def _discussed(self, event: Proposal.Discussed) -> None:
         row = self._moved(event)
+        moment = event.occurred_at.astimezone(UTC)  # once, not once per attendee
         # With community rules off nobody is known to be a member: count every attendee.
         for resident in event.residents_present:
-            self._took_part(resident, DISCUSS, row, event.occurred_at)
+            self._took_part(resident, DISCUSS, row, moment)
 
     def _decided(self, event: Proposal.Decided) -> None:
         row = self._moved(event)
@@ -221,21 +229,30 @@ class Projector:
             row.published_at = _iso(event.occurred_at)
 
     def _rated(self, event: Proposal.Rated) -> None:
+        moment = event.occurred_at
         self._rating(
-            event.originator_id, event.occurred_at, event.round, event.resident, event.level.value
+            event.originator_id,
+            moment,
+            _iso(moment),
+            event.round,
+            event.resident,
+            event.level.value,
         )
 
     def _rated_stored(self, proposal_id: UUID, state: dict[str, Any]) -> None:
-        moment = datetime.fromisoformat(state["occurred_at"])
-        self._rating(proposal_id, moment, state["round"], state["resident"], state["level"])
+        text = state["occurred_at"]
+        moment = datetime.fromisoformat(text)
+        # Stored in UTC (the usual case), the text needs only isoformat's suffix.
+        iso = f"{text[:-1]}+00:00" if text[-1] == "Z" else _iso(moment)
+        self._rating(proposal_id, moment, iso, state["round"], state["resident"], state["level"])
 
-    def _rating(
-        self, proposal_id: UUID, moment: datetime, round_: int, resident: str, level: str
+    def _rating(  # noqa: PLR0917 - the fields of a rating, positional for speed
+        self, proposal_id: UUID, moment: datetime, iso: str, round_: int, resident: str, level: str
     ) -> None:
         row = self._move(proposal_id, Step.RATE)
         where = self.tracker.place(row.scope_id, moment)
         key = (row.proposal_id, round_, resident)
-        self.batch.ratings[key] = (*key, level, _iso(moment), where.quarter, *where.areas)
+        self.batch.ratings[key] = (*key, level, iso, where.quarter, *where.areas)
         self._took_part(resident, RATE, row, moment, known=where)
 
     def _closed(self, event: Proposal.RatingClosed) -> None:

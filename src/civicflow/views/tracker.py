@@ -56,7 +56,7 @@ class _Quarter:
 
     start: datetime
     end: datetime
-    label: str
+    placement: Placement  # of the lineage it belongs to, in this quarter
 
 
 @dataclass
@@ -138,8 +138,8 @@ class StructureTracker:
             lineage = self._lineages[area_id] = lineage_of(self.structure, area_id, moment)
         quarter = lineage.quarter
         if quarter is None or not quarter.start <= moment < quarter.end:
-            quarter = lineage.quarter = quarter_span(moment, lineage.zone)
-        return Placement(quarter.label, lineage.areas)
+            quarter = lineage.quarter = quarter_span(moment, lineage.zone, lineage.areas)
+        return quarter.placement
 
     def home_of(self, resident_id: str, moment: datetime) -> str | None:
         """The compound a resident was registered to at ``moment``, if known."""
@@ -170,8 +170,8 @@ def quarter_of(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> str:
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
-def quarter_span(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> _Quarter:
-    """The calendar quarter in ``zone`` that ``moment`` falls in."""
+def quarter_span(moment: datetime, zone: str, areas: tuple[str, str, str, str]) -> _Quarter:
+    """The calendar quarter in ``zone`` that ``moment`` falls in, placing ``areas``."""
     local = moment.astimezone(_zone(zone))
     first_month = (local.month - 1) // 3 * 3 + 1
     start = datetime(local.year, first_month, 1, tzinfo=_zone(zone))
@@ -179,7 +179,7 @@ def quarter_span(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> _Quarter:
         local.year + first_month // 10, (first_month + 2) % 12 + 1, 1, tzinfo=_zone(zone)
     )
     label = f"{local.year}Q{(local.month - 1) // 3 + 1}"
-    return _Quarter(start.astimezone(UTC), end.astimezone(UTC), label)
+    return _Quarter(start.astimezone(UTC), end.astimezone(UTC), Placement(label, areas))
 
 
 def lineage_of(structure: Structure, area_id: str, moment: datetime) -> _Lineage:
