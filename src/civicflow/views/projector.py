@@ -96,12 +96,14 @@ class Projector:
         self.batch = Batch()
         self._by_uuid: dict[UUID, ProposalRow] = {}  # spares a str(UUID) per event
         self._routes: dict[str, _FromStored | None] = {}  # by topic
-        # Ratings are most of a log, and a view needs four of their fields: these are
-        # counted from the stored fields (upcast, not validated again), sparing the
-        # building of a pydantic event. Both ways give the same rows; a test holds it.
+        # Ratings are most of a log, and a view needs four of their fields: these,
+        # backings and registrations (the next most common) are counted from their
+        # stored fields (upcast, not validated again), sparing the building of a
+        # pydantic event. Both ways give the same rows; a test holds it.
         self._from_stored: dict[type, _FromStored] = {
             Proposal.Rated: self._rated_stored,
             Proposal.Backed: self._backed_stored,
+            Resident.Registered: tracker.register_from_stored,
         }
         self._handlers: dict[type, Callable[[Any], object]] = {
             Proposal.Asked: self._asked,

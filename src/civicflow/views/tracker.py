@@ -95,6 +95,18 @@ class StructureTracker:
             self._lineages.clear()
         self.structure = holder.state
 
+    def register_from_stored(self, resident_uuid: UUID, state: dict[str, Any]) -> None:
+        """Advance with a resident's registration, read from its stored fields."""
+        resident_id = state["resident_id"]
+        self._ids[resident_uuid] = resident_id
+        # As Resident.Registered.apply builds it, but from fields validated when written.
+        first = Change[str].model_construct(
+            effective=datetime.fromisoformat(state["occurred_at"]), value=state["compound_id"]
+        )
+        self.homes[resident_id] = Home.model_construct(resident_id=resident_id, homes=(first,))
+        self.homes_changed.add(resident_id)
+        self._home_spans.pop(resident_id, None)
+
     def apply_resident_event(self, event: Resident.Event) -> None:
         """Advance one resident's homes by one of their events."""
         if isinstance(event, Resident.Registered):
