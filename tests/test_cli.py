@@ -323,6 +323,17 @@ def test_the_structure_reads_back_as_registered(store: Store) -> None:
     assert "rating_window_days 30" in ok("policy show hongqi-7", store.url).rows
 
 
+def test_a_sponsorship_ends_without_repeating_its_kind(store: Store, tmp_path: Path) -> None:
+    db = copy_of(store, tmp_path)
+    at = f"--actor office --at {CLOSED}"
+    assigned = ok(f"policy sponsor hongqi --sponsor cadre-9 --kind cadre {at} --json", db).json()
+    assert (assigned["sponsor"], assigned["kind"], assigned["end"]) == ("cadre-9", "cadre", None)
+    ended = ok(f"policy sponsor hongqi --sponsor cadre-9 --end {at} --json", db).json()
+    assert ended["end"] is not None
+    refused = civicflow(f"policy sponsor hongqi --sponsor cadre-8 {at}", db)
+    assert refusal(refused).endswith("a sponsor is a cadre or a department: --kind")
+
+
 # --- audit: history, replay, checkpoint, verify -------------------------------------------
 
 
@@ -466,6 +477,17 @@ def test_chinese_labels_with_lang_zh_or_a_chinese_locale(
     assert ok(f"history {store.id}", store.url).lines[0].startswith("版本")
 
 
+def test_chinese_covers_the_pipeline_its_stages_and_the_level(store: Store) -> None:
+    pipeline = ok("views pipeline --level compound --lang zh", store.url)
+    assert pipeline.rows[0].startswith("区域 各阶段 问→定（天，中位）")
+    assert "已结项=1" in pipeline.out
+    assert not re.search(r"[a-z]+_[a-z]+", pipeline.lines[0])  # no field name left
+    review = ok(f"views review --quarter {QUARTER} --level compound --lang zh --k 1", store.url)
+    assert review.lines[0] == f"{QUARTER} 季度观摩评比（按楼院）"
+    hidden = ok(f"views review --quarter {QUARTER} --level compound --lang zh --k 10", store.url)
+    assert "隐去" in hidden.out
+
+
 # --- files: export, import, CSV, rebuild, report -----------------------------------------
 
 
@@ -502,6 +524,21 @@ def test_a_view_exported_as_csv(store: Store, tmp_path: Path) -> None:
         "6",
         "0.8333",
     ]
+
+
+def test_a_view_exported_for_one_quarter_and_k(store: Store, tmp_path: Path) -> None:
+    target = tmp_path / "q.csv"
+    ok(f"export --view satisfaction --quarter {QUARTER} --k 1 --out {target}", store.url)
+    with target.open(encoding="utf-8", newline="") as rows:
+        [row] = list(csv.DictReader(rows))
+    assert row["quarter"] == QUARTER
+    ok(f"export --view satisfaction --quarter 2020Q1 --out {target}", store.url)
+    assert target.read_text(encoding="utf-8") == ""  # nothing counted then
+    hidden = ok(f"export --view participation --k 50 --out {target}", store.url)
+    with target.open(encoding="utf-8", newline="") as rows:
+        assert all(row["suppressed"] == "True" for row in csv.DictReader(rows)), hidden.out
+    refused = civicflow(f"export --quarter {QUARTER} --out {target}", store.url)
+    assert refusal(refused).endswith("use it with --view")
 
 
 def test_rebuild_recounts_the_whole_log(store: Store, tmp_path: Path) -> None:
@@ -549,6 +586,17 @@ def test_the_demo_builds_a_district_and_prints_its_review(
     assert ran.stdout.startswith(ok(f"{suggested} --level street").out)
     again = civicflow("demo --compounds 1 --keep --db sqlite:///civicflow-demo.db")
     assert "is not empty" in refusal(again)
+
+
+def test_the_demo_in_json_for_scripts(tmp_path: Path) -> None:
+    ran = process(f"demo --compounds 4 --json --db sqlite:///{tmp_path / 'd.db'}", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    summary = json.loads(ran.stdout)
+    assert summary["proposals"] >= 16  # four quarters, one need per compound, and more
+    assert summary["events"] == stored_events(tmp_path / "d.db")
+    assert summary["quarter"] == "2026Q3"
+    assert set(summary["review"]) == {"street", "community"}
+    assert summary["review"]["street"]["quarter"] == "2026Q3"
 
 
 # --- errors --------------------------------------------------------------------------------

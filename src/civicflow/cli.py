@@ -171,7 +171,32 @@ LABELS_ZH = {
     "overdue": "逾期",
     "level": "层级",
     "round": "轮次",
+    "ask_to_decide_days": "问→定（天，中位）",
+    "decide_to_done_days": "定→办结（天，中位）",
+    "done_to_publish_days": "办结→晒（天，中位）",
+    "p90_decide_to_done": "定→办结（天，90%）",
+    # levels and stages, shown as values
+    "district": "区",
+    "street": "街道",
+    "community": "社区",
+    "compound": "楼院",
+    "asked": "已提出",
+    "discussing": "议事中",
+    "doing": "办理中",
+    "done": "已办结",
+    "rating": "评价中",
+    "rejected": "未通过",
+    "closed": "已结项",
+    "withdrawn": "已撤回",
 }
+
+
+STAGE_AND_LEVEL_NAMES = frozenset(
+    {
+        *("district", "street", "community", "compound"),
+        *("asked", "discussing", "doing", "done", "rating", "rejected", "closed", "withdrawn"),
+    }
+)
 
 
 def label(key: str, lang: str) -> str:
@@ -183,7 +208,7 @@ def table(rows: list[Any], lang: str) -> str:
     if not rows:
         return "(none)\n" if lang == "en" else "（无）\n"
     keys = [k for k in rows[0] if any(r.get(k) not in (None, "", [], {}) for r in rows)]
-    cells = [[_cell(r.get(k)) for k in keys] for r in rows]
+    cells = [[_cell(r.get(k), lang) for k in keys] for r in rows]
     head = [label(k, lang) for k in keys]
     widths = [max(_width(x) for x in col) for col in zip(head, *cells, strict=True)]
     lines = [
@@ -202,19 +227,23 @@ def block(data: Any, lang: str) -> str:
         return f"{data}\n"
     width = max((_width(label(k, lang)) for k in data), default=0)
     return "".join(
-        f"{_pad(label(k, lang), width)}  {_cell(v)}\n"
+        f"{_pad(label(k, lang), width)}  {_cell(v, lang)}\n"
         for k, v in data.items()
         if v not in (None, "", [], {})
     )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, lang: str = "en") -> str:
     if value is None:
         return "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+        return ", ".join(f"{label(k, lang)}={_cell(v, lang)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value) if len(value) <= 6 else f"[{len(value)} items]"
+        if len(value) > 6:
+            return f"[{len(value)} items]" if lang == "en" else f"[{len(value)} 项]"
+        return ", ".join(_cell(v, lang) for v in value)
+    if isinstance(value, str) and value in STAGE_AND_LEVEL_NAMES:
+        return label(value, lang)
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

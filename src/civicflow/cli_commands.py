@@ -462,7 +462,7 @@ def _policies(commands: Sub) -> None:
     a = actions.add_parser("sponsor", help="a cadre or department sponsors an area (分包)")
     a.add_argument("area")
     a.add_argument("--sponsor", required=True)
-    a.add_argument("--kind", required=True, choices=("cadre", "department"))
+    a.add_argument("--kind", choices=("cadre", "department"), help="needed to assign")
     a.add_argument("--end", action="store_true", help="end the sponsorship instead")
     when(a)
     a.set_defaults(run=with_flow(_sponsor))
@@ -473,6 +473,7 @@ def _policies(commands: Sub) -> None:
 def _sponsor(flow: CivicFlow, x: argparse.Namespace) -> Any:
     if x.end:
         return flow.end_sponsorship(x.area, sponsor=x.sponsor, actor=x.actor, occurred_at=x.at)
+    require(x.kind is not None, "kind", "a sponsor is a cadre or a department: --kind")
     return flow.assign_sponsor(
         x.area, sponsor=x.sponsor, kind=x.kind, actor=x.actor, occurred_at=x.at
     )

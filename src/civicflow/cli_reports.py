@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from civicflow.application import CivicFlow
-from civicflow.cli import moment, output_path, require, show, with_flow
+from civicflow.cli import label, moment, output_path, require, show, with_flow
 from civicflow.cli_commands import command, when
 from civicflow.errors import InvalidInputError, RuleViolationError
 
@@ -58,6 +58,8 @@ def register(commands: Sub) -> None:
     p.add_argument("--out", type=output_path, required=True)
     p.add_argument("--view", choices=("satisfaction", "participation", "pipeline"))
     p.add_argument("--level", choices=LEVELS, default="community")
+    p.add_argument("--quarter", help="only this quarter of the view, like 2026Q3")
+    p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
     p.set_defaults(run=with_flow(_export))
 
     p = command(commands, "import", "load an events export into an empty store")
@@ -185,12 +187,21 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
     from civicflow.export import write_csv
     from civicflow.views import Views
 
+    require(
+        a.view is not None or a.quarter is None,
+        "quarter",
+        "--quarter picks the quarter of a view: use it with --view",
+    )
     with a.out.open("w", encoding="utf-8", newline="") as out:
         if a.view is None:
             return f"{flow.export_events(out)} events written to {a.out}"
-        with Views(flow) as views:
+        with Views(flow, k=a.k) as views:
             views.catch_up()
-            rows: Any = getattr(views, a.view)(level=a.level)
+            rows: Any = (
+                views.pipeline(level=a.level)
+                if a.view == "pipeline"
+                else getattr(views, a.view)(level=a.level, quarter=a.quarter)
+            )
             return f"{write_csv(rows, out)} rows written to {a.out}"
 
 
@@ -228,12 +239,8 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     if target == "sqlite:///civicflow-demo.db" and not a.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"civicflow-demo.db{suffix}").unlink(missing_ok=True)
-    size = demo.Size(
-        compounds=a.compounds,
-        old=round(a.compounds * 251 / 304),
-        without_management=round(a.compounds * 99 / 304),
-    )
     require(a.compounds >= 1, "compounds", "the demo needs at least one compound")
+    size = demo.Size.scaled(a.compounds)
     started = time.perf_counter()
     with CivicFlow.open(target, clock=demo.demo_clock) as flow:
         if flow.recorder.max_notification_id():
@@ -244,13 +251,31 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         with Views(flow) as views:
             views.catch_up()
             quarter = demo.quarter_labels(size)[-1]
-            out.write(_review_text(views.review(quarter, level="street"), a.lang))
-            out.write(_review_text(views.review(quarter, level="community"), a.lang, top=5))
+            reviews = {
+                level: views.review(quarter, level=level) for level in ("street", "community")
+            }
     seconds = time.perf_counter() - started
+    if a.json:
+        summary = {
+            "store": target,
+            "events": built.events,
+            "proposals": len(built.proposals),
+            "seconds": round(seconds, 2),
+            "events_per_second": round(built.events / seconds),
+            "quarter": quarter,
+            "review": reviews,
+        }
+        show(summary, a, out)
+        return 0
+    out.write(_review_text(reviews["street"], a.lang))
+    out.write(_review_text(reviews["community"], a.lang, top=5))
     out.write(
         f"\n{built.events} events written to {target} in {seconds:.1f} s "
         f"({built.events / seconds:,.0f} events/s); "
         f"{len(built.proposals)} proposals.\n"
+        if a.lang == "en"
+        else f"\n已写入 {built.events} 个事件到 {target}，用时 {seconds:.1f} 秒"
+        f"（每秒 {built.events / seconds:,.0f} 个）；事项 {len(built.proposals)} 个。\n"
     )
     out.write(f"Next: civicflow views review --quarter {quarter} --db {target}\n")
     return 0
@@ -272,29 +297,30 @@ def _bar(out: TextIO) -> Any:
 
 def _review_text(review: Any, lang: str, top: int | None = None) -> str:
     zh = lang == "zh"
-    level = review.level.value
+    level = label(review.level.value, lang)
     title = (
         f"{review.quarter} 季度观摩评比（按{level}）"
         if zh
         else f"Quarterly review {review.quarter}, by {level}"
     )
     lines = [title, "=" * 40]
-    lines += _ranked("满意率" if zh else "satisfaction rate", review.by_satisfaction, "n", top)
-    lines += _ranked(
-        "参与率" if zh else "participation rate", review.by_participation, "participants", top
-    )
-    lines += _ranked(
-        "事项满意率" if zh else "proposals by satisfaction",
-        review.proposals,
-        "n",
-        top or 5,
-        name="title",
-    )
+    heading = "满意率" if zh else "satisfaction rate"
+    lines += _ranked(heading, review.by_satisfaction, "n", top, lang=lang)
+    heading = "参与率" if zh else "participation rate"
+    lines += _ranked(heading, review.by_participation, "participants", top, lang=lang)
+    heading = "事项满意率" if zh else "proposals by satisfaction"
+    lines += _ranked(heading, review.proposals, "n", top or 5, name="title", lang=lang)
     return "\n".join(lines) + "\n\n"
 
 
 def _ranked(
-    heading: str, figures: Any, count: str, top: int | None, name: str = "area_id"
+    heading: str,
+    figures: Any,
+    count: str,
+    top: int | None,
+    *,
+    name: str = "area_id",
+    lang: str = "en",
 ) -> list[str]:
     shown = [f for f in figures if not f.suppressed]
     hidden = len(figures) - len(shown)
@@ -310,10 +336,15 @@ def _ranked(
             continue
         rate = f"{f.rate:.1%}" if f.rate is not None else "—"
         lines.append(
-            f"  {getattr(f, name) or f.area_id:<40} {rate:>7}  ({count}={getattr(f, count)})"
+            f"  {getattr(f, name) or f.area_id:<40} {rate:>7}  "
+            f"({label(count, lang)}={getattr(f, count)})"
         )
     if hidden:
-        lines.append(f"  + {hidden} suppressed (fewer than k residents)")
+        lines.append(
+            f"  + {hidden} suppressed (fewer than k residents)"
+            if lang == "en"
+            else f"  另有 {hidden} 项隐去（评价或参与人数少于 k）"
+        )
     return lines
 
 

@@ -62,6 +62,21 @@ class Size:
     communities_per_street: int = 5
     quarters: int = 4
 
+    @classmethod
+    def scaled(cls, compounds: int) -> Size:
+        """A district of ``compounds`` in the article's proportions: about ten compounds
+        a community, five communities a street (at most the article's 6 streets of 5).
+        """
+        communities = max(1, min(30, compounds // 10))
+        streets = min(6, -(-communities // 5))
+        return cls(
+            compounds=compounds,
+            old=round(compounds * 251 / 304),
+            without_management=round(compounds * 99 / 304),
+            streets=streets,
+            communities_per_street=-(-communities // streets),
+        )
+
 
 @dataclass
 class Compound:
