@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if (HERE / "bench_views.py").exists():
         views_backend = "all" if args.backend in ("all", "memory") else args.backend
         status |= load("bench_views").main(
-            [*(["--quick"] if args.quick else []), "--backend", views_backend])
+            [*(["--quick"] if args.quick else []), "--backend", views_backend]
+        )
     print(f"\nall benchmarks: {time.perf_counter() - started:.1f} s")
     return int(status or 0)
 
