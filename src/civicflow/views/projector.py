@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper, Notification
 
 ASK, DISCUSS, RATE = "ask", "discuss", "rate"
+RECENT_QUARTERS = 2
 _FromStored = Callable[[UUID, dict[str, Any]], None]
 _UNROUTED: Any = object()
 
@@ -96,6 +97,7 @@ class Projector:
         self.batch = Batch()
         self._by_uuid: dict[UUID, ProposalRow] = {}  # spares a str(UUID) per event
         self._routes: dict[str, _FromStored | None] = {}  # by topic
+        self._written: dict[str, set[tuple[Any, ...]]] = {}  # quarter -> participation keys
         # Ratings are most of a log, and a view needs four of their fields: these,
         # backings and registrations (the next most common) are counted from their
         # stored fields (upcast, not validated again), sparing the building of a
@@ -167,13 +169,27 @@ class Projector:
         rows = Rows(
             proposals=[row.values() for row in batch.proposals.values()],
             ratings=list(batch.ratings.values()),
-            participation=list(batch.participation),
+            participation=self._not_yet_written(batch.participation),
             structure=tracker.structure_rows(),
             homes=[(r, tracker.homes[r].model_dump_json()) for r in sorted(tracker.homes_changed)],
         )
         tracker.saved_structure = tracker.structure
         tracker.homes_changed.clear()
         return rows
+
+    def _not_yet_written(self, participation: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        # Who took part is written once per resident, kind, quarter and place; most
+        # repeats fall in the quarters being counted, so the keys of the latest ones
+        # are remembered (older repeats are left to the table's key).
+        fresh = []
+        for key in participation:
+            seen = self._written.setdefault(key[2], set())
+            if key not in seen:
+                seen.add(key)
+                fresh.append(key)
+        while len(self._written) > RECENT_QUARTERS:
+            del self._written[min(self._written)]
+        return fresh
 
     # --- proposal facts -------------------------------------------------------------
 
