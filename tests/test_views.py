@@ -224,3 +224,22 @@ def test_the_views_keep_the_whole_structure_batch_after_batch() -> None:
         flow.leave_council(flows.COMPOUND, member=flows.MEMBERS[0], actor="office")
         assert views.catch_up() == 2
         assert views.structure() == flow.structure()
+
+
+def test_catch_up_hands_every_object_back_to_the_garbage_collector() -> None:
+    """Counting freezes each page's survivors; none stay frozen once it returns or fails."""
+    import gc
+
+    with flows.open_flow() as flow, Views(flow, batch_size=5) as views:
+        rated_proposal(flow, ["satisfied"] * 6)
+        assert views.catch_up() > 5
+        assert gc.get_freeze_count() == 0
+        rated_proposal(flow, ["dissatisfied"] * 6)
+
+        def broken(*args: object) -> None:
+            raise RuntimeError("a page could not be written")
+
+        views.tables.write = broken  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            views.catch_up()
+        assert gc.get_freeze_count() == 0
