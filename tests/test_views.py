@@ -243,3 +243,33 @@ def test_catch_up_hands_every_object_back_to_the_garbage_collector() -> None:
         with pytest.raises(RuntimeError):
             views.catch_up()
         assert gc.get_freeze_count() == 0
+
+
+def test_a_catch_up_goes_on_from_the_last_one_unless_another_moved_the_views(
+    sqlite_url: str,
+) -> None:
+    """The views' state is loaded from the tables only when this object did not leave it."""
+    with flows.open_flow(sqlite_url) as flow, Views(flow) as views, Views(flow) as other:
+        loads = []
+        load = views.tables.load
+
+        def counting_load() -> object:
+            loads.append(views.position)
+            return load()
+
+        views.tables.load = counting_load  # type: ignore[method-assign]
+        rated_proposal(flow, ["satisfied"] * 6)
+        views.catch_up()
+        rated_proposal(flow, ["basically_satisfied"] * 6)
+        views.catch_up()
+        assert len(loads) == 1  # the second went on with what the first left
+
+        rated_proposal(flow, ["dissatisfied"] * 6)
+        other.catch_up()  # another object (or process) moves the views on
+        rated_proposal(flow, ["satisfied"] * 6)
+        views.catch_up()
+        assert len(loads) == 2  # so this one reads them back first
+        assert views.position == other.position
+        after = views.satisfaction(level="compound")
+        views.rebuild()
+        assert views.satisfaction(level="compound") == after

@@ -81,6 +81,8 @@ class Views:
         if self.tables.schema_version() != SCHEMA_VERSION:
             self.tables.reset()  # an older definition: roll the new one out by a rebuild
         self._lock = threading.Lock()
+        # What the last catch-up counted with, and the position it left the views at.
+        self._kept: tuple[int, Projector] | None = None
 
     def close(self) -> None:
         """Release the views' database connections."""
@@ -125,10 +127,10 @@ class Views:
             raise ConcurrencyError(VIEWS_ID, MOVED_RETRIES, "views")
 
     def _count(self, limit: int | None, until: datetime | None) -> int:
-        if self.tables.position() >= (self.flow.recorder.max_notification_id() or 0):
+        current = self.tables.position()
+        if current >= (self.flow.recorder.max_notification_id() or 0):
             return 0  # nothing new: spare loading every figure (follow() polls this)
-        tracker, rows, position = self.tables.load()
-        projector = Projector(tracker, rows)
+        projector, position = self._resume(current)
         counted = 0
         with _old_objects_left_alone(), BatchWriter(self.tables) as writer:
             for page in self._pages(position, limit):
@@ -145,12 +147,25 @@ class Views:
                     position = last
                 if last != page[-1].id:
                     break  # reached ``until``
+        self._kept = (position, projector)
         return counted
+
+    def _resume(self, current: int) -> tuple[Projector, int]:
+        """A projector standing at the views' position: the one the last catch-up left,
+        if no other process has moved the views since, else one loaded from the tables
+        (the structure, every home and every proposal row: the views' whole state).
+        """
+        kept, self._kept = self._kept, None  # given up if this catch-up fails
+        if kept is not None and kept[0] == current:
+            return kept[1], current
+        tracker, rows, position = self.tables.load()
+        return Projector(tracker, rows), position
 
     def rebuild(self) -> int:
         """Forget every figure and count the whole log again; returns how many."""
         with self._lock:
             self.tables.reset()
+            self._kept = None
         return self.catch_up()
 
     def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
