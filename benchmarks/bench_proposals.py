@@ -42,6 +42,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from pgschema import drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow
 from civicflow.persistence import env_from_url
@@ -240,26 +241,6 @@ def backend(name: str, postgres_url: str) -> Iterator[Backend | None]:
         yield Backend(name, url, url)
     finally:
         drop_schema(postgres_url, schema)
-
-
-def postgres_problem(url: str) -> str:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed"
-    try:
-        with psycopg.connect(url, connect_timeout=3):
-            return ""
-    except psycopg.Error as error:
-        return f"{url} is unreachable: {str(error).strip()}"
-
-
-def drop_schema(url: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def open_bare(url: str) -> BareApplication:

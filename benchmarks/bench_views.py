@@ -64,6 +64,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
+from pgschema import drop_schema, postgres_problem  # beside this script
+
 from civicflow import CivicFlow, Policy, Proposal
 from civicflow.directory import Directory
 from civicflow.eventmodel import PydanticAggregate
@@ -538,26 +540,6 @@ def store(name: str, postgres_url: str) -> Iterator[str | None]:
         yield f"{postgres_url}?schema={schema}"
     finally:
         drop_schema(postgres_url, schema)
-
-
-def postgres_problem(url: str) -> str:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed"
-    try:
-        with psycopg.connect(url, connect_timeout=3):
-            return ""
-    except psycopg.Error as error:
-        return f"{url} is unreachable: {str(error).strip()}"
-
-
-def drop_schema(url: str, schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def timed(work: Callable[[], int]) -> tuple[int, float, float]:
