@@ -273,3 +273,17 @@ def test_a_catch_up_goes_on_from_the_last_one_unless_another_moved_the_views(
         after = views.satisfaction(level="compound")
         views.rebuild()
         assert views.satisfaction(level="compound") == after
+
+
+def test_views_made_by_an_older_definition_are_counted_again(sqlite_url: str) -> None:
+    with flows.open_flow(sqlite_url) as flow:
+        rated_proposal(flow, ["satisfied"] * 6)
+        with Views(flow) as views:
+            views.catch_up()
+            counted = views.satisfaction(level="compound")
+            with views.tables.transaction(commit=True) as cursor:
+                cursor.execute("UPDATE cf_view_state SET value = '1' WHERE name = 'schema'")
+        with Views(flow) as again:
+            assert again.position == 0  # the old tables were dropped on opening
+            assert again.catch_up() > 0
+            assert again.satisfaction(level="compound") == counted

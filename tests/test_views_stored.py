@@ -77,3 +77,19 @@ def test_the_shortcut_honours_upcasters(history: str, monkeypatch: pytest.Monkey
         levels = {row[3] for row in short.batch.ratings.values()}
         assert levels == {"dissatisfied"}
         assert rows(short.batch) == rows(long.batch)
+
+
+def test_with_a_mapper_of_another_kind_every_record_is_decoded(history: str) -> None:
+    """An application configured with a mapper of its own still gets its views counted."""
+    with CivicFlow.open(history) as flow:
+
+        class OtherMapper:
+            def to_domain_event(self, notification: Any) -> Any:
+                return flow.mapper.to_domain_event(notification)
+
+        log = flow.recorder.select_notifications(0, 100_000)
+        other, ours = Projector(StructureTracker(), {}), Projector(StructureTracker(), {})
+        for notification in log:
+            assert other.count(notification, OtherMapper())  # type: ignore[arg-type]
+            ours.count(notification, flow.mapper)
+        assert other.take_rows() == ours.take_rows()

@@ -71,9 +71,6 @@ class Batch:
     ratings: dict[tuple[str, int, str], tuple[Any, ...]] = field(default_factory=dict)
     participation: set[tuple[Any, ...]] = field(default_factory=set)
 
-    def __len__(self) -> int:
-        return len(self.proposals) + len(self.ratings) + len(self.participation)
-
 
 @dataclass(frozen=True)
 class Rows:
