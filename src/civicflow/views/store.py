@@ -159,7 +159,7 @@ class ViewTables:
 
     @property
     def writes_in_background(self) -> bool:
-        """Whether batches may be written on a thread of their own (not in-memory SQLite)."""
+        """Whether batches are written on a thread of their own while the next is counted."""
         return True
 
     def reset(self) -> None:

@@ -178,7 +178,10 @@ def _zone(name: str) -> ZoneInfo:
 
 def quarter_of(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> str:
     """The calendar quarter of ``moment`` in ``zone``, as ``2026Q3``."""
-    local = moment.astimezone(_zone(zone))
+    return _label(moment.astimezone(_zone(zone)))
+
+
+def _label(local: datetime) -> str:
     return f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
 
@@ -190,8 +193,8 @@ def quarter_span(moment: datetime, zone: str, areas: tuple[str, str, str, str]) 
     end = datetime(
         local.year + first_month // 10, (first_month + 2) % 12 + 1, 1, tzinfo=_zone(zone)
     )
-    label = f"{local.year}Q{(local.month - 1) // 3 + 1}"
-    return _Quarter(start.astimezone(UTC), end.astimezone(UTC), Placement(label, areas))
+    placement = Placement(_label(local), areas)
+    return _Quarter(start.astimezone(UTC), end.astimezone(UTC), placement)
 
 
 def lineage_of(structure: Structure, area_id: str, moment: datetime) -> _Lineage:
