@@ -67,9 +67,9 @@ from uuid import UUID
 from pgschema import drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow, Policy, Proposal
-from civicflow.directory import Directory
-from civicflow.eventmodel import PydanticAggregate
-from civicflow.resident import Resident
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.residents import Resident
+from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.views import Views
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"

@@ -59,15 +59,14 @@ from civicflow import (
     Via,
     Vote,
     errors,
-    export,
-    integrity,
-    lifecycle,
 )
-from civicflow.directory import Directory
-from civicflow.eventmodel import AggregateSnapshot, DomainEvent
-from civicflow.lifecycle import Stage, Step
-from civicflow.policy import PolicyChange
-from civicflow.resident import Resident
+from civicflow.audit import export
+from civicflow.domain import integrity, lifecycle
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.policy import PolicyChange
+from civicflow.domain.community.residents import Resident
+from civicflow.domain.eventmodel import AggregateSnapshot, DomainEvent
+from civicflow.domain.lifecycle import Stage, Step
 
 DOCS = Path(__file__).resolve().parent
 

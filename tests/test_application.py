@@ -21,8 +21,8 @@ from civicflow import (
     ProposalNotFoundError,
     Stage,
 )
-from civicflow.cli import main
-from civicflow.lifecycle import FINAL_STAGES, allowed_steps, mermaid_diagram
+from civicflow.cli.main import main
+from civicflow.domain.lifecycle import FINAL_STAGES, allowed_steps, mermaid_diagram
 from tests import flows
 from tests.conftest import FakeClock
 from tests.storage import stored_rows

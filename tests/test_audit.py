@@ -3,7 +3,7 @@ encryption at rest, and moving a whole store with export and import.
 
 Tampering is done the way an intruder with database access would do it: plain SQL on the
 events table, with no help from civicflow (except where the intruder holds the audit key).
-Each tampering runs on a fresh store that ``civicflow.walkthrough.run`` filled and that was
+Each tampering runs on a fresh store that ``tests.walkthrough.run`` filled and that was
 checkpointed afterwards, on SQLite and on PostgreSQL.
 """
 
@@ -34,16 +34,16 @@ from civicflow import (
     ProposalNotFoundError,
     RuleViolationError,
     Stage,
-    integrity,
-    verification,
 )
-from civicflow.ledger import LEDGER_ID, Checkpoint, Ledger
-from civicflow.verification import Verification
+from civicflow.audit import verification
+from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.audit.verification import Verification
+from civicflow.domain import integrity
 from civicflow.views import Views
-from civicflow.walkthrough import run
 from tests import flows
 from tests.conftest import POSTGRES_URL
 from tests.storage import stored_rows
+from tests.walkthrough import run
 
 KEY = "audit-key-kept-outside-the-database"
 AUDITED = {"AUDIT_KEY": KEY}

@@ -7,8 +7,8 @@ import io
 import pytest
 
 from civicflow import CivicFlow, Stage
-from civicflow.walkthrough import run
 from tests.storage import stored_rows
+from tests.walkthrough import run
 
 
 def test_the_six_steps_run_on_every_backend(store_url: str) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from civicflow.cli import build_parser, main
+from civicflow.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"

@@ -39,8 +39,8 @@ from civicflow import (
     RuleViolationError,
     StepNotAllowedError,
 )
-from civicflow.directory import DIRECTORY_ID
-from civicflow.resident import resident_uuid
+from civicflow.domain.community.directory import DIRECTORY_ID
+from civicflow.domain.community.residents import resident_uuid
 from tests.conftest import FakeClock
 from tests.storage import stored_rows
 

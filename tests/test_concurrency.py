@@ -29,8 +29,8 @@ from civicflow import (
     Stage,
     StepNotAllowedError,
 )
-from civicflow import service as application  # where the back-off between attempts lives
-from civicflow.policy import Policy
+from civicflow.application import store as application  # where the back-off between attempts lives
+from civicflow.domain.community.policy import Policy
 from tests.conftest import POSTGRES_URL
 
 LEVELS = [Level.SATISFIED, Level.BASICALLY_SATISFIED, Level.DISSATISFIED]

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from civicflow import MissingRegistrationError, RuleViolationError
-from civicflow.directory import Directory
-from civicflow.policy import Majority, Policy
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.policy import Majority, Policy
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from civicflow import CivicFlow, Proposal
-from civicflow.directory import Directory
-from civicflow.eventmodel import DomainEvent, PydanticAggregate
-from civicflow.export import event_schemas
-from civicflow.lifecycle import mermaid_diagram
-from civicflow.resident import Resident
-from civicflow.walkthrough import run
+from civicflow.audit.export import event_schemas
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.residents import Resident
+from civicflow.domain.eventmodel import DomainEvent, PydanticAggregate
+from civicflow.domain.lifecycle import mermaid_diagram
+from tests.walkthrough import run
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

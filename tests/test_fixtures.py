@@ -26,7 +26,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from civicflow import AreaKind, CivicFlow, Proposal, Stage
-from civicflow.eventmodel import DomainEvent
+from civicflow.domain.eventmodel import DomainEvent
 from civicflow.views import Views
 
 FIXTURES = Path(__file__).parent / "fixtures"

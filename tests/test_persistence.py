@@ -13,8 +13,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from civicflow import CivicFlow, ConfigurationError, Proposal
-from civicflow.eventmodel import DomainEvent
-from civicflow.persistence import OrjsonTranscoder, PydanticMapper, env_from_url
+from civicflow.domain.eventmodel import DomainEvent
+from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper, env_from_url
 from tests import flows
 from tests.conftest import FakeClock
 

@@ -12,8 +12,8 @@ import pytest
 
 from civicflow import AreaKind, CivicFlow, ConfigurationError, InvalidInputError
 from civicflow.views import Views, quarter_of
-from civicflow.walkthrough import run
 from tests import flows
+from tests.walkthrough import run
 
 
 def rated_proposal(flow: CivicFlow, levels: list[str]) -> None:

@@ -32,8 +32,8 @@ import pytest
 
 import civicflow
 from civicflow import CivicFlow
-from civicflow.persistence import env_from_url
-from civicflow.structure import Structure
+from civicflow.domain.community.structure import Structure
+from civicflow.storage.mapper import env_from_url
 from civicflow.views import Views
 from civicflow.views.store import TABLES
 from tests.conftest import POSTGRES_URL, FakeClock

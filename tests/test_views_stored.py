@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from civicflow import CivicFlow
-from civicflow.persistence import PydanticMapper
-from civicflow.proposal import Proposal
+from civicflow.domain.proposal import Proposal
+from civicflow.storage.mapper import PydanticMapper
 from civicflow.views.projector import Batch, Projector
 from civicflow.views.tracker import StructureTracker
 from tests.test_views_crash import build_history

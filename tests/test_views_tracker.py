@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicflow.areas import Area, AreaKind
-from civicflow.structure import Structure
-from civicflow.timeline import Change
+from civicflow.domain.community.areas import Area, AreaKind
+from civicflow.domain.community.structure import Structure
+from civicflow.domain.timeline import Change
 from civicflow.views.tracker import LEVELS, StructureTracker
 
 START = datetime(2025, 12, 20, tzinfo=UTC)

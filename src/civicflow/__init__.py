@@ -4,10 +4,19 @@ Everything public is listed in ``__all__``; other modules and names are private
 and may change without notice.
 """
 
-from civicflow.application import CivicFlow
-from civicflow.areas import AreaKind
-from civicflow.audit import AuditEntry
-from civicflow.councils import Council, Membership, Role, Via
+from civicflow.application.flow import CivicFlow
+from civicflow.audit.ledger import Checkpoint
+from civicflow.audit.trail import AuditEntry
+from civicflow.audit.verification import Problem, Verification
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.councils import Council, Membership, Role, Via
+from civicflow.domain.community.policy import Majority, Policy
+from civicflow.domain.community.residents import Home
+from civicflow.domain.community.sponsorship import SponsorKind, Sponsorship
+from civicflow.domain.community.structure import AreaView, Structure
+from civicflow.domain.lifecycle import TRANSITIONS, Stage, Step
+from civicflow.domain.proposal import Proposal, ProposalState
+from civicflow.domain.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
 from civicflow.errors import (
     BackendUnavailableError,
     CivicflowError,
@@ -21,15 +30,6 @@ from civicflow.errors import (
     RuleViolationError,
     StepNotAllowedError,
 )
-from civicflow.ledger import Checkpoint
-from civicflow.lifecycle import TRANSITIONS, Stage, Step
-from civicflow.policy import Majority, Policy
-from civicflow.proposal import Proposal, ProposalState
-from civicflow.resident import Home
-from civicflow.sponsorship import SponsorKind, Sponsorship
-from civicflow.structure import AreaView, Structure
-from civicflow.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
-from civicflow.verification import Problem, Verification
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civicflow.cli import main
+from civicflow.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -19,9 +19,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
-from civicflow.areas import AreaKind
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
-from civicflow.structure import Structure
 from civicflow.views import queries
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
@@ -32,7 +32,7 @@ from civicflow.views.writer import BatchWriter
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
-    from civicflow.application import CivicFlow
+    from civicflow.application.flow import CivicFlow
 
 __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
 

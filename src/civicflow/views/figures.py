@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from civicflow.areas import AreaKind
+from civicflow.domain.community.areas import AreaKind
 
 PLACES = Decimal("0.0001")
 

@@ -17,13 +17,13 @@ from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
 
-from civicflow import lifecycle
-from civicflow.directory import Directory
-from civicflow.lifecycle import Stage, Step
-from civicflow.persistence import PydanticMapper
-from civicflow.proposal import Proposal
-from civicflow.resident import Resident
-from civicflow.values import Outcome
+from civicflow.domain import lifecycle
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.residents import Resident
+from civicflow.domain.lifecycle import Stage, Step
+from civicflow.domain.proposal import Proposal
+from civicflow.domain.values import Outcome
+from civicflow.storage.mapper import PydanticMapper
 from civicflow.views.tracker import Placement, StructureTracker
 
 if TYPE_CHECKING:

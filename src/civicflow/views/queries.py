@@ -8,8 +8,8 @@ from decimal import Decimal
 from statistics import median_low
 from zoneinfo import ZoneInfo
 
-from civicflow.areas import AreaKind
-from civicflow.structure import Structure
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
 from civicflow.views.store import ViewTables

@@ -16,7 +16,7 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
-from civicflow.resident import Home
+from civicflow.domain.community.residents import Home
 from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 

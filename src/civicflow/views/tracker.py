@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from civicflow.areas import AreaKind
-from civicflow.directory import Directory
-from civicflow.resident import Home, Resident, resident_uuid
-from civicflow.structure import Structure
-from civicflow.timeline import Change
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.residents import Home, Resident, resident_uuid
+from civicflow.domain.community.structure import Structure
+from civicflow.domain.timeline import Change
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 ALWAYS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))

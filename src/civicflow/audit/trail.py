@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from civicflow import lifecycle
-from civicflow.lifecycle import Stage
-from civicflow.proposal import Proposal
-from civicflow.values import Level, Outcome
+from civicflow.domain import lifecycle
+from civicflow.domain.lifecycle import Stage
+from civicflow.domain.proposal import Proposal
+from civicflow.domain.values import Level, Outcome
 
 
 class AuditEntry(BaseModel):

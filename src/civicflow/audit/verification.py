@@ -38,9 +38,9 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict
 
-from civicflow import integrity
-from civicflow.ledger import LEDGER_ID, Checkpoint, Ledger
-from civicflow.persistence import PydanticMapper
+from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.domain import integrity
+from civicflow.storage.mapper import PydanticMapper
 
 PAGE = 5000
 LEDGER_TOPICS = frozenset(get_topic(cls) for cls in (Ledger.Opened, Ledger.Checkpointed))

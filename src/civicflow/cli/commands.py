@@ -6,8 +6,8 @@ import argparse
 from decimal import Decimal
 from typing import Any
 
-from civicflow.application import CivicFlow
-from civicflow.cli import common, day, moment, output_path, require, with_flow
+from civicflow.application.flow import CivicFlow
+from civicflow.cli.main import common, day, moment, output_path, require, with_flow
 
 Sub = Any  # argparse's private _SubParsersAction
 
@@ -16,7 +16,7 @@ def register(commands: Sub) -> None:
     """Add every subcommand to the parser."""
     _steps(commands)
     _structure(commands)
-    from civicflow import cli_reports
+    from civicflow.cli import reports as cli_reports
 
     cli_reports.register(commands)
 

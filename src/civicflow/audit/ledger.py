@@ -13,8 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from civicflow.eventmodel import AggregateSnapshot, PydanticAggregate
-from civicflow.values import ActorId
+from civicflow.domain.eventmodel import AggregateSnapshot, PydanticAggregate, keep_topics
+from civicflow.domain.values import ActorId
 
 LEDGER_ID: UUID = uuid5(NAMESPACE_URL, "civicflow:ledger")
 
@@ -90,3 +90,6 @@ class Ledger(PydanticAggregate):
 
     def from_snapshot_state(self, data: dict[str, Any]) -> None:
         self.checkpoints = tuple(Checkpoint.model_validate(c) for c in data["checkpoints"])
+
+
+keep_topics("civicflow.ledger", Ledger)

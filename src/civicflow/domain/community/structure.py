@@ -10,11 +10,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from civicflow.areas import Area, AreaKind
-from civicflow.councils import Council
-from civicflow.policy import Policy, PolicyChange
-from civicflow.sponsorship import Sponsorship
-from civicflow.timeline import Change
+from civicflow.domain.community.areas import Area, AreaKind
+from civicflow.domain.community.councils import Council
+from civicflow.domain.community.policy import Policy, PolicyChange
+from civicflow.domain.community.sponsorship import Sponsorship
+from civicflow.domain.timeline import Change
 
 
 class Structure(BaseModel):

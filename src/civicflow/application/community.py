@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from civicflow.areas import AreaKind
-from civicflow.councils import Council, Role, Via
-from civicflow.directory import DIRECTORY_ID, Directory
+from civicflow.application.store import Service
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.councils import Council, Role, Via
+from civicflow.domain.community.directory import DIRECTORY_ID, Directory
+from civicflow.domain.community.policy import Majority, Policy, PolicyChange
+from civicflow.domain.community.residents import Home, Resident, resident_uuid
+from civicflow.domain.community.sponsorship import SponsorKind, Sponsorship
+from civicflow.domain.community.structure import AreaView, Structure, area_view
 from civicflow.errors import (
     InvalidInputError,
     MissingRegistrationError,
     NotEligibleError,
     RuleViolationError,
 )
-from civicflow.policy import Majority, Policy, PolicyChange
-from civicflow.resident import Home, Resident, resident_uuid
-from civicflow.service import Service
-from civicflow.sponsorship import SponsorKind, Sponsorship
-from civicflow.structure import AreaView, Structure, area_view
 
 if TYPE_CHECKING:
     from decimal import Decimal

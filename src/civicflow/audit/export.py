@@ -22,13 +22,13 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 from pydantic import BaseModel
 
-from civicflow.directory import Directory
+from civicflow.audit.ledger import Ledger
+from civicflow.audit.verification import pages
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.residents import Resident
+from civicflow.domain.proposal import Proposal
 from civicflow.errors import InvalidInputError, RuleViolationError
-from civicflow.ledger import Ledger
-from civicflow.persistence import PydanticMapper
-from civicflow.proposal import Proposal
-from civicflow.resident import Resident
-from civicflow.verification import pages
+from civicflow.storage.mapper import PydanticMapper
 
 FORMAT = "civicflow-events/1"
 AGGREGATES: tuple[type[Any], ...] = (Proposal, Directory, Resident, Ledger)

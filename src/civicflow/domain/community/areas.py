@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from civicflow.timeline import Change, value_at
-from civicflow.values import Frozen
+from civicflow.domain.timeline import Change, value_at
+from civicflow.domain.values import Frozen
 
 
 class AreaKind(StrEnum):

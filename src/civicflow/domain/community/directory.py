@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from civicflow.areas import Area, AreaKind
-from civicflow.councils import Council, Membership, Role, Via
+from civicflow.domain.community.areas import Area, AreaKind
+from civicflow.domain.community.councils import Council, Membership, Role, Via
+from civicflow.domain.community.policy import PolicyChange
+from civicflow.domain.community.sponsorship import SponsorKind, Sponsorship
+from civicflow.domain.community.structure import Structure
+from civicflow.domain.eventmodel import AggregateSnapshot, PydanticAggregate, keep_topics
+from civicflow.domain.timeline import Change
+from civicflow.domain.values import ActorId, ShortText
 from civicflow.errors import MissingRegistrationError, RuleViolationError
-from civicflow.eventmodel import AggregateSnapshot, PydanticAggregate
-from civicflow.policy import PolicyChange
-from civicflow.sponsorship import SponsorKind, Sponsorship
-from civicflow.structure import Structure
-from civicflow.timeline import Change
-from civicflow.values import ActorId, ShortText
 
 DIRECTORY_ID: UUID = uuid5(NAMESPACE_URL, "civicflow:directory")
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -427,3 +427,6 @@ class Directory(PydanticAggregate):
 
     def _refuse(self, rule: str, message: str) -> NoReturn:
         raise RuleViolationError(None, rule, message)
+
+
+keep_topics("civicflow.directory", Directory)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from civicflow.values import Frozen
+from civicflow.domain.values import Frozen
 
 
 class SponsorKind(StrEnum):

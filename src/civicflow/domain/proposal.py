@@ -14,17 +14,17 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from civicflow import lifecycle
-from civicflow.errors import RuleViolationError, StepNotAllowedError
-from civicflow.eventmodel import (
+from civicflow.domain import lifecycle
+from civicflow.domain.community.policy import Policy
+from civicflow.domain.eventmodel import (
     AggregateCreated,
     AggregateEvent,
     AggregateSnapshot,
     PydanticAggregate,
+    keep_topics,
 )
-from civicflow.lifecycle import Stage, Step
-from civicflow.policy import Policy
-from civicflow.values import (
+from civicflow.domain.lifecycle import Stage, Step
+from civicflow.domain.values import (
     ActorId,
     Budget,
     Channel,
@@ -37,6 +37,7 @@ from civicflow.values import (
     Text,
     Vote,
 )
+from civicflow.errors import RuleViolationError, StepNotAllowedError
 
 RATE_PLACES = Decimal("0.0001")
 
@@ -504,3 +505,6 @@ class ProposalState(BaseModel):
 
 
 ProposalState.model_rebuild()
+
+
+keep_topics("civicflow.proposal", Proposal)

@@ -16,21 +16,22 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from civicflow import audit, export, verification
-from civicflow.audit import AuditEntry
-from civicflow.community import CommunityService
+from civicflow.application.community import CommunityService
+from civicflow.audit import export, verification
+from civicflow.audit import trail as audit
+from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.audit.trail import AuditEntry
+from civicflow.audit.verification import Verification
+from civicflow.domain.community.sponsorship import Sponsorship
+from civicflow.domain.proposal import Proposal, ProposalState
+from civicflow.domain.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
 from civicflow.errors import (
     ConfigurationError,
     InvalidInputError,
     ProposalAlreadyExistsError,
     ProposalNotFoundError,
 )
-from civicflow.ledger import LEDGER_ID, Checkpoint, Ledger
-from civicflow.persistence import PydanticMapper
-from civicflow.proposal import Proposal, ProposalState
-from civicflow.sponsorship import Sponsorship
-from civicflow.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
-from civicflow.verification import Verification
+from civicflow.storage.mapper import PydanticMapper
 
 # Computes, from the proposal as loaded, the facts a step records about the community
 # (members present, the policy in force), raising if the community rules refuse it.

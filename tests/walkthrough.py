@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from uuid import UUID, uuid4
 
-from civicflow.application import CivicFlow
-from civicflow.proposal import ProposalState
+from civicflow.application.flow import CivicFlow
+from civicflow.domain.proposal import ProposalState
 
 RESIDENTS = [f"resident-{n:03d}" for n in range(12)]
 MEMBERS = ["member-1", "member-2", "member-3", "member-4", "member-5"]

@@ -19,7 +19,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
-from civicflow import integrity
+from civicflow.domain import integrity
 from civicflow.errors import ConfigurationError
 
 

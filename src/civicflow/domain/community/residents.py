@@ -12,10 +12,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from civicflow.domain.eventmodel import AggregateSnapshot, PydanticAggregate, keep_topics
+from civicflow.domain.timeline import Change, value_at
+from civicflow.domain.values import ActorId
 from civicflow.errors import RuleViolationError
-from civicflow.eventmodel import AggregateSnapshot, PydanticAggregate
-from civicflow.timeline import Change, value_at
-from civicflow.values import ActorId
 
 
 def resident_uuid(resident_id: str) -> UUID:
@@ -124,3 +124,6 @@ class Resident(PydanticAggregate):
 
     def _refuse(self, message: str, rule: str = "residence") -> NoReturn:
         raise RuleViolationError(None, rule, f"resident {self.state.resident_id}: {message}")
+
+
+keep_topics("civicflow.resident", Resident)

@@ -30,20 +30,20 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import EnvType, get_topic
 from pydantic import ValidationError
 
-from civicflow import integrity
-from civicflow.directory import Directory
+from civicflow.audit.ledger import Ledger
+from civicflow.domain import integrity
+from civicflow.domain.community.directory import Directory
+from civicflow.domain.community.policy import Policy
+from civicflow.domain.community.residents import Resident
+from civicflow.domain.eventmodel import PydanticAggregate
+from civicflow.domain.proposal import Proposal
 from civicflow.errors import (
     BackendUnavailableError,
     ConcurrencyError,
     ConfigurationError,
     InvalidInputError,
 )
-from civicflow.eventmodel import PydanticAggregate
-from civicflow.ledger import Ledger
-from civicflow.persistence import OrjsonTranscoder, PydanticMapper, env_from_url
-from civicflow.policy import Policy
-from civicflow.proposal import Proposal
-from civicflow.resident import Resident
+from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper, env_from_url
 
 logger = logging.getLogger("civicflow")
 Clock = Callable[[], datetime]

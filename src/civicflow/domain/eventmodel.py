@@ -17,10 +17,19 @@ from eventsourcing.domain import (
     CanMutateAggregate,
     CanSnapshotAggregate,
 )
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic, register_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 
-from civicflow import integrity
+from civicflow.domain import integrity
+
+
+def own_topic(cls: type) -> None:
+    """Give ``cls`` the topic of its own module and name, never one inherited.
+
+    ``keep_topics`` sets ``TOPIC`` on stored classes; without this a subclass
+    (an upcasting example, a test double) would be stored under its parent's.
+    """
+    type.__setattr__(cls, "TOPIC", f"{cls.__module__}:{cls.__qualname__}")
 
 
 class DomainEvent(BaseModel):
@@ -46,6 +55,11 @@ class DomainEvent(BaseModel):
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
     __hash__ = BaseModel.__hash__
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        own_topic(cls)
 
 
 class AggregateEvent(DomainEvent, CanMutateAggregate[UUID]):
@@ -138,6 +152,10 @@ class PydanticAggregate(BaseAggregate[UUID]):
     if TYPE_CHECKING:  # a class annotation would make aggregates dataclasses
         _chain: str | None  # the digest of the last event, for the next one to link to
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own_topic(cls)
+
     def __base_init__(
         self, originator_id: Any, originator_version: int, timestamp: datetime
     ) -> None:
@@ -164,3 +182,20 @@ class PydanticAggregate(BaseAggregate[UUID]):
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__, _pending_events=[])
         return copy
+
+
+def keep_topics(module: str, aggregate: type[PydanticAggregate]) -> None:
+    """Store ``aggregate`` and its nested classes under ``module``, wherever they live now.
+
+    A topic (``module:QualifiedName``) is written into every stored record and
+    every digest, so it is part of the storage format, not of the code layout:
+    records written before a class moved must still resolve, and new records
+    must carry the same topic as old ones. eventsourcing takes a class's
+    ``TOPIC`` attribute when it has one; registering each topic up front lets
+    a fresh process read before it writes.
+    """
+    classes = [aggregate, *(v for v in vars(aggregate).values() if isinstance(v, type))]
+    for cls in classes:
+        topic = f"{module}:{cls.__qualname__}"
+        type.__setattr__(cls, "TOPIC", topic)
+        register_topic(topic, cls)

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from eventsourcing.persistence import PersistenceError
 from pydantic import BaseModel
 
-from civicflow.application import CivicFlow
+from civicflow.application.flow import CivicFlow
 from civicflow.errors import CivicflowError, ConfigurationError, InvalidInputError
 
 DEFAULT_DB = "sqlite:///civicflow.db"
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command (see ``docs/cli.md``)."""
-    from civicflow import cli_commands
+    from civicflow.cli import commands as cli_commands
 
     parser = argparse.ArgumentParser(
         prog="civicflow",

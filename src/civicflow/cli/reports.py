@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from civicflow.application import CivicFlow
-from civicflow.cli import label, moment, output_path, require, show, with_flow
-from civicflow.cli_commands import command, when
+from civicflow.application.flow import CivicFlow
+from civicflow.cli.commands import command, when
+from civicflow.cli.main import label, moment, output_path, require, show, with_flow
 from civicflow.errors import InvalidInputError, RuleViolationError
 
 Sub = Any
@@ -184,7 +184,7 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
-    from civicflow.export import write_csv
+    from civicflow.audit.export import write_csv
     from civicflow.views import Views
 
     require(
@@ -222,7 +222,7 @@ def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:
 
 
 def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
-    from civicflow.report import write_report
+    from civicflow.extras.report import write_report
     from civicflow.views import Views
 
     with Views(flow, k=a.k) as views:
@@ -232,7 +232,7 @@ def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
 
 
 def _demo(a: argparse.Namespace, out: TextIO) -> int:
-    from civicflow import demo
+    from civicflow.extras import demo
     from civicflow.views import Views
 
     target = a.db if a.db != "sqlite:///civicflow.db" else "sqlite:///civicflow-demo.db"

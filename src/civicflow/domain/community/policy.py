@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from civicflow.values import Frozen
+from civicflow.domain.values import Frozen
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
 

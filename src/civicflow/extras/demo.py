@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from civicflow.application import CivicFlow
-from civicflow.proposal import ProposalState
+from civicflow.application.flow import CivicFlow
+from civicflow.domain.proposal import ProposalState
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
