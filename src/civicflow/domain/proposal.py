@@ -8,7 +8,7 @@ Each event knows its step; the base ``Event.apply`` moves the stage by the table
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 from uuid import UUID, uuid4
 
@@ -36,10 +36,10 @@ from civicflow.domain.values import (
     ShortText,
     Text,
     Vote,
+    content,
+    fraction,
 )
 from civicflow.errors import RuleViolationError, StepNotAllowedError
-
-RATE_PLACES = Decimal("0.0001")
 
 
 class Proposal(PydanticAggregate):
@@ -360,8 +360,8 @@ class Proposal(PydanticAggregate):
         levels = [rating.level for rating in self.state.ratings]
         policy = self.state.publications[-1].policy
         counts = {level.value: levels.count(level) for level in Level}
-        content = len(levels) - counts[Level.DISSATISFIED.value]
-        rate = (Decimal(content) / (len(levels) or 1)).quantize(RATE_PLACES, ROUND_HALF_EVEN)
+        satisfied = content(counts)
+        rate = fraction(satisfied, len(levels)) or Decimal(0)
         threshold = policy.rectification_threshold
         event = self._propose(
             self.RatingClosed,
@@ -371,7 +371,7 @@ class Proposal(PydanticAggregate):
                 "round": self.state.round,
                 "satisfaction_rate": rate,
                 "threshold": threshold,
-                "passed": content >= threshold * len(levels),
+                "passed": satisfied >= threshold * len(levels),
             },
         )
         # Values are checked (by building the event) before the rules, as in every command.

@@ -32,13 +32,3 @@ def value_at(changes: tuple[Change[T], ...], moment: datetime) -> T | None:
 
 def _effective(change: Change[T]) -> datetime:
     return change.effective
-
-
-def current(changes: tuple[Change[T], ...]) -> T | None:
-    """The latest value, whatever its effective moment."""
-    return changes[-1].value if changes else None
-
-
-def with_change(changes: tuple[Change[T], ...], change: Change[T]) -> tuple[Change[T], ...]:
-    """The changes with one more, kept in effective order (stable for equal moments)."""
-    return tuple(sorted((*changes, change), key=lambda c: c.effective))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -71,11 +72,6 @@ class Level(StrEnum):
         """The label residents see."""
         return _LEVEL_CHINESE[self]
 
-    @property
-    def counts_as_satisfied(self) -> bool:
-        """Whether this level counts toward the satisfaction rate."""
-        return self is not Level.DISSATISFIED
-
 
 _LEVEL_CHINESE = {
     Level.SATISFIED: "满意",
@@ -103,3 +99,21 @@ class Vote(Frozen):
     def cast(self) -> int:
         """Votes cast, abstentions included."""
         return self.in_favour + self.against + self.abstain
+
+
+RATE_PLACES = Decimal("0.0001")
+
+
+def content(counts: Mapping[str, int]) -> int:
+    """Ratings that count as satisfied: satisfied plus basically satisfied (满意 + 基本满意).
+
+    The one place that says so: rounds close by it and the views count by it.
+    """
+    return counts.get(Level.SATISFIED.value, 0) + counts.get(Level.BASICALLY_SATISFIED.value, 0)
+
+
+def fraction(part: int, whole: int) -> Decimal | None:
+    """``part / whole`` to four places (half to even), or None when ``whole`` is zero."""
+    if whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES, ROUND_HALF_EVEN)

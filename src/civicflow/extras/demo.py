@@ -18,9 +18,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from civicflow.application.flow import CivicFlow
+from civicflow.domain.community.areas import DEFAULT_TIME_ZONE
 from civicflow.domain.proposal import ProposalState
 
-ZONE = ZoneInfo("Asia/Shanghai")
+ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
 NOW = datetime(2026, 10, 20, 18, 0, tzinfo=ZONE)  # the demo's "now": after the fourth quarter
 CATEGORIES = (

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from civicflow.domain.community.areas import AreaKind
-
-PLACES = Decimal("0.0001")
+from civicflow.domain.values import Level, content, fraction
 
 
 class Figure(BaseModel):
@@ -98,11 +97,7 @@ class Review(BaseModel):
     proposals: tuple[Satisfaction, ...]
 
 
-def ratio(part: int, whole: int) -> Decimal | None:
-    """``part / whole`` to four places, or None when ``whole`` is zero."""
-    if whole == 0:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(PLACES, ROUND_HALF_EVEN)
+ratio = fraction  # one rounding for every rate shown
 
 
 def satisfaction(area_id: str, counts: dict[str, int], k: int, **about: object) -> Satisfaction:
@@ -110,14 +105,14 @@ def satisfaction(area_id: str, counts: dict[str, int], k: int, **about: object) 
     n = sum(counts.values())
     if n < k:
         return Satisfaction(area_id=area_id, suppressed=True, **about)
-    satisfied, basic = counts.get("satisfied", 0), counts.get("basically_satisfied", 0)
+    satisfied = counts.get(Level.SATISFIED.value, 0)
     return Satisfaction(
         area_id=area_id,
         satisfied=satisfied,
-        basically_satisfied=basic,
-        dissatisfied=counts.get("dissatisfied", 0),
+        basically_satisfied=counts.get(Level.BASICALLY_SATISFIED.value, 0),
+        dissatisfied=counts.get(Level.DISSATISFIED.value, 0),
         n=n,
-        rate=ratio(satisfied + basic, n),
+        rate=ratio(content(counts), n),
         full_rate=ratio(satisfied, n),
         **about,
     )

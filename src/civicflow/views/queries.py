@@ -8,12 +8,11 @@ from decimal import Decimal
 from statistics import median_low
 from zoneinfo import ZoneInfo
 
-from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
 from civicflow.views.store import ViewTables
-from civicflow.views.tracker import DEFAULT_TIME_ZONE
 
 PARENT = {
     AreaKind.COMPOUND: "community",

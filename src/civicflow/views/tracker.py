@@ -20,13 +20,12 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Home, Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
 from civicflow.domain.timeline import Change
 
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 ALWAYS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 STRUCTURE_PARTS = ("areas", "councils", "policies")  # each a dict, stored entry by entry
 LEVELS = (AreaKind.COMPOUND, AreaKind.COMMUNITY, AreaKind.STREET, AreaKind.DISTRICT)

@@ -8,6 +8,8 @@ from enum import StrEnum
 from civicflow.domain.timeline import Change, value_at
 from civicflow.domain.values import Frozen
 
+DEFAULT_TIME_ZONE = "Asia/Shanghai"  # a district that names none counts its quarters here
+
 
 class AreaKind(StrEnum):
     """The four levels of place, from widest to narrowest."""

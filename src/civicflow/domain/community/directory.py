@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from civicflow.domain.community.areas import Area, AreaKind
+from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, Area, AreaKind
 from civicflow.domain.community.councils import Council, Membership, Role, Via
 from civicflow.domain.community.policy import PolicyChange
 from civicflow.domain.community.sponsorship import SponsorKind, Sponsorship
@@ -26,7 +26,6 @@ from civicflow.domain.values import ActorId, ShortText
 from civicflow.errors import MissingRegistrationError, RuleViolationError
 
 DIRECTORY_ID: UUID = uuid5(NAMESPACE_URL, "civicflow:directory")
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 class Directory(PydanticAggregate):
