@@ -45,7 +45,7 @@ from eventsourcing.domain import Aggregate, event
 from pgschema import drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow
-from civicflow.storage.mapper import env_from_url
+from civicflow.storage.settings import env_from_url
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 COMMANDS_PER_FLOW = (

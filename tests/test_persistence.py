@@ -14,7 +14,8 @@ from eventsourcing.utils import get_topic
 
 from civicflow import CivicFlow, ConfigurationError, Proposal
 from civicflow.domain.eventmodel import DomainEvent
-from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper, env_from_url
+from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
+from civicflow.storage.settings import env_from_url
 from tests import flows
 from tests.conftest import FakeClock
 

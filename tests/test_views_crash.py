@@ -33,7 +33,7 @@ import pytest
 import civicflow
 from civicflow import CivicFlow
 from civicflow.domain.community.structure import Structure
-from civicflow.storage.mapper import env_from_url
+from civicflow.storage.settings import env_from_url
 from civicflow.views import Views
 from civicflow.views.store import TABLES
 from tests.conftest import POSTGRES_URL, FakeClock

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import binascii
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -43,7 +42,8 @@ from civicflow.errors import (
     ConfigurationError,
     InvalidInputError,
 )
-from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper, env_from_url
+from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
+from civicflow.storage.settings import env_from_url, postgres_password
 
 logger = logging.getLogger("civicflow")
 Clock = Callable[[], datetime]
@@ -274,15 +274,6 @@ def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
 
 
-def _password(env: dict[str, str]) -> str | None:
-    value = (
-        env.get("POSTGRES_PASSWORD")
-        or os.environ.get("CIVICFLOW_POSTGRES_PASSWORD")
-        or os.environ.get("POSTGRES_PASSWORD")
-    )
-    return value or None
-
-
 def _create_schema(env: dict[str, str]) -> None:
     """PostgreSQL tables go in ``POSTGRES_SCHEMA``; eventsourcing expects it to exist."""
     try:
@@ -298,7 +289,7 @@ def _create_schema(env: dict[str, str]) -> None:
             host=env["POSTGRES_HOST"],
             port=env["POSTGRES_PORT"],
             user=env["POSTGRES_USER"],
-            password=_password(env),
+            password=postgres_password(env),
             connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
             autocommit=True,
         ) as conn:

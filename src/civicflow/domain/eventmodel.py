@@ -23,6 +23,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 from civicflow.domain import integrity
 
 
+def upcast(cls: type, state: dict[str, Any]) -> None:
+    """Bring a stored state up to ``cls``'s version with its ``upcast_vN_vM`` methods.
+
+    The one upcaster: the mapper runs it on events, snapshots on their state.
+    """
+    version = state.pop("class_version", 1)
+    while version < getattr(cls, "class_version", 1):
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+
+
 def own_topic(cls: type) -> None:
     """Give ``cls`` the topic of its own module and name, never one inherited.
 
@@ -115,10 +126,7 @@ class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
         """Rebuild the aggregate this snapshot captured."""
         cls: Any = resolve_topic(self.topic)
         state = dict(self.state)
-        version = state.pop("class_version", 1)
-        while version < getattr(cls, "class_version", 1):
-            getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
-            version += 1
+        upcast(cls, state)
         aggregate = cls.__new__(cls)
         aggregate.__base_init__(
             originator_id=self.originator_id,

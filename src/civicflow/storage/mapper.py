@@ -1,4 +1,4 @@
-"""Turning events into bytes and back, and choosing a backend from a URL.
+"""Turning events into bytes and back.
 
 This is the only module that serialises domain objects. The mapper stores a
 pydantic event as its JSON dump, writes the class's ``class_version`` and runs
@@ -9,10 +9,8 @@ does for dataclasses; compression and encryption configured through the usual
 
 from __future__ import annotations
 
-import os
 from typing import Any, cast
-from urllib.parse import parse_qs, unquote, urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
@@ -20,7 +18,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
 from civicflow.domain import integrity
-from civicflow.errors import ConfigurationError
+from civicflow.domain.eventmodel import upcast
 
 
 class OrjsonTranscoder(Transcoder):
@@ -65,7 +63,7 @@ class PydanticMapper(Mapper[UUID]):
         stored_digest = integrity.digest(
             stored_event.topic, stored_event.originator_id, stored_event.originator_version, state
         )
-        _upcast(cls, state)
+        upcast(cls, state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         event = cls.model_validate(state)
@@ -81,7 +79,7 @@ class PydanticMapper(Mapper[UUID]):
         """
         state = self.decode_state(stored_event)
         state.pop(integrity.SEAL_FIELD, None)
-        _upcast(resolve_topic(stored_event.topic), state)
+        upcast(resolve_topic(stored_event.topic), state)
         return state
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
@@ -103,78 +101,3 @@ class PydanticMapper(Mapper[UUID]):
         if self.compressor:
             data = self.compressor.decompress(data)
         return data
-
-
-def _upcast(cls: type, state: dict[str, Any]) -> None:
-    """Run the class's ``upcast_vN_vM`` methods on a stored state, oldest first."""
-    from_version = state.pop("class_version", 1)
-    while from_version < getattr(cls, "class_version", 1):
-        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-        from_version += 1
-
-
-def env_from_url(url: str) -> dict[str, str]:
-    """eventsourcing settings for a store URL.
-
-    ``memory://`` keeps events in this process; ``sqlite:///relative.db``,
-    ``sqlite:////absolute.db`` or ``sqlite:///:memory:`` use SQLite;
-    ``postgresql://user:password@host:port/dbname?schema=name`` uses PostgreSQL
-    (``postgres://`` is accepted too).
-
-    Raises:
-        ConfigurationError: the URL names no supported backend or lacks a part.
-    """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "memory":
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    if scheme == "sqlite":
-        return _sqlite_env(unquote(url[len("sqlite://") :]))
-    if scheme in ("postgresql", "postgres"):
-        return _postgres_env(url)
-    raise ConfigurationError(
-        f"unsupported store URL {url!r}: use memory://, sqlite:///path.db "
-        "or postgresql://user@host:port/dbname"
-    )
-
-
-def _sqlite_env(path: str) -> dict[str, str]:
-    # "sqlite:///x.db" leaves "/x.db" (relative), "sqlite:////x.db" leaves "//x.db" (absolute).
-    path = path[1:] if path.startswith("/") else path
-    if not path:
-        raise ConfigurationError("sqlite URL needs a file path, as in sqlite:///civic.db")
-    if path == ":memory:":
-        # A shared-cache URI so that every pooled connection sees the same database.
-        path = f"file:civicflow-{uuid4().hex}?mode=memory&cache=shared"
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": path,
-        "SQLITE_LOCK_TIMEOUT": "30",
-    }
-
-
-def _postgres_env(url: str) -> dict[str, str]:
-    parts = urlsplit(url)
-    dbname = unquote(parts.path.lstrip("/"))
-    if not parts.hostname or not dbname:
-        raise ConfigurationError(
-            f"postgresql URL {url!r} needs a host and a database, as in "
-            "postgresql://postgres@127.0.0.1:5432/civic"
-        )
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": dbname,
-        "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
-    }
-    if parts.password is not None:
-        env["POSTGRES_PASSWORD"] = unquote(parts.password)
-    elif not (os.environ.get("CIVICFLOW_POSTGRES_PASSWORD") or os.environ.get("POSTGRES_PASSWORD")):
-        env["POSTGRES_PASSWORD"] = ""  # trust or peer authentication
-    # otherwise eventsourcing reads the password from the environment, kept out of the URL
-    schema = parse_qs(parts.query).get("schema")
-    if schema:
-        env["POSTGRES_SCHEMA"] = schema[0]
-    return env

@@ -9,7 +9,6 @@ rebuilt from scratch at any time, which is how a changed definition rolls out.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
+from civicflow.storage.settings import store_settings
 from civicflow.views import queries
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
@@ -38,18 +38,6 @@ __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quar
 
 MOVED_RETRIES = 20
 VIEWS_ID = uuid5(NAMESPACE_URL, "civicflow:views")
-STORE_KEYS = (
-    "PERSISTENCE_MODULE",
-    "SQLITE_DBNAME",
-    "SQLITE_LOCK_TIMEOUT",
-    "POSTGRES_DBNAME",
-    "POSTGRES_HOST",
-    "POSTGRES_PORT",
-    "POSTGRES_USER",
-    "POSTGRES_PASSWORD",
-    "POSTGRES_SCHEMA",
-    "POSTGRES_CONNECT_TIMEOUT",
-)
 
 
 class Views:
@@ -256,14 +244,8 @@ class Views:
 
 
 def _same_store(flow: CivicFlow) -> dict[str, str]:
-    settings = {key: value for key in STORE_KEYS if (value := flow.env.get(key)) is not None}
+    settings = store_settings(flow.env)
     module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
-    if "postgres" in module and "POSTGRES_PASSWORD" not in settings:
-        settings["POSTGRES_PASSWORD"] = (
-            os.environ.get("CIVICFLOW_POSTGRES_PASSWORD")
-            or os.environ.get("POSTGRES_PASSWORD")
-            or ""
-        )
     return _private_memory() if "popo" in module else settings
 
 
