@@ -165,7 +165,7 @@ def test_a_command_that_keeps_losing_races_gives_up_with_a_typed_error(
         def always_conflicts(*_: Any, **__: Any) -> None:
             raise IntegrityError("simulated lost race")
 
-        monkeypatch.setattr(flow, "save", always_conflicts)
+        monkeypatch.setattr(flow.store, "save", always_conflicts)
         with pytest.raises(ConcurrencyError) as raised:
             flow.rate(p.id, resident="resident-1", level="satisfied")
         assert raised.value.attempts == 3

@@ -29,7 +29,7 @@ from civicflow import (
     Stage,
     StepNotAllowedError,
 )
-from civicflow.application import store as application  # where the back-off between attempts lives
+from civicflow.application import commands as application  # where the back-off between attempts lives
 from civicflow.domain.community.policy import Policy
 from tests.conftest import POSTGRES_URL
 

@@ -8,6 +8,7 @@ from civicflow.application.flow import CivicFlow
 from civicflow.audit.ledger import Checkpoint
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.verification import Problem, Verification
+from civicflow.views import Views
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.councils import Council, Membership, Role, Via
 from civicflow.domain.community.policy import Majority, Policy
@@ -15,7 +16,8 @@ from civicflow.domain.community.residents import Home
 from civicflow.domain.community.sponsorship import SponsorKind, Sponsorship
 from civicflow.domain.community.structure import AreaView, Structure
 from civicflow.domain.lifecycle import TRANSITIONS, Stage, Step
-from civicflow.domain.proposal import Proposal, ProposalState
+from civicflow.domain.proposal import Proposal
+from civicflow.domain.proposal_state import ProposalState
 from civicflow.domain.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
 from civicflow.errors import (
     BackendUnavailableError,
@@ -29,6 +31,7 @@ from civicflow.errors import (
     ProposalNotFoundError,
     RuleViolationError,
     StepNotAllowedError,
+    UnreadableRecordError,
 )
 
 __version__ = "0.1.0"
@@ -70,7 +73,9 @@ __all__ = [
     "Step",
     "StepNotAllowedError",
     "Structure",
+    "UnreadableRecordError",
     "Verification",
+    "Views",
     "Via",
     "Vote",
     "__version__",

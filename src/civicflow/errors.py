@@ -130,3 +130,10 @@ class ConfigurationError(CivicflowError, ValueError):
 
 class BackendUnavailableError(CivicflowError, ConnectionError):
     """The database behind the store cannot be reached or is missing a driver."""
+
+
+class UnreadableRecordError(CivicflowError, ValueError):
+    """A stored record cannot be read: damaged, or written by code this version does not know.
+
+    Raised when reading, never when writing; nothing is written on top of it.
+    """

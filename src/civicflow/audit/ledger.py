@@ -8,7 +8,8 @@ rewrite what came before it without the published digest exposing it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -30,6 +31,17 @@ class Checkpoint(BaseModel):
     digest: str  # running digest over the covered events; publish this
     manifest: tuple[tuple[str, int], ...]  # (aggregate id, last version) changed since the last
     occurred_at: AwareDatetime
+
+
+class Seal(TypedDict):
+    """What a checkpoint command carries: the seal computed over the log, and who took it."""
+
+    sealed: int
+    up_to: int
+    digest: str
+    manifest: tuple[tuple[str, int], ...]
+    actor: str
+    occurred_at: datetime
 
 
 class Ledger(PydanticAggregate):
@@ -80,9 +92,9 @@ class Ledger(PydanticAggregate):
         """Start keeping checkpoints."""
         return cls._create(cls.Opened, id=LEDGER_ID, actor=actor, occurred_at=occurred_at)
 
-    def checkpoint(self, **fields: Any) -> Checkpoint:
-        """Record a checkpoint (computed by ``civicflow.verification``)."""
-        self._record(self._next_event(self.Checkpointed, fields))
+    def checkpoint(self, **command: Unpack[Seal]) -> Checkpoint:
+        """Record a checkpoint (computed by ``civicflow.audit.verification.seal_log``)."""
+        self._record(self._next_event(self.Checkpointed, {**command}))
         return self.checkpoints[-1]
 
     def snapshot_state(self) -> dict[str, Any]:

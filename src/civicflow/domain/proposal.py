@@ -7,14 +7,17 @@ Each event knows its step; the base ``Event.apply`` moves the stage by the table
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
-from uuid import UUID, uuid4
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar, Unpack
+from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from civicflow.domain import lifecycle
+from civicflow.domain import proposal_commands as commands
+from civicflow.domain import proposal_rules as rules
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import (
     AggregateCreated,
@@ -23,7 +26,8 @@ from civicflow.domain.eventmodel import (
     PydanticAggregate,
     keep_topics,
 )
-from civicflow.domain.lifecycle import Stage, Step
+from civicflow.domain.lifecycle import Step
+from civicflow.domain.proposal_state import ProposalState
 from civicflow.domain.values import (
     ActorId,
     Budget,
@@ -36,8 +40,6 @@ from civicflow.domain.values import (
     ShortText,
     Text,
     Vote,
-    content,
-    fraction,
 )
 from civicflow.errors import RuleViolationError, StepNotAllowedError
 
@@ -143,20 +145,9 @@ class Proposal(PydanticAggregate):
 
         @model_validator(mode="after")
         def _outcome_has_what_it_needs(self) -> Proposal.Decided:
-            approval = {
-                "plan": self.plan,
-                "budget": self.budget,
-                "responsible": self.responsible,
-                "deadline": self.deadline,
-            }
-            given = [name for name, value in approval.items() if value is not None]
-            missing = [name for name, value in approval.items() if value is None]
-            if self.outcome is Outcome.APPROVED and missing:
-                raise ValueError(f"an approval needs {', '.join(missing)}")
-            if self.outcome is not Outcome.APPROVED and given:
-                raise ValueError(f"only an approval carries {', '.join(given)}")
-            if self.outcome is Outcome.REJECTED and self.reasons is None:
-                raise ValueError("a rejection needs reasons")
+            problem = rules.missing_for_outcome(self)
+            if problem:
+                raise ValueError(problem)
             return self
 
         def branch(self) -> str:
@@ -264,9 +255,10 @@ class Proposal(PydanticAggregate):
         state: ProposalState
 
     @classmethod
-    def ask(cls, proposal_id: UUID | None = None, **fields: Any) -> Proposal:
+    def ask(cls, **command: Unpack[commands.Ask]) -> Proposal:
         """Start a proposal from a resident's need."""
-        return cls._create(cls.Asked, id=proposal_id or uuid4(), **fields)
+        fields = {key: value for key, value in command.items() if key != "proposal_id"}
+        return cls._create(cls.Asked, id=command["proposal_id"] or uuid4(), **fields)
 
     def snapshot_state(self) -> dict[str, Any]:
         """The state as JSON-ready data, for ``Proposal.Snapshot``."""
@@ -279,41 +271,31 @@ class Proposal(PydanticAggregate):
     # --- commands: validate, check the rules, then record ------------------------
     # Each command builds its event first (pydantic validates every value), checks
     # the lifecycle table and the rules against that typed event, and only then
-    # applies it. Rules live here, never in ``apply``: replaying history must not
-    # re-judge facts by today's rules.
+    # applies it. Rules live here and in ``proposal_rules``, never in ``apply``:
+    # replaying history must not re-judge facts by today's rules.
 
-    def back(self, **fields: Any) -> None:
+    def back(self, **command: Unpack[commands.Back]) -> None:
         """Record that a resident backs this need."""
-        event = self._propose(self.Backed, fields, not_before=self.state.asked_at)
+        event = self._propose(self.Backed, {**command}, not_before=self.state.asked_at)
         if event.resident == self.state.asked_by or event.resident in self.state.backers:
             self._refuse(
                 "backing", f"resident {event.resident} already asked for or backed this need"
             )
         self._record(event)
 
-    def discuss(self, **fields: Any) -> None:
+    def discuss(self, **command: Unpack[commands.Discuss]) -> None:
         """Record one council session."""
-        self._record(self._propose(self.Discussed, fields))
+        self._record(self._propose(self.Discussed, {**command}))
 
-    def decide(self, **fields: Any) -> None:
-        """Record the council's decision and its vote, by the rules in force."""
-        event = self._propose(self.Decided, fields)
-        self._check_quorum(event)
-        vote, majority = event.vote, event.policy.majority
-        if not majority.is_met(vote.in_favour, vote.against, vote.abstain):
-            self._refuse(
-                "majority",
-                f"the vote ({vote.in_favour} for, {vote.against} against, {vote.abstain} "
-                f"abstaining) does not reach the {majority.value} majority: "
-                f"{majority.describe()}",
-            )
-        if event.deadline is not None and event.deadline < event.occurred_at.date():
-            self._refuse("deadline", f"deadline {event.deadline} is before the decision itself")
+    def decide(self, **command: Unpack[commands.Decide]) -> None:
+        """Record the council's decision and its vote, by the policy in force."""
+        event = self._propose(self.Decided, {**command})
+        self._check(rules.decision_refusal(event, self.state.discussions[-1]))
         self._record(event)
 
-    def report_progress(self, **fields: Any) -> None:
+    def report_progress(self, **command: Unpack[commands.ReportProgress]) -> None:
         """Record how far the work is and what it has cost so far."""
-        event = self._propose(self.ProgressReported, fields)
+        event = self._propose(self.ProgressReported, {**command})
         if event.percent < self.state.percent:
             self._refuse(
                 "progress",
@@ -322,14 +304,15 @@ class Proposal(PydanticAggregate):
         self._check_spending(event.spent)
         self._record(event)
 
-    def complete(self, **fields: Any) -> None:
+    def complete(self, **command: Unpack[commands.Complete]) -> None:
         """Record that this round's work is complete."""
-        event = self._propose(self.Done, fields)
+        event = self._propose(self.Done, {**command})
         self._check_spending(event.total_spent)
         self._record(event)
 
-    def publish(self, **fields: Any) -> None:
+    def publish(self, **command: Unpack[commands.Publish]) -> None:
         """Record that the result (or the rejection) was shown in public."""
+        fields: dict[str, Any] = {**command}
         decision = self.state.decision
         if decision is not None and decision.outcome is Outcome.REJECTED:
             fields.update(reasons=decision.reasons)
@@ -337,58 +320,29 @@ class Proposal(PydanticAggregate):
             fields.update(planned_spending=decision.budget.amount, actual_spending=self.state.spent)
         self._record(self._propose(self.Published, fields))
 
-    def rate(self, **fields: Any) -> None:
+    def rate(self, **command: Unpack[commands.Rate]) -> None:
         """Record a resident's rating of this round, replacing their earlier one."""
-        event = self._propose(self.Rated, {**fields, "round": self.state.round})
-        closes_at = self.state.rating_closes_at
-        if closes_at is not None and event.occurred_at > closes_at:
-            self._refuse(
-                "window",
-                f"the rating window of round {self.state.round} closed at "
-                f"{closes_at.isoformat()}; late ratings are refused",
-            )
+        event = self._propose(self.Rated, {**command, "round": self.state.round})
+        self._check(rules.late_rating_refusal(self.state, event.occurred_at))
         self._record(event)
 
-    def rate_many(self, *, ratings: list[dict[str, Any]]) -> None:
+    def rate_many(self, ratings: Sequence[commands.Rate]) -> None:
         """Record several residents' ratings at once; one refusal refuses them all."""
-        for fields in ratings:
-            self.rate(**fields)
+        for rating in ratings:
+            self.rate(**rating)
 
-    def close_rating(self, **fields: Any) -> None:
+    def close_rating(self, **command: Unpack[commands.CloseRating]) -> None:
         """End this round: closed when satisfied enough, otherwise back to Do (整改)."""
         self._check_step(Step.CLOSE_RATING)
-        levels = [rating.level for rating in self.state.ratings]
-        policy = self.state.publications[-1].policy
-        counts = {level.value: levels.count(level) for level in Level}
-        satisfied = content(counts)
-        rate = fraction(satisfied, len(levels)) or Decimal(0)
-        threshold = policy.rectification_threshold
-        event = self._propose(
-            self.RatingClosed,
-            {
-                **fields,
-                **counts,
-                "round": self.state.round,
-                "satisfaction_rate": rate,
-                "threshold": threshold,
-                "passed": satisfied >= threshold * len(levels),
-            },
-        )
+        tally = rules.tally(self.state.ratings, self.state.publications[-1].policy)
         # Values are checked (by building the event) before the rules, as in every command.
-        if not levels:
-            self._refuse("ratings", "a round cannot close before anyone has rated it")
-        closes_at = self.state.rating_closes_at
-        if closes_at is not None and event.occurred_at < closes_at:
-            self._refuse(
-                "window",
-                f"round {self.state.round} accepts ratings until "
-                f"{closes_at.isoformat()}; close it after that",
-            )
+        event = self._propose(self.RatingClosed, {**command, **tally, "round": self.state.round})
+        self._check(rules.early_close_refusal(self.state, event.occurred_at))
         self._record(event)
 
-    def withdraw(self, **fields: Any) -> None:
+    def withdraw(self, **command: Unpack[commands.Withdraw]) -> None:
         """Abandon the proposal before completion."""
-        self._record(self._propose(self.Withdrawn, fields))
+        self._record(self._propose(self.Withdrawn, {**command}))
 
     # --- the mechanics behind every command -------------------------------------
 
@@ -407,32 +361,6 @@ class Proposal(PydanticAggregate):
             )
         return event
 
-    def _check_quorum(self, decision: Proposal.Decided) -> None:
-        """A decision comes from the latest session, which needs a quorum of the council."""
-        session = self.state.discussions[-1]
-        if decision.occurred_at < session.occurred_at:
-            self._refuse(
-                "chronology",
-                f"the decision is dated before the session of "
-                f"{session.occurred_at.isoformat()} it rests on",
-            )
-        if session.council_size is None or session.members_present is None:
-            return  # community rules were off for that session
-        present, size = len(session.members_present), session.council_size
-        if not decision.policy.quorum_met(present, size):
-            self._refuse(
-                "quorum",
-                f"the session of {session.occurred_at.date()} had {present} "
-                f"of {size} council members present; a decision needs more than "
-                f"{decision.policy.quorum:.0%} of them",
-            )
-        if decision.vote.cast > present:
-            self._refuse(
-                "vote",
-                f"{decision.vote.cast} votes were cast but only {present} "
-                "council members were present",
-            )
-
     def _check_step(self, step: Step) -> None:
         stage = self.state.stage
         if not lifecycle.is_allowed(stage, step):
@@ -445,6 +373,10 @@ class Proposal(PydanticAggregate):
                 "spending", f"money spent cannot go down from {self.state.spent} to {spent}"
             )
 
+    def _check(self, refusal: rules.Refusal) -> None:
+        if refusal is not None:
+            self._refuse(*refusal)
+
     def _refuse(self, rule: str, message: str) -> NoReturn:
         raise RuleViolationError(self.id, rule, message)
 
@@ -452,59 +384,7 @@ class Proposal(PydanticAggregate):
 E = TypeVar("E", bound=Proposal.Event)
 
 
-class ProposalState(BaseModel):
-    """What a proposal is now: every fact recorded about it, by step.
-
-    Immutable: each event produces a new state, so a state handed out by a
-    query can never change under its reader.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: UUID
-    version: int
-    stage: Stage
-    title: str
-    details: str
-    category: str
-    area_id: str
-    asked_by: str
-    channel: Channel
-    asked_at: datetime
-    stage_entered_at: datetime
-    recorded_at: datetime
-    round: int = 0
-    backers: tuple[str, ...] = ()
-    discussions: tuple[Proposal.Discussed, ...] = ()
-    decisions: tuple[Proposal.Decided, ...] = ()
-    progress: tuple[Proposal.ProgressReported, ...] = ()
-    percent: int = 0
-    spent: Decimal = Decimal(0)
-    completions: tuple[Proposal.Done, ...] = ()
-    publications: tuple[Proposal.Published, ...] = ()
-    ratings: tuple[Proposal.Rated, ...] = ()
-    rounds: tuple[Proposal.RatingClosed, ...] = ()
-    withdrawal: Proposal.Withdrawn | None = None
-
-    @property
-    def decision(self) -> Proposal.Decided | None:
-        """The latest decision, if any (a deferral is followed by another)."""
-        return self.decisions[-1] if self.decisions else None
-
-    @property
-    def rating_closes_at(self) -> datetime | None:
-        """When the open rating round stops accepting ratings (None: no round open)."""
-        if self.stage is not Stage.RATING:
-            return None
-        return self.stage_entered_at + self.publications[-1].policy.rating_window
-
-    @property
-    def is_final(self) -> bool:
-        """Whether no step can follow."""
-        return self.stage in lifecycle.FINAL_STAGES
-
-
-ProposalState.model_rebuild()
+ProposalState.model_rebuild(_types_namespace={"Proposal": Proposal})
 
 
 keep_topics("civicflow.proposal", Proposal)

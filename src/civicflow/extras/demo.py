@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from civicflow.application.flow import CivicFlow
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE
-from civicflow.domain.proposal import ProposalState
+from civicflow.domain.proposal_state import ProposalState
 
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters

@@ -117,3 +117,16 @@ def store_settings(env: Mapping[str, str]) -> dict[str, str]:
     if "postgres" in settings.get("PERSISTENCE_MODULE", ""):
         settings["POSTGRES_PASSWORD"] = postgres_password(settings) or ""
     return settings
+
+
+def application_env(url: str, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The settings an application named ``name`` opens the store at ``url`` with.
+
+    eventsourcing reads ``<NAME>_X`` before ``X``: both are set, so the URL (and
+    ``extra``) beat the process environment.
+
+    Raises:
+        ConfigurationError: the URL names no supported backend or lacks a part.
+    """
+    settings = {**env_from_url(url), **(extra or {})}
+    return {**settings, **{f"{name.upper()}_{key}": value for key, value in settings.items()}}

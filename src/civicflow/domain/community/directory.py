@@ -9,12 +9,13 @@ gives that view in a single load.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Unpack
 from uuid import NAMESPACE_URL, UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, field_validator
 
+from civicflow.domain.community import commands, rules
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, Area, AreaKind
 from civicflow.domain.community.councils import Council, Membership, Role, Via
 from civicflow.domain.community.policy import PolicyChange
@@ -23,7 +24,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.domain.eventmodel import AggregateSnapshot, PydanticAggregate, keep_topics
 from civicflow.domain.timeline import Change
 from civicflow.domain.values import ActorId, ShortText
-from civicflow.errors import MissingRegistrationError, RuleViolationError
+from civicflow.errors import RuleViolationError
 
 DIRECTORY_ID: UUID = uuid5(NAMESPACE_URL, "civicflow:directory")
 
@@ -243,65 +244,65 @@ class Directory(PydanticAggregate):
 
     # --- areas ------------------------------------------------------------------
 
-    def add_area(self, **fields: Any) -> None:
+    def add_area(self, **command: Unpack[commands.AddArea]) -> None:
         """Add a place under its parent (a district has none)."""
-        event = self._next_event(self.AreaAdded, fields)
+        event = self._next_event(self.AreaAdded, {**command})
         if event.area_id in self.state.areas:
             self._refuse("area", f"area {event.area_id} already exists")
-        self._check_parent(event.kind, event.parent_id, event.occurred_at)
-        self._check_attributes(event)
+        rules.check_parent(self.state, event.kind, event.parent_id, event.occurred_at)
+        rules.check_area_attributes(event.kind, event.model_dump())
         if event.kind is AreaKind.DISTRICT and event.time_zone is None:
-            event = self._next_event(self.AreaAdded, {**fields, "time_zone": DEFAULT_TIME_ZONE})
+            event = self._next_event(self.AreaAdded, {**command, "time_zone": DEFAULT_TIME_ZONE})
         self._record(event)
 
-    def rename_area(self, **fields: Any) -> None:
+    def rename_area(self, **command: Unpack[commands.RenameArea]) -> None:
         """Give an area a new name from a moment on."""
-        event = self._next_event(self.AreaRenamed, fields)
-        area = self._area(event.area_id, event.occurred_at)
-        self._check_after(area.names[-1].effective, event.occurred_at, "the last rename")
+        event = self._next_event(self.AreaRenamed, {**command})
+        area = self._require(event.area_id, event.occurred_at)
+        rules.check_after(area.names[-1].effective, event.occurred_at, "the last rename")
         self._record(event)
 
-    def reassign_compound(self, **fields: Any) -> None:
+    def reassign_compound(self, **command: Unpack[commands.ReassignCompound]) -> None:
         """Move a compound to another community from a moment on."""
-        event = self._next_event(self.CompoundReassigned, fields)
-        area = self._area(event.area_id, event.occurred_at, AreaKind.COMPOUND)
-        self._check_parent(AreaKind.COMPOUND, event.community_id, event.occurred_at)
-        self._check_after(area.parents[-1].effective, event.occurred_at, "its last move")
+        event = self._next_event(self.CompoundReassigned, {**command})
+        area = self._require(event.area_id, event.occurred_at, AreaKind.COMPOUND)
+        rules.check_parent(self.state, AreaKind.COMPOUND, event.community_id, event.occurred_at)
+        rules.check_after(area.parents[-1].effective, event.occurred_at, "its last move")
         if area.parents[-1].value == event.community_id:
             self._refuse("area", f"compound {area.id} is already in {event.community_id}")
         self._record(event)
 
-    def count_households(self, **fields: Any) -> None:
+    def count_households(self, **command: Unpack[commands.CountHouseholds]) -> None:
         """Record a compound's registered households from a moment on."""
-        event = self._next_event(self.HouseholdsCounted, fields)
-        area = self._area(event.area_id, event.occurred_at, AreaKind.COMPOUND)
-        self._check_after(area.households[-1].effective, event.occurred_at, "the last count")
+        event = self._next_event(self.HouseholdsCounted, {**command})
+        area = self._require(event.area_id, event.occurred_at, AreaKind.COMPOUND)
+        rules.check_after(area.households[-1].effective, event.occurred_at, "the last count")
         self._record(event)
 
     # --- councils ---------------------------------------------------------------
 
-    def form_council(self, **fields: Any) -> None:
+    def form_council(self, **command: Unpack[commands.CouncilChange]) -> None:
         """Form a compound's council; a compound has one council at a time."""
-        event = self._next_event(self.CouncilFormed, fields)
-        self._area(event.compound_id, event.occurred_at, AreaKind.COMPOUND)
+        event = self._next_event(self.CouncilFormed, {**command})
+        self._require(event.compound_id, event.occurred_at, AreaKind.COMPOUND)
         latest = self.state.latest_council(event.compound_id)
         if latest is not None and latest.dissolved is None:
             self._refuse("council", f"compound {event.compound_id} already has a council")
         if latest is not None:
-            self._check_after(latest.dissolved, event.occurred_at, "the last dissolution")
+            rules.check_after(latest.dissolved, event.occurred_at, "the last dissolution")
         self._record(event)
 
-    def dissolve_council(self, **fields: Any) -> None:
+    def dissolve_council(self, **command: Unpack[commands.CouncilChange]) -> None:
         """Dissolve a compound's council."""
-        event = self._next_event(self.CouncilDissolved, fields)
-        council = self._council(event.compound_id, event.occurred_at)
-        self._check_after(council.last_change, event.occurred_at, "the council's last change")
+        event = self._next_event(self.CouncilDissolved, {**command})
+        council = rules.require_council(self.state, event.compound_id, event.occurred_at)
+        rules.check_after(council.last_change, event.occurred_at, "the council's last change")
         self._record(event)
 
-    def join_council(self, **fields: Any) -> None:
+    def join_council(self, **command: Unpack[commands.JoinCouncil]) -> None:
         """Seat a member on a compound's council."""
-        event = self._next_event(self.MemberJoined, fields)
-        council = self._council(event.compound_id, event.occurred_at)
+        event = self._next_event(self.MemberJoined, {**command})
+        council = rules.require_council(self.state, event.compound_id, event.occurred_at)
         if council.current_membership(event.member) is not None:
             self._refuse(
                 "council", f"{event.member} already sits on the council of {event.compound_id}"
@@ -317,27 +318,27 @@ class Directory(PydanticAggregate):
                 f"the council of {event.compound_id} already has a "
                 f"{event.role.value} ({', '.join(holders)})",
             )
-        self._check_after(council.last_change, event.occurred_at, "the council's last change")
+        rules.check_after(council.last_change, event.occurred_at, "the council's last change")
         self._record(event)
 
-    def leave_council(self, **fields: Any) -> None:
+    def leave_council(self, **command: Unpack[commands.LeaveCouncil]) -> None:
         """End a member's seat on a compound's council."""
-        event = self._next_event(self.MemberLeft, fields)
-        council = self._council(event.compound_id, event.occurred_at)
+        event = self._next_event(self.MemberLeft, {**command})
+        council = rules.require_council(self.state, event.compound_id, event.occurred_at)
         seat = council.current_membership(event.member)
         if seat is None:
             self._refuse(
                 "council", f"{event.member} does not sit on the council of {event.compound_id}"
             )
-        self._check_after(seat.joined, event.occurred_at, "the member joined")
+        rules.check_after(seat.joined, event.occurred_at, "the member joined")
         self._record(event)
 
     # --- policies and sponsorship -------------------------------------------------
 
-    def set_policy(self, **fields: Any) -> None:
+    def set_policy(self, **command: Unpack[commands.SetPolicy]) -> None:
         """Set some rules for a district or community from a moment on."""
-        event = self._next_event(self.PolicySet, fields)
-        area = self._area(event.area_id, event.occurred_at)
+        event = self._next_event(self.PolicySet, {**command})
+        area = self._require(event.area_id, event.occurred_at)
         if area.kind not in (AreaKind.DISTRICT, AreaKind.COMMUNITY):
             self._refuse(
                 "policy",
@@ -347,13 +348,13 @@ class Directory(PydanticAggregate):
             self._refuse("policy", "a policy change must set at least one rule")
         earlier = self.state.policies.get(area.id, ())
         if earlier:
-            self._check_after(earlier[-1].effective, event.effective_from, "the last change")
+            rules.check_after(earlier[-1].effective, event.effective_from, "the last change")
         self._record(event)
 
-    def assign_sponsor(self, **fields: Any) -> None:
+    def assign_sponsor(self, **command: Unpack[commands.AssignSponsor]) -> None:
         """Record that a cadre or department sponsors a community or compound."""
-        event = self._next_event(self.SponsorAssigned, fields)
-        area = self._area(event.area_id, event.occurred_at)
+        event = self._next_event(self.SponsorAssigned, {**command})
+        area = self._require(event.area_id, event.occurred_at)
         if area.kind not in (AreaKind.COMMUNITY, AreaKind.COMPOUND):
             self._refuse(
                 "sponsorship",
@@ -364,65 +365,19 @@ class Directory(PydanticAggregate):
             self._refuse("sponsorship", f"{event.sponsor} already sponsors {event.area_id}")
         self._record(event)
 
-    def end_sponsorship(self, **fields: Any) -> None:
+    def end_sponsorship(self, **command: Unpack[commands.EndSponsorship]) -> None:
         """End a sponsorship."""
-        event = self._next_event(self.SponsorshipEnded, fields)
+        event = self._next_event(self.SponsorshipEnded, {**command})
         current = self.state.open_sponsorship(event.sponsor, event.area_id)
         if current is None:
             self._refuse("sponsorship", f"{event.sponsor} does not sponsor {event.area_id}")
-        self._check_after(current.start, event.occurred_at, "the sponsorship began")
+        rules.check_after(current.start, event.occurred_at, "the sponsorship began")
         self._record(event)
 
     # --- checks ------------------------------------------------------------------
 
-    def _area(self, area_id: str, moment: datetime, kind: AreaKind | None = None) -> Area:
-        area = self.state.areas.get(area_id)
-        if area is None or not area.exists_at(moment):
-            raise MissingRegistrationError("area", area_id, "register it with add_area()")
-        if kind is not None and area.kind is not kind:
-            self._refuse("area", f"{area_id} is a {area.kind.value}, not a {kind.value}")
-        return area
-
-    def _council(self, compound_id: str, moment: datetime) -> Council:
-        self._area(compound_id, moment, AreaKind.COMPOUND)
-        council = self.state.latest_council(compound_id)
-        if council is None or council.dissolved is not None:
-            raise MissingRegistrationError("council", compound_id, "form one with form_council()")
-        return council
-
-    def _check_parent(self, kind: AreaKind, parent_id: str | None, moment: datetime) -> None:
-        expected = kind.parent_kind
-        if expected is None and parent_id is not None:
-            self._refuse("area", "a district sits in no other area")
-        if expected is not None and parent_id is None:
-            self._refuse("area", f"a {kind.value} needs a parent {expected.value}")
-        if expected is not None and parent_id is not None:
-            self._area(parent_id, moment, expected)
-
-    def _check_attributes(self, event: Directory.AreaAdded) -> None:
-        compound_only = {
-            "is_old": event.is_old,
-            "households": event.households,
-            "has_property_management": event.has_property_management,
-        }
-        if event.kind is AreaKind.COMPOUND:
-            missing = [name for name, value in compound_only.items() if value is None]
-            if missing:
-                self._refuse("area", f"a compound records {', '.join(missing)}")
-        elif any(value is not None for value in compound_only.values()):
-            self._refuse(
-                "area", "only compounds record is_old, households and has_property_management"
-            )
-        if event.time_zone is not None and event.kind is not AreaKind.DISTRICT:
-            self._refuse("area", "the time zone is set per district")
-
-    def _check_after(self, earlier: datetime | None, moment: datetime, what: str) -> None:
-        if earlier is not None and moment < earlier:
-            self._refuse(
-                "chronology",
-                f"{moment.isoformat()} is before {what} "
-                f"({earlier.isoformat()}); history is recorded in order",
-            )
+    def _require(self, area_id: str, moment: datetime, kind: AreaKind | None = None) -> Area:
+        return rules.require_area(self.state, area_id, moment, kind)
 
     def _refuse(self, rule: str, message: str) -> NoReturn:
         raise RuleViolationError(None, rule, message)

@@ -7,11 +7,12 @@ application gives, and which compound it was registered to over time.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Unpack
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from civicflow.domain.community import commands
 from civicflow.domain.eventmodel import AggregateSnapshot, PydanticAggregate, keep_topics
 from civicflow.domain.timeline import Change, value_at
 from civicflow.domain.values import ActorId
@@ -87,9 +88,9 @@ class Resident(PydanticAggregate):
         state: Home
 
     @classmethod
-    def register(cls, **fields: Any) -> Resident:
+    def register(cls, **command: Unpack[commands.Register]) -> Resident:
         """Register a resident for the first time."""
-        return cls._create(cls.Registered, id=resident_uuid(fields["resident_id"]), **fields)
+        return cls._create(cls.Registered, id=resident_uuid(command["resident_id"]), **command)
 
     def snapshot_state(self) -> dict[str, Any]:
         return self.state.model_dump(mode="json")
@@ -97,17 +98,17 @@ class Resident(PydanticAggregate):
     def from_snapshot_state(self, data: dict[str, Any]) -> None:
         self.state = Home.model_validate(data)
 
-    def move(self, **fields: Any) -> None:
+    def move(self, **command: Unpack[commands.Move]) -> None:
         """Register the resident to another compound from a moment on."""
-        event = self._next_event(self.Moved, fields)
+        event = self._next_event(self.Moved, {**command})
         if event.compound_id == self.state.compound:
             self._refuse(f"already registered to {event.compound_id}")
         self._check_order(event.occurred_at)
         self._record(event)
 
-    def move_out(self, **fields: Any) -> None:
+    def move_out(self, **command: Unpack[commands.Change]) -> None:
         """End the resident's registration from a moment on."""
-        event = self._next_event(self.MovedOut, fields)
+        event = self._next_event(self.MovedOut, {**command})
         if self.state.compound is None:
             self._refuse("already moved out")
         self._check_order(event.occurred_at)

@@ -1,0 +1,150 @@
+"""Use cases of the audit: trails, the past as recorded, checkpoints, verification, exports.
+
+See ``docs/audit.md``. The audit package does the work on the stored log;
+these use cases hand it the store's mapper and recorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import IO
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from civicflow.application.boundary import UseCases, public
+from civicflow.application.commands import validated
+from civicflow.application.context import proposal_uuid
+from civicflow.audit import export, trail, verification
+from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.audit.trail import AuditEntry
+from civicflow.audit.verification import Verification
+from civicflow.domain.proposal_state import ProposalState
+from civicflow.errors import ProposalNotFoundError
+
+
+class Auditing(UseCases):
+    """Explain a decision years later, and prove the record unaltered."""
+
+    @public
+    def audit_trail(
+        self, proposal_id: UUID | str, *, as_of: datetime | None = None
+    ) -> list[AuditEntry]:
+        """Every event of the proposal with actor, times, stages and a line in zh and en.
+
+        With ``as_of``, only what the store had recorded by that moment.
+
+        Raises:
+            InvalidInputError: the id is not a UUID.
+            ProposalNotFoundError: no such proposal.
+        """
+        events = self._ctx.history(proposal_uuid(proposal_id))
+        if as_of is not None:
+            events = [e for e in events if e.timestamp <= as_of]
+        return trail.trail(events)
+
+    @public
+    def audit_document(self, proposal_id: UUID | str, *, lang: str = "en") -> str:
+        """The audit trail as a Markdown document (``lang``: en or zh).
+
+        Raises:
+            InvalidInputError: the id is not a UUID.
+            ProposalNotFoundError: no such proposal.
+        """
+        pid = proposal_uuid(proposal_id)
+        title = self._ctx.proposal(pid).state.title
+        return trail.markdown(title, trail.trail(self._ctx.history(pid)), lang)
+
+    @public
+    def proposal_as_of(self, proposal_id: UUID | str, moment: datetime) -> ProposalState:
+        """The proposal as the store knew it at ``moment`` (by recording time).
+
+        Raises:
+            InvalidInputError: the id is not a UUID.
+            ProposalNotFoundError: nothing about it had been recorded by then.
+        """
+        pid = proposal_uuid(proposal_id)
+        known = [e.originator_version for e in self._ctx.history(pid) if e.timestamp <= moment]
+        if not known:
+            raise ProposalNotFoundError(pid)
+        return self._ctx.proposal(pid, known[-1]).state
+
+    @public
+    def checkpoint(self, *, actor: str, occurred_at: datetime | None = None) -> Checkpoint:
+        """Seal the log so far; publish the returned ``digest`` with the results (晒).
+
+        Raises:
+            InvalidInputError: the actor is missing or the moment malformed.
+            ConcurrencyError: other checkpoints kept being taken at the same time.
+        """
+        moment = self._ctx.when(occurred_at)
+        store = self._ctx.store
+
+        def load() -> Ledger:
+            try:
+                ledger: Ledger = store.load(LEDGER_ID)
+            except AggregateNotFoundError:
+                ledger = validated(
+                    "checkpoint", lambda: Ledger.open(actor=actor, occurred_at=moment)
+                )
+            return ledger
+
+        def seal(ledger: Ledger) -> None:
+            last = ledger.checkpoints[-1] if ledger.checkpoints else None
+            log = verification.seal_log(store.pydantic_mapper, store.recorder, last)
+            ledger.checkpoint(
+                sealed=log["sealed"],
+                up_to=log["up_to"],
+                digest=log["digest"],
+                manifest=log["manifest"],
+                actor=actor,
+                occurred_at=moment,
+            )
+
+        ledger = self._ctx.commands.update(LEDGER_ID, "checkpoint", load, seal)
+        return ledger.checkpoints[-1]
+
+    @public
+    def checkpoints(self) -> tuple[Checkpoint, ...]:
+        """Every checkpoint taken, oldest first."""
+        try:
+            ledger: Ledger = self._ctx.store.load(LEDGER_ID)
+        except AggregateNotFoundError:
+            return ()
+        return ledger.checkpoints
+
+    @public
+    def verify(self, published: Mapping[int, str] | None = None) -> Verification:
+        """Check every seal, chain and checkpoint of the store.
+
+        ``published`` maps checkpoint numbers to the digests published for them.
+
+        Raises:
+            ConfigurationError: the store is not configured with civicflow's mapper.
+        """
+        store = self._ctx.store
+        return verification.verify(
+            store.pydantic_mapper, store.recorder, store.snapshots, self.checkpoints(), published
+        )
+
+    @public
+    def export_events(self, out: IO[str]) -> int:
+        """Write the whole log as JSON Lines (see ``civicflow.audit.export``); returns how many.
+
+        Raises:
+            ConfigurationError: the store is not configured with civicflow's mapper.
+        """
+        store = self._ctx.store
+        return export.export_events(store.pydantic_mapper, store.recorder, out)
+
+    @public
+    def import_events(self, lines: Iterable[str]) -> int:
+        """Load an events export into this (empty) store; returns how many.
+
+        Raises:
+            RuleViolationError: the store is not empty.
+            InvalidInputError: the export is malformed.
+        """
+        store = self._ctx.store
+        return export.import_events(store.pydantic_mapper, store.recorder, lines)
