@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import importlib
 import io
 import json
 import os
+import pkgutil
 import re
 import shlex
 import sqlite3
@@ -22,12 +24,21 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from civicflow import domain
 from civicflow.cli.main import build_parser, main
+from civicflow.domain import vocabulary
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.councils import Role, Via
+from civicflow.domain.community.policy import Majority
+from civicflow.domain.community.sponsorship import SponsorKind
+from civicflow.domain.lifecycle import Stage
+from civicflow.domain.values import Channel, Level, Outcome, PublicationChannel
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
@@ -734,13 +745,82 @@ def test_importing_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     refusal(civicflow(f"import {binary}", f"sqlite:///{tmp_path / 'fresh.db'}"))
 
 
-def test_a_file_that_is_not_a_sqlite_database_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "notes.db").write_text("not a database\n", encoding="utf-8")
-    refusal(civicflow(f"show {NOBODY}", f"sqlite:///{tmp_path / 'notes.db'}"))
+def test_a_text_file_given_as_the_store_is_refused_in_civicflows_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("minutes of the March meeting\n", encoding="utf-8")
+    line = refusal(civicflow(f"show {NOBODY} --db sqlite:///notes.txt"))
+    driver_errors = {name for name in dir(sqlite3) if name.endswith(("Error", "Warning"))}
+    assert "sqlite3" not in line
+    assert not set(re.findall(r"\w+", line)) & driver_errors, line
+    assert notes.read_text(encoding="utf-8") == "minutes of the March meeting\n"
 
 
 def test_a_negative_demo_size_is_refused(tmp_path: Path) -> None:
     refusal(civicflow("demo --compounds -1", f"sqlite:///{tmp_path / 'demo.db'}"))
+
+
+# --- one vocabulary: choices from the enums, a Chinese label for every value ---------------
+
+CHOICES: dict[tuple[str, str], type[StrEnum]] = {
+    ("ask", "--channel"): Channel,
+    ("decide", "--outcome"): Outcome,
+    ("publish", "--channel"): PublicationChannel,
+    ("rate", "--level"): Level,
+    ("area add", "--kind"): AreaKind,
+    ("area list", "--kind"): AreaKind,
+    ("council join", "--via"): Via,
+    ("council join", "--role"): Role,
+    ("policy set", "--majority"): Majority,
+    ("policy sponsor", "--kind"): SponsorKind,
+    ("views", "--level"): AreaKind,
+    ("export", "--level"): AreaKind,
+}
+NOT_ENUMS = {"--lang", "view", "--view"}  # languages, and the names of the views
+
+
+def test_every_choice_a_command_offers_is_an_enums_values() -> None:
+    offered = {
+        (name, action.option_strings[-1] if action.option_strings else action.dest): action.choices
+        for name, parser in commands().items()
+        for action in parser._actions
+        if action.choices and not isinstance(action, argparse._SubParsersAction)
+    }
+    enums = {where: choices for where, choices in offered.items() if where[1] not in NOT_ENUMS}
+    assert enums.keys() == CHOICES.keys()
+    for where, enum in CHOICES.items():
+        assert sorted(enums[where]) == sorted(member.value for member in enum), where
+
+
+def test_every_value_of_every_domain_enum_has_a_chinese_label() -> None:
+    modules = [
+        importlib.import_module(module.name)
+        for module in pkgutil.walk_packages(domain.__path__, "civicflow.domain.")
+    ]
+    enums = {
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum
+    }
+    assert enums == set(vocabulary.ZH)
+    for enum in enums:
+        assert all(vocabulary.ZH[enum][member].strip() for member in enum), enum
+    assert vocabulary.unlabelled() == []
+
+
+def test_a_value_without_a_chinese_label_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(cast("dict[Role, str]", vocabulary.ROLE), Role.SECRETARY)
+    assert vocabulary.unlabelled() == ["Role.SECRETARY"]
+
+
+def test_stages_and_levels_read_in_chinese_from_the_vocabulary(store: Store) -> None:
+    shown = ok(f"show {store.id} --lang zh", store.url).rows
+    assert f"阶段 {vocabulary.STAGE[Stage.CLOSED]}" in shown
+    areas = ok("area list --kind compound --lang zh", store.url).rows
+    assert vocabulary.AREA_KIND[AreaKind.COMPOUND] in areas[2].split()
 
 
 # --- the documentation matches the command -------------------------------------------------

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from civicflow.domain import lifecycle
+from civicflow.domain import lifecycle, vocabulary
 from civicflow.domain.lifecycle import Stage
 from civicflow.domain.proposal import Proposal
-from civicflow.domain.values import Level, Outcome
+from civicflow.domain.values import Outcome
 
 
 class AuditEntry(BaseModel):
@@ -67,7 +67,7 @@ def describe(event: Proposal.Event) -> tuple[str, str]:
 
 def _asked(e: Any) -> tuple[str, str]:
     return (
-        f"居民 {e.resident} 通过{_CHANNEL_ZH[e.channel.value]}提出需求「{e.title}」",
+        f"居民 {e.resident} 通过{vocabulary.CHANNEL[e.channel]}提出需求「{e.title}」",
         f'resident {e.resident} asked for "{e.title}" ({e.channel.value})',
     )
 
@@ -130,7 +130,7 @@ def _published(e: Any) -> tuple[str, str]:
 
 def _rated(e: Any) -> tuple[str, str]:
     return (
-        f"居民 {e.resident} 评价第 {e.round} 轮：{Level(e.level).chinese}",
+        f"居民 {e.resident} 评价第 {e.round} 轮：{vocabulary.LEVEL[e.level]}",
         f"resident {e.resident} rated round {e.round}: {e.level.value}",
     )
 
@@ -153,13 +153,6 @@ def _withdrawn(e: Any) -> tuple[str, str]:
     return f"撤回：{e.reason}", f"withdrawn: {e.reason}"
 
 
-_CHANNEL_ZH = {
-    "visit": "走访",
-    "meeting": "会议",
-    "hotline": "热线",
-    "online": "网上",
-    "other": "其他渠道",
-}
 _DESCRIPTIONS: dict[type, Callable[[Any], tuple[str, str]]] = {
     Proposal.Asked: _asked,
     Proposal.Backed: _backed,

@@ -9,19 +9,30 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from civicflow.application.flow import CivicFlow
-from civicflow.cli.commands import command, when
-from civicflow.cli.main import label, moment, output_path, require, show, with_flow
+from civicflow.cli.options import (
+    DEFAULT_DB,
+    LEVELS,
+    Sub,
+    choices,
+    command,
+    moment,
+    output_path,
+    require,
+    when,
+)
+from civicflow.cli.output import label, show, with_flow
+from civicflow.domain.community.areas import AreaKind
 from civicflow.errors import InvalidInputError, RuleViolationError
 
-Sub = Any
-LEVELS = ("compound", "community", "street", "district")
+VIEWS = ("satisfaction", "participation", "pipeline")  # the views a table or a CSV can show
+DEMO_DB = "sqlite:///civicflow-demo.db"
 
 
 def register(commands: Sub) -> None:
     """Add the reading commands."""
     p = command(commands, "views", "satisfaction, participation, pipeline or the review")
-    p.add_argument("view", choices=("satisfaction", "participation", "pipeline", "review"))
-    p.add_argument("--level", choices=LEVELS, default="community")
+    p.add_argument("view", choices=(*VIEWS, "review"))
+    p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
     p.add_argument("--quarter", help="like 2026Q3 (the review needs one)")
     p.add_argument(
         "--as-of", type=moment, help="the pipeline's overdue date, or the views as they stood then"
@@ -56,8 +67,8 @@ def register(commands: Sub) -> None:
 
     p = command(commands, "export", "events as JSON Lines, or a view as CSV")
     p.add_argument("--out", type=output_path, required=True)
-    p.add_argument("--view", choices=("satisfaction", "participation", "pipeline"))
-    p.add_argument("--level", choices=LEVELS, default="community")
+    p.add_argument("--view", choices=VIEWS)
+    p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
     p.add_argument("--quarter", help="only this quarter of the view, like 2026Q3")
     p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
     p.set_defaults(run=with_flow(_export))
@@ -77,7 +88,7 @@ def register(commands: Sub) -> None:
         action="store_true",
         help="keep an existing civicflow-demo.db (the demo then refuses a non-empty store)",
     )
-    p.set_defaults(run=_demo, db_is_default=True)
+    p.set_defaults(run=_demo)
 
     p = command(commands, "report", "the quarterly review as a self-contained HTML page")
     p.add_argument("--quarter", required=True, help="like 2026Q3")
@@ -235,8 +246,8 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     from civicflow.extras import demo
     from civicflow.views import Views
 
-    target = a.db if a.db != "sqlite:///civicflow.db" else "sqlite:///civicflow-demo.db"
-    if target == "sqlite:///civicflow-demo.db" and not a.keep:
+    target = a.db if a.db != DEFAULT_DB else DEMO_DB
+    if target == DEMO_DB and not a.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"civicflow-demo.db{suffix}").unlink(missing_ok=True)
     require(a.compounds >= 1, "compounds", "the demo needs at least one compound")
@@ -252,7 +263,8 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
             views.catch_up()
             quarter = demo.quarter_labels(size)[-1]
             reviews = {
-                level: views.review(quarter, level=level) for level in ("street", "community")
+                level: views.review(quarter, level=level)
+                for level in (AreaKind.STREET, AreaKind.COMMUNITY)
             }
     seconds = time.perf_counter() - started
     if a.json:
@@ -267,8 +279,8 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         }
         show(summary, a, out)
         return 0
-    out.write(_review_text(reviews["street"], a.lang))
-    out.write(_review_text(reviews["community"], a.lang, top=5))
+    out.write(_review_text(reviews[AreaKind.STREET], a.lang))
+    out.write(_review_text(reviews[AreaKind.COMMUNITY], a.lang, top=5))
     out.write(
         f"\n{built.events} events written to {target} in {seconds:.1f} s "
         f"({built.events / seconds:,.0f} events/s); "

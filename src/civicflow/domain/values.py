@@ -67,18 +67,6 @@ class Level(StrEnum):
     BASICALLY_SATISFIED = "basically_satisfied"
     DISSATISFIED = "dissatisfied"
 
-    @property
-    def chinese(self) -> str:
-        """The label residents see."""
-        return _LEVEL_CHINESE[self]
-
-
-_LEVEL_CHINESE = {
-    Level.SATISFIED: "满意",
-    Level.BASICALLY_SATISFIED: "基本满意",
-    Level.DISSATISFIED: "不满意",
-}
-
 
 class Budget(Frozen):
     """Money approved for a plan, and where it comes from."""
