@@ -29,7 +29,9 @@ from civicflow import (
     Stage,
     StepNotAllowedError,
 )
-from civicflow.application import commands as application  # where the back-off between attempts lives
+
+# where the back-off between attempts lives:
+from civicflow.application import commands as application
 from civicflow.domain.community.policy import Policy
 from tests.conftest import POSTGRES_URL
 

@@ -8,7 +8,6 @@ from civicflow.application.flow import CivicFlow
 from civicflow.audit.ledger import Checkpoint
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.verification import Problem, Verification
-from civicflow.views import Views
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.councils import Council, Membership, Role, Via
 from civicflow.domain.community.policy import Majority, Policy
@@ -33,6 +32,7 @@ from civicflow.errors import (
     StepNotAllowedError,
     UnreadableRecordError,
 )
+from civicflow.views import Views
 
 __version__ = "0.1.0"
 
@@ -75,8 +75,8 @@ __all__ = [
     "Structure",
     "UnreadableRecordError",
     "Verification",
-    "Views",
     "Via",
+    "Views",
     "Vote",
     "__version__",
 ]
