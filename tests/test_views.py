@@ -150,6 +150,13 @@ def test_quarters_follow_the_districts_time_zone() -> None:
     assert quarter_of(moment, "Europe/Berlin") == "2026Q3"
 
 
+def test_a_quarter_in_an_unknown_time_zone_is_a_typed_error() -> None:
+    moment = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)
+    for zone in ("Mars/Olympus_Mons", "", "../etc/passwd"):
+        with pytest.raises(InvalidInputError, match="time zone"):
+            quarter_of(moment, zone)
+
+
 def test_bad_levels_quarters_and_settings_are_typed_errors() -> None:
     with flows.open_flow() as flow, Views(flow) as views:
         with pytest.raises(InvalidInputError, match="level"):

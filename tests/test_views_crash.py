@@ -35,7 +35,7 @@ from civicflow import CivicFlow
 from civicflow.domain.community.structure import Structure
 from civicflow.storage.settings import env_from_url
 from civicflow.views import Views
-from civicflow.views.store import TABLES
+from civicflow.views.tables import TABLES
 from tests.conftest import POSTGRES_URL, FakeClock
 
 SEED = 20260701

@@ -21,11 +21,12 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
-from civicflow.storage.settings import store_settings
 from civicflow.views import queries
+from civicflow.views.backend import open_view_tables, private_memory, same_store
+from civicflow.views.failures import storage_errors
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
-from civicflow.views.store import SCHEMA_VERSION, ViewsMovedError, ViewTables, open_view_tables
+from civicflow.views.tables import ViewsMovedError, ViewTables
 from civicflow.views.tracker import quarter_of
 from civicflow.views.writer import BatchWriter
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
 
 MOVED_RETRIES = 20
+READING = "reading the views"
 VIEWS_ID = uuid5(NAMESPACE_URL, "civicflow:views")
 
 
@@ -50,6 +52,12 @@ class Views:
             database when the events are kept in memory).
         k: the smallest number of residents a shown figure may come from.
         batch_size: notifications counted per transaction while catching up.
+
+    Raises:
+        ConfigurationError: ``k`` or ``batch_size`` is below 1, or the settings do not
+            describe a database.
+        BackendUnavailableError: the views' database failed, cannot be reached, or
+            needs a driver that is not installed.
     """
 
     def __init__(
@@ -65,16 +73,19 @@ class Views:
         self.flow = flow
         self.k = k
         self.batch_size = batch_size
-        self.tables: ViewTables = open_view_tables(settings or _same_store(flow), flow.name)
-        if self.tables.schema_version() != SCHEMA_VERSION:
-            self.tables.reset()  # an older definition: roll the new one out by a rebuild
+        self.tables: ViewTables = open_view_tables(settings or same_store(flow), flow.name)
         self._lock = threading.Lock()
         # What the last catch-up counted with, and the position it left the views at.
         self._kept: tuple[int, Projector] | None = None
 
     def close(self) -> None:
-        """Release the views' database connections."""
-        self.tables.datastore.close()  # type: ignore[attr-defined]
+        """Release the views' database connections.
+
+        Raises:
+            BackendUnavailableError: the database failed while its connections closed.
+        """
+        with storage_errors("closing the views"):
+            self.tables.close()
 
     def __enter__(self) -> Views:
         return self
@@ -86,17 +97,30 @@ class Views:
 
     @property
     def position(self) -> int:
-        """The id of the last notification counted (0 before any)."""
-        return self.tables.position()
+        """The id of the last notification counted (0 before any).
+
+        Raises:
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        with storage_errors("reading the position"):
+            return self.tables.position()
 
     @classmethod
     def as_of(cls, flow: CivicFlow, moment: datetime, *, k: int = 5) -> Views:
         """The views as they stood at ``moment``: counted from the log recorded up to then.
 
         They live in a private in-memory database; close them when done.
+
+        Raises:
+            ConfigurationError: ``k`` is below 1.
+            BackendUnavailableError: the event store failed while its log was read.
         """
-        views = cls(flow, settings=_private_memory(), k=k)
-        views.catch_up(until=moment)
+        views = cls(flow, settings=private_memory(), k=k)
+        try:
+            views.catch_up(until=moment)
+        except BaseException:
+            views.close()
+            raise
         return views
 
     def catch_up(self, limit: int | None = None, *, until: datetime | None = None) -> int:
@@ -105,13 +129,22 @@ class Views:
         Reads the log in pages of ``batch_size`` and commits each page with its
         tracking record, so memory stays bounded by the views, and a crash loses
         at most the page in progress (which is then counted again, once).
+
+        Raises:
+            ConcurrencyError: other processes kept counting at the same time, so this
+                one gave up; nothing it counted is lost, try again later.
+            BackendUnavailableError: the event store or the views' database failed;
+                the pages already committed stay counted.
         """
-        with self._lock:
+        with self._lock, storage_errors("counting the log"):
+            last: Exception | None = None
             for _ in range(MOVED_RETRIES):
                 try:
                     return self._count(limit, until)
-                except (ViewsMovedError, RecordConflictError, OperationalError):
-                    continue  # another process counted meanwhile: start again from its figures
+                except (ViewsMovedError, RecordConflictError, OperationalError) as error:
+                    last = error  # another process counted (or held the database) meanwhile
+            if isinstance(last, OperationalError):
+                raise last  # not a race but a database that kept failing: storage_errors types it
             raise ConcurrencyError(VIEWS_ID, MOVED_RETRIES, "views")
 
     def _count(self, limit: int | None, until: datetime | None) -> int:
@@ -150,17 +183,29 @@ class Views:
         return Projector(tracker, rows), position
 
     def rebuild(self) -> int:
-        """Forget every figure and count the whole log again; returns how many."""
-        with self._lock:
-            self.tables.reset()
+        """Forget every figure and count the whole log again; returns how many.
+
+        Raises:
+            ConcurrencyError: other processes kept counting at the same time.
+            BackendUnavailableError: the event store or the views' database failed.
+        """
+        with self._lock, storage_errors("emptying the views"):
             self._kept = None
+            self.tables.reset()
         return self.catch_up()
 
     def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
-        """Keep catching up until ``stop`` is set: live on PostgreSQL, by polling elsewhere."""
+        """Keep catching up until ``stop`` is set: live on PostgreSQL, by polling elsewhere.
+
+        Raises:
+            ConcurrencyError: other processes kept counting at the same time.
+            BackendUnavailableError: the event store or the views' database failed;
+                following stops, and may be started again.
+        """
         subscribe = getattr(self.flow.recorder, "subscribe", None)
         if subscribe is not None and "postgres" in type(self.flow.recorder).__module__:
-            self._follow_live(stop)
+            with storage_errors("following the log"):
+                self._follow_live(stop)
             return
         while not stop.is_set():
             if not self.catch_up():
@@ -171,45 +216,79 @@ class Views:
     def satisfaction(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
     ) -> list[Satisfaction]:
-        """Satisfaction per area of ``level`` and quarter (all quarters by default)."""
-        return queries.satisfaction(self.tables, _level(level), _quarter(quarter), self.k)
+        """Satisfaction per area of ``level`` and quarter (all quarters by default).
+
+        Raises:
+            InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        wanted, when = _level(level), _quarter(quarter)
+        with storage_errors(READING):
+            return queries.satisfaction(self.tables, wanted, when, self.k)
 
     def proposal_satisfaction(self, proposal_id: object) -> list[Satisfaction]:
-        """Satisfaction of one proposal, round by round."""
-        return queries.proposal_satisfaction(self.tables, self.k, proposal_id=str(proposal_id))
+        """Satisfaction of one proposal, round by round.
+
+        Raises:
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        with storage_errors(READING):
+            return queries.proposal_satisfaction(self.tables, self.k, proposal_id=str(proposal_id))
 
     def participation(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
     ) -> list[Participation]:
-        """Distinct participants per area of ``level`` and quarter, with council coverage."""
-        return queries.participation(
-            self.tables, self.structure(), _level(level), _quarter(quarter), self.k
-        )
+        """Distinct participants per area of ``level`` and quarter, with council coverage.
+
+        Raises:
+            InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        wanted, when = _level(level), _quarter(quarter)
+        with storage_errors(READING):
+            return queries.participation(self.tables, self.structure(), wanted, when, self.k)
 
     def pipeline(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, as_of: date | None = None
     ) -> list[Pipeline]:
-        """Proposals per stage, step durations and overdue work per area of ``level``."""
-        return queries.pipeline(
-            self.tables, self.structure(), _level(level), as_of or self.flow.clock().date()
-        )
+        """Proposals per stage, step durations and overdue work per area of ``level``.
+
+        Raises:
+            InvalidInputError: ``level`` is not an area kind.
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        wanted, day = _level(level), as_of or self.flow.clock().date()
+        with storage_errors(READING):
+            return queries.pipeline(self.tables, self.structure(), wanted, day)
 
     def review(self, quarter: str, *, level: AreaKind | str = AreaKind.COMMUNITY) -> Review:
-        """The quarterly review: areas and proposals ranked by satisfaction and participation."""
+        """The quarterly review: areas and proposals ranked by satisfaction and participation.
+
+        Raises:
+            InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
         wanted, when = _level(level), _quarter(quarter) or ""
+        by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
+        by_participation = _ranked(self.participation(level=wanted, quarter=when))
+        with storage_errors(READING):
+            proposals = _ranked(queries.proposal_satisfaction(self.tables, self.k, quarter=when))
         return Review(
             quarter=when,
             level=wanted,
-            by_satisfaction=tuple(_ranked(self.satisfaction(level=wanted, quarter=when))),
-            by_participation=tuple(_ranked(self.participation(level=wanted, quarter=when))),
-            proposals=tuple(
-                _ranked(queries.proposal_satisfaction(self.tables, self.k, quarter=when))
-            ),
+            by_satisfaction=tuple(by_satisfaction),
+            by_participation=tuple(by_participation),
+            proposals=tuple(proposals),
         )
 
     def structure(self) -> Structure:
-        """The structure as the views have counted it (up to ``position``)."""
-        return self.tables.load()[0].structure
+        """The structure as the views have counted it (up to ``position``).
+
+        Raises:
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        with storage_errors(READING):
+            return self.tables.load()[0].structure
 
     # --- mechanics ----------------------------------------------------------------
 
@@ -241,22 +320,6 @@ class Views:
                 self.catch_up()
                 if stop.is_set():
                     break
-
-
-def _same_store(flow: CivicFlow) -> dict[str, str]:
-    settings = store_settings(flow.env)
-    module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
-    return _private_memory() if "popo" in module else settings
-
-
-def _private_memory() -> dict[str, str]:
-    """A fresh in-memory SQLite database, shared by the connections of one pool."""
-    from uuid import uuid4
-
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": f"file:civicflow-views-{uuid4().hex}?mode=memory&cache=shared",
-    }
 
 
 @contextmanager

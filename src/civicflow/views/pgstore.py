@@ -12,7 +12,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from civicflow.views.store import ViewTables
+from civicflow.views.tables import ViewTables
 
 _VALUES = re.compile(r"VALUES \([?, ]+\)")
 
@@ -57,6 +57,9 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    def close(self) -> None:
+        self.datastore.close()
 
     def many(self, cursor: Any, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         # COPY a batch into a temporary twin of the table, then upsert it in one

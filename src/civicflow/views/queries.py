@@ -12,7 +12,7 @@ from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
-from civicflow.views.store import ViewTables
+from civicflow.views.tables import ViewTables
 
 PARENT = {
     AreaKind.COMPOUND: "community",

@@ -25,6 +25,7 @@ from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Home, Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
 from civicflow.domain.timeline import Change
+from civicflow.errors import InvalidInputError
 
 ALWAYS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 STRUCTURE_PARTS = ("areas", "councils", "policies")  # each a dict, stored entry by entry
@@ -176,8 +177,17 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def quarter_of(moment: datetime, zone: str = DEFAULT_TIME_ZONE) -> str:
-    """The calendar quarter of ``moment`` in ``zone``, as ``2026Q3``."""
-    return _label(moment.astimezone(_zone(zone)))
+    """The calendar quarter of ``moment`` in ``zone``, as ``2026Q3``.
+
+    Raises:
+        InvalidInputError: ``zone`` is not the name of a time zone.
+    """
+    try:
+        tz = _zone(zone)
+    except (ValueError, LookupError):  # zoneinfo's not-found error is a KeyError
+        problem = f"{zone!r} is not a time zone name like {DEFAULT_TIME_ZONE}"
+        raise InvalidInputError("zone", [("zone", problem)]) from None
+    return _label(moment.astimezone(tz))
 
 
 def _label(local: datetime) -> str:

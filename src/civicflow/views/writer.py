@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
     from civicflow.views.projector import Rows
-    from civicflow.views.store import ViewTables
+    from civicflow.views.tables import ViewTables
 
 _Job = tuple["Rows", "Tracking", int]
 
@@ -44,7 +44,13 @@ class BatchWriter:
         return self
 
     def submit(self, rows: Rows, tracking: Tracking, counted_from: int) -> None:
-        """Write (or queue) one batch; raises an earlier batch's error at once."""
+        """Write (or queue) one batch; raises an earlier batch's error at once.
+
+        Raises:
+            ViewsMovedError: another process counted past an earlier batch's start.
+            PersistenceError: writing this or an earlier batch failed (or whatever
+                other error writing met); ``Views`` translates it.
+        """
         self._raise_error()
         if self._thread is None:
             self.tables.write(rows, tracking, counted_from)

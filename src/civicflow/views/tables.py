@@ -1,20 +1,18 @@
-"""Where views live: tables beside eventsourcing's tracking table, SQLite or PostgreSQL.
+"""The view tables, as one interface over SQLite and PostgreSQL, and the SQL they share.
 
-Each batch of rows is written in the same transaction as the tracking record of
-the last notification it covers, so after a crash a view resumes exactly where
-its last committed batch ended: every event counts once.
+The views live in tables beside eventsourcing's tracking table. Each batch of rows
+is written in the same transaction as the tracking record of the last notification
+it covers, so after a crash a view resumes exactly where its last committed batch
+ended: every event counts once. The adapters (``sqlitestore``, ``pgstore``) only say
+how their backend opens a transaction, spells a statement and takes a lock.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import Tracking
 
 from civicflow.domain.community.residents import Home
 from civicflow.views.projector import ProposalRow, Rows
@@ -88,6 +86,10 @@ class ViewTables:
         raise NotImplementedError  # pragma: no cover - every backend defines it
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
+        raise NotImplementedError  # pragma: no cover - every backend defines it
+
+    def close(self) -> None:
+        """Release the database connections."""
         raise NotImplementedError  # pragma: no cover - every backend defines it
 
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
@@ -207,56 +209,3 @@ class ViewTables:
         """Run a read-only query against the views."""
         with self.transaction(commit=False) as c:
             return self.select(c, statement, params)
-
-
-class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
-    """Views in a SQLite database (the events' own file, or another)."""
-
-    _checkpointing_less: weakref.WeakSet[Any]  # connections set up as below
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._checkpointing_less = weakref.WeakSet()
-        super().__init__(*args, **kwargs)
-
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Any]:
-        with self.datastore.get_connection(commit=commit) as connection:
-            if commit and connection not in self._checkpointing_less:
-                # Batches rewrite the same pages (this quarter's rows, the proposals)
-                # again and again: copied back from the write-ahead log ten times less
-                # often, most copies are spared. Only this connection's commits wait
-                # for 10,000 pages; the application's keep SQLite's 1,000.
-                connection.cursor().execute("PRAGMA wal_autocheckpoint = 10000")
-                self._checkpointing_less.add(connection)
-            with connection.transaction(commit=commit) as cursor:
-                yield cursor
-
-    def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
-        self._insert_tracking(cursor, tracking)
-
-    @property
-    def writes_in_background(self) -> bool:
-        # No: sqlite3 releases the GIL for each row's step and takes it back to bind
-        # the next, so a writer thread mostly waits for the counting thread's GIL;
-        # measured, a rebuild took a tenth longer. (And one in-memory database is
-        # one connection, which threads must not share.)
-        return False
-
-    def create_table(self) -> None:
-        super().create_table()
-        with self.transaction(commit=True) as c:
-            self.create_view_tables(c)
-
-
-def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTables:
-    """Open (and create if needed) the view tables for a store's eventsourcing settings."""
-    env = Environment("CivicFlowViews", settings)
-    factory = InfrastructureFactory.construct(env)
-    view_class: type[Any] = SQLiteViews
-    if "postgres" in settings.get("PERSISTENCE_MODULE", ""):
-        from civicflow.views.pgstore import PostgresViews  # only with the postgres extra
-
-        view_class = PostgresViews
-    tables = cast(ViewTables, factory.tracking_recorder(view_class))
-    tables.application_name = application_name
-    return tables

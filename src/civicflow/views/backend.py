@@ -1,0 +1,69 @@
+"""Opening the view tables: SQLite or PostgreSQL, chosen by eventsourcing settings.
+
+The only module that knows both adapters. PostgreSQL's is imported only when the
+settings ask for it, since psycopg comes with an optional extra.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+from uuid import uuid4
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+
+from civicflow.storage.settings import store_settings
+from civicflow.views.failures import opening_errors
+from civicflow.views.sqlitestore import SQLiteViews
+from civicflow.views.tables import SCHEMA_VERSION, ViewTables
+
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
+
+
+def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTables:
+    """Open the view tables for eventsourcing ``settings``, created or rebuilt as needed.
+
+    Tables of an older definition (``SCHEMA_VERSION``) are emptied, so that the
+    next catch-up counts the whole log again: that is how a new definition rolls out.
+
+    Raises:
+        ConfigurationError: the settings do not describe a database.
+        BackendUnavailableError: the database failed, cannot be reached, or needs a
+            driver that is not installed.
+    """
+    with opening_errors():
+        view_class = _adapter(settings)
+        factory = InfrastructureFactory.construct(Environment("CivicFlowViews", settings))
+        try:
+            tables = cast(ViewTables, factory.tracking_recorder(view_class))
+            tables.application_name = application_name
+            if tables.schema_version() != SCHEMA_VERSION:
+                tables.reset()
+        except BaseException:
+            factory.close()  # the connections made so far
+            raise
+        return tables
+
+
+def same_store(flow: CivicFlow) -> dict[str, str]:
+    """The settings of the events' own database (a private one for events in memory)."""
+    settings = store_settings(flow.env)
+    module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+    return private_memory() if "popo" in module else settings
+
+
+def private_memory() -> dict[str, str]:
+    """A fresh in-memory SQLite database, shared by the connections of one pool."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": f"file:civicflow-views-{uuid4().hex}?mode=memory&cache=shared",
+    }
+
+
+def _adapter(settings: dict[str, str]) -> type[Any]:
+    if "postgres" in settings.get("PERSISTENCE_MODULE", ""):
+        from civicflow.views.pgstore import PostgresViews  # only with the postgres extra
+
+        return PostgresViews
+    return SQLiteViews
