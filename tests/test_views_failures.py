@@ -30,7 +30,7 @@ def test_views_on_a_file_that_is_not_a_database_refuse_to_open_and_leave_it_alon
     before = notes.read_bytes()
     with flows.open_flow() as flow, pytest.raises(CivicflowError) as raised:
         Views(flow, settings=sqlite_settings(notes))
-    assert isinstance(raised.value, BackendUnavailableError)
+    assert isinstance(raised.value, ConfigurationError)
     assert "not a database" in str(raised.value)
     assert raised.value.__cause__ is None
     assert raised.value.__suppress_context__

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import InternalError, Mapper, PersistenceError
 from eventsourcing.utils import EnvType, get_topic
 
@@ -24,8 +23,8 @@ from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.domain.proposal import Proposal
-from civicflow.errors import BackendUnavailableError, CivicflowError, ConfigurationError
-from civicflow.storage.errors import reading_errors, storage_errors
+from civicflow.errors import BackendUnavailableError, ConfigurationError
+from civicflow.storage.errors import opening_errors, reading_errors, storage_errors
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 
 logger = logging.getLogger("civicflow")
@@ -65,16 +64,9 @@ class Store(Application[UUID]):
             BackendUnavailableError: the database cannot be reached.
         """
         for attempt in range(1, OPEN_ATTEMPTS + 1):
-            try:
-                with storage_errors():
-                    if self._opened(env):
-                        return
-            except CivicflowError:
-                raise
-            except (ImportError, OSError) as error:
-                raise BackendUnavailableError(f"cannot open the event store: {error}") from None
-            except (EventSourcingError, ValueError) as error:
-                raise ConfigurationError(f"cannot configure the event store: {error}") from None
+            with opening_errors():
+                if self._opened(env):
+                    return
             time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311
         raise BackendUnavailableError(
             "cannot open the event store: it stayed busy with other processes opening it"

@@ -1,38 +1,70 @@
 """Database failures as civicflow errors: the only place that knows the drivers' exceptions.
 
 eventsourcing wraps most driver errors in its ``PersistenceError`` family, but
-not all (a SQLite file that is not a database fails while a connection opens),
-so both are translated here and nowhere else.
+not all (SQLite's "file is not a database" comes straight from ``sqlite3`` while
+a connection is made, and the views use psycopg directly), so the drivers' own
+errors are translated here too, and nowhere else.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import orjson
+from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import PersistenceError, RecordConflictError
 from eventsourcing.utils import TopicError
 from pydantic import ValidationError
 
-from civicflow.errors import BackendUnavailableError, ConfigurationError, UnreadableRecordError
+from civicflow.errors import (
+    BackendUnavailableError,
+    CivicflowError,
+    ConfigurationError,
+    UnreadableRecordError,
+)
 
 
 @contextmanager
-def storage_errors(what: str = "the event store") -> Iterator[None]:
+def storage_errors(doing: str = "using the event store") -> Iterator[None]:
     """Translate database failures; a lost race (``RecordConflictError``) passes through.
 
     Raises:
-        ConfigurationError: the store is not a database civicflow can use.
+        ConfigurationError: the file named is not a database.
         BackendUnavailableError: the database failed or cannot be reached.
     """
     try:
         yield
     except RecordConflictError:
         raise
-    except (PersistenceError, sqlite3.Error) as error:
-        raise _translated(what, error) from None
+    except _database_errors() as error:
+        raise _translated(doing, error) from None
+
+
+@contextmanager
+def opening_errors(what: str = "the event store") -> Iterator[None]:
+    """Like ``storage_errors``, and bad settings or a missing driver become typed errors too.
+
+    Raises:
+        ConfigurationError: the settings do not describe a usable database
+            (eventsourcing reports a missing or malformed setting as an ``OSError``).
+        BackendUnavailableError: the database failed, cannot be reached, or its
+            driver is not installed.
+    """
+    try:
+        with storage_errors(f"opening {what}"):
+            yield
+    except CivicflowError:
+        raise  # already typed (a BackendUnavailableError is also an OSError)
+    except ImportError as error:
+        raise BackendUnavailableError(
+            f"cannot open {what}: {error} (PostgreSQL needs the postgres extra: "
+            "pip install 'civicflow[postgres]')"
+        ) from None
+    except (EventSourcingError, OSError, ValueError) as error:
+        raise ConfigurationError(f"cannot configure {what}: {error}") from None
 
 
 @contextmanager
@@ -49,12 +81,20 @@ def reading_errors() -> Iterator[None]:
         raise UnreadableRecordError(f"a stored record cannot be read: {first_line}") from None
 
 
-def _translated(what: str, error: Exception) -> Exception:
-    cause = error.__cause__ or error.__context__ or error
-    if _not_a_database(error) or _not_a_database(cause):
-        return ConfigurationError(f"{what} is not a database (or is damaged): {cause}")
-    return BackendUnavailableError(f"{what} failed: {error}")
+def _database_errors() -> tuple[type[Exception], ...]:
+    """eventsourcing's and the loaded drivers' errors (psycopg's once PostgreSQL is used).
+
+    Evaluated only when an exception is on its way out, so psycopg is never imported
+    here: if it is not loaded, none of its errors can have been raised.
+    """
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return (PersistenceError, sqlite3.Error)
+    return (PersistenceError, sqlite3.Error, psycopg.Error)
 
 
-def _not_a_database(error: BaseException) -> bool:
-    return isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error)
+def _translated(doing: str, error: Exception) -> CivicflowError:
+    for candidate in (error, error.__cause__, error.__context__):
+        if isinstance(candidate, sqlite3.DatabaseError) and "not a database" in str(candidate):
+            return ConfigurationError(f"the file is not a database (or is damaged): {candidate}")
+    return BackendUnavailableError(f"the database failed while {doing}: {error}")

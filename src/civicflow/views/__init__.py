@@ -21,9 +21,9 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
+from civicflow.storage.errors import storage_errors
 from civicflow.views import queries
 from civicflow.views.backend import open_view_tables, private_memory, same_store
-from civicflow.views.failures import storage_errors
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
 from civicflow.views.tables import ViewsMovedError, ViewTables

@@ -12,8 +12,8 @@ from uuid import uuid4
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from civicflow.storage.errors import opening_errors
 from civicflow.storage.settings import store_settings
-from civicflow.views.failures import opening_errors
 from civicflow.views.sqlitestore import SQLiteViews
 from civicflow.views.tables import SCHEMA_VERSION, ViewTables
 
@@ -32,7 +32,7 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
         BackendUnavailableError: the database failed, cannot be reached, or needs a
             driver that is not installed.
     """
-    with opening_errors():
+    with opening_errors("the views"):
         view_class = _adapter(settings)
         factory = InfrastructureFactory.construct(Environment("CivicFlowViews", settings))
         try:
