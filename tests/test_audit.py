@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
 
@@ -39,6 +39,8 @@ from civicflow.audit import verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
 from civicflow.audit.verification import Verification
 from civicflow.domain import integrity
+from civicflow.domain.eventmodel import AggregateEvent, DomainEvent
+from civicflow.storage.mapper import PydanticMapper
 from civicflow.views import Views
 from tests import flows
 from tests.conftest import POSTGRES_URL
@@ -294,8 +296,13 @@ def found(result: Verification) -> set[Found]:
     return {(p.kind, p.aggregate_id, p.version, p.position) for p in result.problems}
 
 
-def domain_event(flow: CivicFlow, aggregate_id: UUID, row: Row) -> Any:
-    return flow.mapper.to_domain_event(
+def pydantic_mapper(flow: CivicFlow) -> PydanticMapper:
+    """``flow.mapper`` as the type it has: every ``CivicFlow`` constructs a PydanticMapper."""
+    return cast(PydanticMapper, flow.mapper)
+
+
+def domain_event(flow: CivicFlow, aggregate_id: UUID, row: Row) -> AggregateEvent:
+    event: AggregateEvent = pydantic_mapper(flow).to_domain_event(
         StoredEvent(
             originator_id=aggregate_id,
             originator_version=row.version,
@@ -303,9 +310,10 @@ def domain_event(flow: CivicFlow, aggregate_id: UUID, row: Row) -> Any:
             state=row.state,
         )
     )
+    return event
 
 
-def resealed(flow: CivicFlow, event: Any) -> bytes:
+def resealed(flow: CivicFlow, event: DomainEvent) -> bytes:
     """The bytes ``flow``'s mapper stores for ``event``, sealed with ``flow``'s key."""
     return bytes(flow.mapper.to_stored_event(event).state)
 
@@ -346,7 +354,7 @@ def test_a_store_without_an_audit_key_verifies_but_says_it_is_unkeyed() -> None:
         assert not result.keyed
         assert result.checkpoints == 1
         assert all(
-            integrity.SEAL_FIELD not in flow.mapper.decode_state(n)
+            integrity.SEAL_FIELD not in pydantic_mapper(flow).decode_state(n)
             for n in flow.recorder.select_notifications(start=None, limit=10**9)
         )
 
@@ -485,7 +493,7 @@ def test_a_key_holder_rewrite_is_exposed_by_the_published_checkpoint_digest(
     assert found(rewritten) == {("checkpoint", None, None, store.checkpoint.up_to)}
     # So the key holder seals the log again and rewrites the checkpoint as well.
     with CivicFlow.open(durable_url, env=AUDITED) as insider:
-        digest = verification.seal_log(insider.mapper, insider.recorder, None)["digest"]
+        digest = verification.seal_log(pydantic_mapper(insider), insider.recorder, None)["digest"]
         [_, row] = raw.rows(LEDGER_ID)
         checkpointed = domain_event(insider, LEDGER_ID, row)
         assert isinstance(checkpointed, Ledger.Checkpointed)
@@ -521,7 +529,7 @@ def test_a_forger_without_the_key_cannot_reseal_a_history_that_verifies(
         position = raw.insert(
             store.proposal_id, extra.originator_version, last.topic, resealed(forger, extra)
         )
-        digest = verification.seal_log(forger.mapper, forger.recorder, None)["digest"]
+        digest = verification.seal_log(pydantic_mapper(forger), forger.recorder, None)["digest"]
         [_, row] = raw.rows(LEDGER_ID)
         checkpointed = domain_event(forger, LEDGER_ID, row)
         forged = checkpointed.model_copy(update={"digest": digest})
