@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
 
@@ -42,10 +42,14 @@ from civicflow.domain import integrity
 from civicflow.domain.eventmodel import AggregateEvent, DomainEvent
 from civicflow.storage.mapper import PydanticMapper
 from civicflow.views import Views
+from civicflow.views.figures import Participation, Pipeline, Satisfaction
 from tests import flows
 from tests.conftest import POSTGRES_URL
 from tests.storage import stored_rows
 from tests.walkthrough import run
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 KEY = "audit-key-kept-outside-the-database"
 AUDITED = {"AUDIT_KEY": KEY}
@@ -91,7 +95,7 @@ class SQLiteRaw:
     def __init__(self, url: str) -> None:
         self.path = url[len("sqlite:///") :]
 
-    def _run(self, query: str, params: tuple[Any, ...] = ()) -> tuple[list[Any], int | None]:
+    def _run(self, query: str, params: tuple[object, ...] = ()) -> tuple[list[Any], int | None]:
         """The rows a statement returns and the rowid it inserted, committed."""
         con = sqlite3.connect(self.path)
         try:
@@ -143,7 +147,7 @@ class PostgresRaw:
         self.table = sql.Identifier(schema, "civicflow_events")
         self.qualified = f"{schema}.civicflow_events"
 
-    def _run(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _run(self, query: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         import psycopg
         from psycopg import sql
 
@@ -627,13 +631,13 @@ def now_between() -> datetime:
 
 def test_the_audit_trail_tells_every_event_with_stages_actors_times_and_words() -> None:
     with flows.open_flow() as flow:
-        clock = flow.clock
+        clock = flows.clock_of(flow)
         before = now_between()
         occurred: list[datetime] = []
         moments: list[datetime] = []
 
-        def step(command: Callable[..., Any], *args: Any, **fields: Any) -> Any:
-            clock.advance(hours=1)  # type: ignore[attr-defined]
+        def step(command: Callable[P, R], *args: P.args, **fields: P.kwargs) -> R:
+            clock.advance(hours=1)
             occurred.append(clock())
             state = command(*args, **fields)
             moments.append(now_between())
@@ -664,7 +668,9 @@ def test_the_audit_trail_tells_every_event_with_stages_actors_times_and_words() 
         step(flow.publish, pid, channels=["notice_board"], summary="Lights on", actor="member-1")
         step(flow.rate, pid, resident="resident-1", level="dissatisfied", comment="Too dim")
         step(flow.rate, pid, resident="resident-2", level="dissatisfied")
-        clock.now = flow.proposal(pid).rating_closes_at  # type: ignore[attr-defined]
+        closes_at = flow.proposal(pid).rating_closes_at
+        assert closes_at is not None  # the proposal is in its rating stage
+        clock.now = closes_at
         step(flow.close_rating, pid, actor="member-1")
         step(
             flow.complete,
@@ -676,7 +682,9 @@ def test_the_audit_trail_tells_every_event_with_stages_actors_times_and_words() 
         )
         step(flow.publish, pid, channels=["group_chat"], summary="Brighter now", actor="member-1")
         step(flow.rate, pid, resident="resident-1", level="satisfied")
-        clock.now = flow.proposal(pid).rating_closes_at  # type: ignore[attr-defined]
+        closes_at = flow.proposal(pid).rating_closes_at
+        assert closes_at is not None  # the proposal is in its rating stage
+        clock.now = closes_at
         step(flow.close_rating, pid, actor="member-1")
 
         withdrawn = flows.asked(flow, title="Paint the gate")
@@ -821,12 +829,16 @@ def rich_store() -> tuple[CivicFlow, list[UUID], dict[int, str]]:
     flow.withdraw(withdrawn.id, reason="Moved away", actor="resident-4")
     asked = flows.asked(flow, resident="resident-5")
     flow.back(asked.id, resident="resident-6")
-    flow.clock.advance(days=200)  # type: ignore[attr-defined]
+    flows.clock_of(flow).advance(days=200)
     flow.move_out("resident-29", actor="office")
     late = flows.doing(flow)
     second = flow.checkpoint(actor="office")
     ids = [closed.id, again.id, rejected.id, withdrawn.id, asked.id, late.id]
     return flow, ids, {1: first.digest, 2: second.digest}
+
+
+# By level: satisfaction, participation and pipeline rows.
+Figures = dict[str, tuple[list[Satisfaction], list[Participation], list[Pipeline]]]
 
 
 def exported(flow: CivicFlow) -> str:
@@ -836,7 +848,7 @@ def exported(flow: CivicFlow) -> str:
     return out.getvalue()
 
 
-def counted(views: Views) -> dict[str, Any]:
+def counted(views: Views) -> Figures:
     """Every figure of the views at every level (pipelines as of ``AS_OF``)."""
     return {
         level.value: (
@@ -848,7 +860,7 @@ def counted(views: Views) -> dict[str, Any]:
     }
 
 
-def figures(flow: CivicFlow) -> dict[str, Any]:
+def figures(flow: CivicFlow) -> Figures:
     with Views(flow, k=1) as views:
         views.catch_up()
         return counted(views)
