@@ -7,7 +7,7 @@ and ``close_round`` moves the clock past the rating window before closing.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from civicflow import CivicFlow, ProposalState
 from tests.conftest import FakeClock
@@ -31,6 +31,11 @@ def open_flow(url: str = "memory://", **options: Any) -> CivicFlow:
     flow = CivicFlow.open(url, clock=options.pop("clock", None) or FakeClock(), **options)
     register(flow)
     return flow
+
+
+def clock_of(flow: CivicFlow) -> FakeClock:
+    """The fake clock of an application that was given one (as ``open_flow`` does)."""
+    return cast(FakeClock, flow.clock)
 
 
 def register(flow: CivicFlow) -> None:
@@ -111,7 +116,7 @@ def rate_all(flow: CivicFlow, proposal: ProposalState, levels: list[str]) -> Non
 def close_round(flow: CivicFlow, proposal: ProposalState) -> ProposalState:
     """Move past the round's rating window, then close it."""
     state = flow.proposal(proposal.id)
-    clock: FakeClock = flow.clock  # type: ignore[assignment]
+    clock = clock_of(flow)
     if state.rating_closes_at is not None:
         clock.now = max(clock.now, state.rating_closes_at + timedelta(seconds=1))
     return flow.close_rating(proposal.id, actor="member-1")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from civicflow import CivicFlow
 
+# Notification id (or "snapshot"), originator id, version, topic, the stored bytes.
+StoredRow = tuple[int | str, str, int, str, bytes]
 
-def stored_rows(flow: CivicFlow) -> list[tuple[Any, ...]]:
+
+def stored_rows(flow: CivicFlow) -> list[StoredRow]:
     """Every stored event and snapshot, exactly as the recorder holds them."""
     notifications = flow.recorder.select_notifications(start=None, limit=10**9)
-    rows: list[tuple[Any, ...]] = [
+    rows: list[StoredRow] = [
         (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
         for n in notifications
     ]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -24,7 +24,11 @@ from hypothesis import strategies as st
 from civicflow import Channel, Level, PublicationChannel
 
 T = TypeVar("T")
-Strategies = Mapping[str, st.SearchStrategy[Any]]
+Strategies = Mapping[str, st.SearchStrategy[object]]
+# Keyword arguments of one command. ``Any``, not ``object``: their values are of many types
+# (some deliberately wrong) and go straight to ``CivicFlow`` methods as ``**kwargs``.
+Kwargs = dict[str, Any]
+Money = int | str | Decimal  # the forms of an amount civicflow accepts (or must refuse)
 
 ACTOR_ID_MAX = 128
 SHORT_TEXT_MAX = 300
@@ -50,14 +54,16 @@ def mostly(
 
 def with_one_flaw(
     valid: Strategies, invalid: Strategies, optional: Strategies | None = None
-) -> st.SearchStrategy[dict[str, Any]]:
+) -> st.SearchStrategy[Kwargs]:
     """Valid fields (and some of the optional ones); one time in four, one field invalid."""
     fields = st.fixed_dictionaries(dict(valid), optional=dict(optional or {}))
-    flaws = st.one_of(
-        [invalid[name].map(lambda value, name=name: {name: value}) for name in sorted(invalid)]
-    )
+    flaws = st.one_of([invalid[name].map(partial(_field, name)) for name in sorted(invalid)])
     flaw = mostly(st.just({}), flaws, one_in=4)
     return st.tuples(fields, flaw).map(lambda pair: {**pair[0], **pair[1]})
+
+
+def _field(name: str, value: object) -> dict[str, object]:
+    return {name: value}
 
 
 # --- strings ---------------------------------------------------------------------------
@@ -74,6 +80,8 @@ def padded(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 class Repeated(str):
     """One character many times (perhaps padded), shown briefly in hypothesis's reports."""
+
+    shown: str
 
     def __new__(cls, char: str, count: int, pad: str = "") -> Repeated:
         text = super().__new__(cls, f"{pad}{char * count}{pad}")
@@ -129,7 +137,7 @@ def invalid_short_texts() -> st.SearchStrategy[str]:
 _CENTS = st.integers(0, 10**7)
 
 
-def money() -> st.SearchStrategy[Any]:
+def money() -> st.SearchStrategy[Money]:
     """Amounts as civicflow accepts them: int, "12.34" or Decimal, never negative."""
     return st.one_of(
         st.integers(0, 10**5),
@@ -138,7 +146,7 @@ def money() -> st.SearchStrategy[Any]:
     )
 
 
-def invalid_money() -> st.SearchStrategy[Any]:
+def invalid_money() -> st.SearchStrategy[Money]:
     """Negative, fractions of a cent, or not a finite number."""
     return st.sampled_from((-1, "-0.01", Decimal("-12.5"), "1.005", "NaN", "Infinity", "lots"))
 
@@ -181,7 +189,7 @@ def invalid_votes() -> st.SearchStrategy[dict[str, int]]:
     )
 
 
-def budgets() -> st.SearchStrategy[dict[str, Any]]:
+def budgets() -> st.SearchStrategy[dict[str, object]]:
     return st.fixed_dictionaries(
         {
             "amount": money(),
@@ -191,9 +199,9 @@ def budgets() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def invalid_budgets() -> st.SearchStrategy[dict[str, Any]]:
+def invalid_budgets() -> st.SearchStrategy[dict[str, object]]:
     """A budget with one thing wrong: amount, currency, funding sources, or an unknown key."""
-    flaws: list[dict[str, Any]] = [
+    flaws: list[dict[str, object]] = [
         {"amount": "-100"},
         {"amount": "10.001"},
         {"currency": "cny"},
@@ -218,7 +226,7 @@ def past_deadlines() -> st.SearchStrategy[date]:
 # --- enumerations and lists -----------------------------------------------------------
 
 
-def levels() -> st.SearchStrategy[Any]:
+def levels() -> st.SearchStrategy[str | Level]:
     return st.one_of(st.sampled_from(LEVELS), st.sampled_from(Level))
 
 
@@ -226,11 +234,11 @@ def invalid_levels() -> st.SearchStrategy[str]:
     return st.sampled_from(("happy", "", "SATISFIED"))
 
 
-def channels() -> st.SearchStrategy[Any]:
+def channels() -> st.SearchStrategy[str | Channel]:
     return st.one_of(st.sampled_from(CHANNELS), st.sampled_from(Channel))
 
 
-def publication_channels() -> st.SearchStrategy[list[Any]]:
+def publication_channels() -> st.SearchStrategy[list[str | PublicationChannel]]:
     return st.lists(
         st.one_of(st.sampled_from(PUBLICATION_CHANNELS), st.sampled_from(PublicationChannel)),
         min_size=1,
@@ -264,7 +272,7 @@ def invalid_evidence() -> st.SearchStrategy[list[str]]:
 # --- whole commands -------------------------------------------------------------------
 
 
-def asks() -> st.SearchStrategy[dict[str, Any]]:
+def asks() -> st.SearchStrategy[Kwargs]:
     """Keyword arguments of ``CivicFlow.ask``."""
     return with_one_flaw(
         valid={
@@ -288,7 +296,7 @@ def asks() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def backings() -> st.SearchStrategy[dict[str, Any]]:
+def backings() -> st.SearchStrategy[Kwargs]:
     """Keyword arguments of ``CivicFlow.back`` (its actor defaults to the resident)."""
     return with_one_flaw(
         valid={"resident": resident_ids()},
@@ -297,7 +305,7 @@ def backings() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def discussions() -> st.SearchStrategy[dict[str, Any]]:
+def discussions() -> st.SearchStrategy[Kwargs]:
     return with_one_flaw(
         valid={"attendees": attendees(), "summary": texts(), "actor": official_ids()},
         optional={"opinions": st.lists(texts(), max_size=2)},
@@ -310,7 +318,7 @@ def discussions() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def progress_reports() -> st.SearchStrategy[dict[str, Any]]:
+def progress_reports() -> st.SearchStrategy[Kwargs]:
     return with_one_flaw(
         valid={"percent": percents(), "note": texts(), "spent": money(), "actor": official_ids()},
         invalid={
@@ -322,7 +330,7 @@ def progress_reports() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def completions() -> st.SearchStrategy[dict[str, Any]]:
+def completions() -> st.SearchStrategy[Kwargs]:
     return with_one_flaw(
         valid={
             "summary": texts(),
@@ -339,7 +347,7 @@ def completions() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def publications() -> st.SearchStrategy[dict[str, Any]]:
+def publications() -> st.SearchStrategy[Kwargs]:
     return with_one_flaw(
         valid={"channels": publication_channels(), "summary": texts(), "actor": official_ids()},
         invalid={
@@ -350,7 +358,7 @@ def publications() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def ratings() -> st.SearchStrategy[dict[str, Any]]:
+def ratings() -> st.SearchStrategy[Kwargs]:
     """Keyword arguments of ``CivicFlow.rate`` (its actor defaults to the resident)."""
     return with_one_flaw(
         valid={"resident": resident_ids(), "level": levels()},
@@ -364,11 +372,11 @@ def ratings() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def closings() -> st.SearchStrategy[dict[str, Any]]:
+def closings() -> st.SearchStrategy[Kwargs]:
     return with_one_flaw(valid={"actor": official_ids()}, invalid={"actor": invalid_ids()})
 
 
-def withdrawals() -> st.SearchStrategy[dict[str, Any]]:
+def withdrawals() -> st.SearchStrategy[Kwargs]:
     return with_one_flaw(
         valid={"reason": texts(), "actor": official_ids()},
         invalid={"reason": invalid_texts(), "actor": invalid_ids()},
@@ -377,7 +385,7 @@ def withdrawals() -> st.SearchStrategy[dict[str, Any]]:
 
 def decisions(
     *, valid: bool = False, outcomes: tuple[str, ...] = OUTCOMES
-) -> st.SearchStrategy[dict[str, Any]]:
+) -> st.SearchStrategy[Kwargs]:
     """Keyword arguments of ``CivicFlow.decide``, for any of the given outcomes.
 
     With ``valid`` every value is well formed and the vote has a majority. Otherwise
@@ -390,7 +398,7 @@ def decisions(
 
 
 @cache
-def _decisions(outcome: str, *, valid: bool) -> st.SearchStrategy[dict[str, Any]]:
+def _decisions(outcome: str, *, valid: bool) -> st.SearchStrategy[Kwargs]:
     approval = {
         "plan": texts(),
         "budget": budgets(),
@@ -414,7 +422,7 @@ def _decisions(outcome: str, *, valid: bool) -> st.SearchStrategy[dict[str, Any]
     return st.tuples(fields, flaw).map(lambda pair: pair[1](pair[0]))
 
 
-Flaw = Callable[[dict[str, Any]], dict[str, Any]]
+Flaw = Callable[[Kwargs], Kwargs]
 
 
 def _decision_flaws(outcome: str) -> st.SearchStrategy[Flaw]:
@@ -433,15 +441,14 @@ def _decision_flaws(outcome: str) -> st.SearchStrategy[Flaw]:
     forbidden = {"plan": "Paint the fence", "responsible": "member-3", "deadline": date(2090, 1, 1)}
     forbidden["budget"] = {"amount": "10", "funding_sources": ["district fund"]}
     spoilt = [
-        strategy.map(lambda value, name=name: _replacing(name, value))
-        for name, strategy in sorted(malformed.items())
+        strategy.map(partial(_replacing, name)) for name, strategy in sorted(malformed.items())
     ]
     left_out = [st.just(_leaving_out(name)) for name in needed]
     added = [st.just(_replacing(name, value)) for name, value in sorted(forbidden.items())]
     return st.one_of(*spoilt, *left_out, *([] if outcome == "approved" else added))
 
 
-def _replacing(name: str, value: Any) -> Flaw:
+def _replacing(name: str, value: object) -> Flaw:
     return lambda fields: {**fields, name: value}
 
 

@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError
@@ -28,7 +28,7 @@ from tests.conftest import FakeClock
 from tests.storage import stored_rows
 
 
-def rate_round(flow: CivicFlow, proposal_id: Any, levels: list[str]) -> None:
+def rate_round(flow: CivicFlow, proposal_id: UUID | str, levels: list[str]) -> None:
     flows.rate_all(flow, flow.proposal(proposal_id), levels)
 
 
@@ -162,7 +162,7 @@ def test_a_command_that_keeps_losing_races_gives_up_with_a_typed_error(
         p = flows.rating(flow)
         before = stored_rows(flow)
 
-        def always_conflicts(*_: Any, **__: Any) -> None:
+        def always_conflicts(*_: object, **__: object) -> None:
             raise IntegrityError("simulated lost race")
 
         monkeypatch.setattr(flow.store, "save", always_conflicts)
@@ -209,7 +209,7 @@ def test_a_failing_snapshot_never_fails_a_command_whose_event_is_stored(
         p = flows.rating(flow)
         assert flow.snapshots is not None
 
-        def broken_put(*_: Any, **__: Any) -> None:
+        def broken_put(*_: object, **__: object) -> None:
             raise OperationalError("disk full")
 
         monkeypatch.setattr(flow.snapshots, "put", broken_put)
@@ -220,7 +220,7 @@ def test_a_failing_snapshot_never_fails_a_command_whose_event_is_stored(
 
 def test_a_subclass_made_to_add_methods_reads_the_same_store(sqlite_url: str) -> None:
     class Office(CivicFlow):
-        def titles(self, *ids: Any) -> list[str]:
+        def titles(self, *ids: UUID | str) -> list[str]:
             return [self.proposal(i).title for i in ids]
 
     assert Office.name == "CivicFlow"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
 
@@ -39,11 +39,17 @@ from civicflow.audit import verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
 from civicflow.audit.verification import Verification
 from civicflow.domain import integrity
+from civicflow.domain.eventmodel import AggregateEvent, DomainEvent
+from civicflow.storage.mapper import PydanticMapper
 from civicflow.views import Views
+from civicflow.views.figures import Participation, Pipeline, Satisfaction
 from tests import flows
 from tests.conftest import POSTGRES_URL
 from tests.storage import stored_rows
 from tests.walkthrough import run
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 KEY = "audit-key-kept-outside-the-database"
 AUDITED = {"AUDIT_KEY": KEY}
@@ -89,7 +95,7 @@ class SQLiteRaw:
     def __init__(self, url: str) -> None:
         self.path = url[len("sqlite:///") :]
 
-    def _run(self, query: str, params: tuple[Any, ...] = ()) -> tuple[list[Any], int | None]:
+    def _run(self, query: str, params: tuple[object, ...] = ()) -> tuple[list[Any], int | None]:
         """The rows a statement returns and the rowid it inserted, committed."""
         con = sqlite3.connect(self.path)
         try:
@@ -141,7 +147,7 @@ class PostgresRaw:
         self.table = sql.Identifier(schema, "civicflow_events")
         self.qualified = f"{schema}.civicflow_events"
 
-    def _run(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _run(self, query: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         import psycopg
         from psycopg import sql
 
@@ -294,8 +300,13 @@ def found(result: Verification) -> set[Found]:
     return {(p.kind, p.aggregate_id, p.version, p.position) for p in result.problems}
 
 
-def domain_event(flow: CivicFlow, aggregate_id: UUID, row: Row) -> Any:
-    return flow.mapper.to_domain_event(
+def pydantic_mapper(flow: CivicFlow) -> PydanticMapper:
+    """``flow.mapper`` as the type it has: every ``CivicFlow`` constructs a PydanticMapper."""
+    return cast(PydanticMapper, flow.mapper)
+
+
+def domain_event(flow: CivicFlow, aggregate_id: UUID, row: Row) -> AggregateEvent:
+    event: AggregateEvent = pydantic_mapper(flow).to_domain_event(
         StoredEvent(
             originator_id=aggregate_id,
             originator_version=row.version,
@@ -303,9 +314,10 @@ def domain_event(flow: CivicFlow, aggregate_id: UUID, row: Row) -> Any:
             state=row.state,
         )
     )
+    return event
 
 
-def resealed(flow: CivicFlow, event: Any) -> bytes:
+def resealed(flow: CivicFlow, event: DomainEvent) -> bytes:
     """The bytes ``flow``'s mapper stores for ``event``, sealed with ``flow``'s key."""
     return bytes(flow.mapper.to_stored_event(event).state)
 
@@ -346,7 +358,7 @@ def test_a_store_without_an_audit_key_verifies_but_says_it_is_unkeyed() -> None:
         assert not result.keyed
         assert result.checkpoints == 1
         assert all(
-            integrity.SEAL_FIELD not in flow.mapper.decode_state(n)
+            integrity.SEAL_FIELD not in pydantic_mapper(flow).decode_state(n)
             for n in flow.recorder.select_notifications(start=None, limit=10**9)
         )
 
@@ -485,7 +497,7 @@ def test_a_key_holder_rewrite_is_exposed_by_the_published_checkpoint_digest(
     assert found(rewritten) == {("checkpoint", None, None, store.checkpoint.up_to)}
     # So the key holder seals the log again and rewrites the checkpoint as well.
     with CivicFlow.open(durable_url, env=AUDITED) as insider:
-        digest = verification.seal_log(insider.mapper, insider.recorder, None)["digest"]
+        digest = verification.seal_log(pydantic_mapper(insider), insider.recorder, None)["digest"]
         [_, row] = raw.rows(LEDGER_ID)
         checkpointed = domain_event(insider, LEDGER_ID, row)
         assert isinstance(checkpointed, Ledger.Checkpointed)
@@ -521,7 +533,7 @@ def test_a_forger_without_the_key_cannot_reseal_a_history_that_verifies(
         position = raw.insert(
             store.proposal_id, extra.originator_version, last.topic, resealed(forger, extra)
         )
-        digest = verification.seal_log(forger.mapper, forger.recorder, None)["digest"]
+        digest = verification.seal_log(pydantic_mapper(forger), forger.recorder, None)["digest"]
         [_, row] = raw.rows(LEDGER_ID)
         checkpointed = domain_event(forger, LEDGER_ID, row)
         forged = checkpointed.model_copy(update={"digest": digest})
@@ -619,13 +631,13 @@ def now_between() -> datetime:
 
 def test_the_audit_trail_tells_every_event_with_stages_actors_times_and_words() -> None:
     with flows.open_flow() as flow:
-        clock = flow.clock
+        clock = flows.clock_of(flow)
         before = now_between()
         occurred: list[datetime] = []
         moments: list[datetime] = []
 
-        def step(command: Callable[..., Any], *args: Any, **fields: Any) -> Any:
-            clock.advance(hours=1)  # type: ignore[attr-defined]
+        def step(command: Callable[P, R], *args: P.args, **fields: P.kwargs) -> R:
+            clock.advance(hours=1)
             occurred.append(clock())
             state = command(*args, **fields)
             moments.append(now_between())
@@ -656,7 +668,9 @@ def test_the_audit_trail_tells_every_event_with_stages_actors_times_and_words() 
         step(flow.publish, pid, channels=["notice_board"], summary="Lights on", actor="member-1")
         step(flow.rate, pid, resident="resident-1", level="dissatisfied", comment="Too dim")
         step(flow.rate, pid, resident="resident-2", level="dissatisfied")
-        clock.now = flow.proposal(pid).rating_closes_at  # type: ignore[attr-defined]
+        closes_at = flow.proposal(pid).rating_closes_at
+        assert closes_at is not None  # the proposal is in its rating stage
+        clock.now = closes_at
         step(flow.close_rating, pid, actor="member-1")
         step(
             flow.complete,
@@ -668,7 +682,9 @@ def test_the_audit_trail_tells_every_event_with_stages_actors_times_and_words() 
         )
         step(flow.publish, pid, channels=["group_chat"], summary="Brighter now", actor="member-1")
         step(flow.rate, pid, resident="resident-1", level="satisfied")
-        clock.now = flow.proposal(pid).rating_closes_at  # type: ignore[attr-defined]
+        closes_at = flow.proposal(pid).rating_closes_at
+        assert closes_at is not None  # the proposal is in its rating stage
+        clock.now = closes_at
         step(flow.close_rating, pid, actor="member-1")
 
         withdrawn = flows.asked(flow, title="Paint the gate")
@@ -813,12 +829,16 @@ def rich_store() -> tuple[CivicFlow, list[UUID], dict[int, str]]:
     flow.withdraw(withdrawn.id, reason="Moved away", actor="resident-4")
     asked = flows.asked(flow, resident="resident-5")
     flow.back(asked.id, resident="resident-6")
-    flow.clock.advance(days=200)  # type: ignore[attr-defined]
+    flows.clock_of(flow).advance(days=200)
     flow.move_out("resident-29", actor="office")
     late = flows.doing(flow)
     second = flow.checkpoint(actor="office")
     ids = [closed.id, again.id, rejected.id, withdrawn.id, asked.id, late.id]
     return flow, ids, {1: first.digest, 2: second.digest}
+
+
+# By level: satisfaction, participation and pipeline rows.
+Figures = dict[str, tuple[list[Satisfaction], list[Participation], list[Pipeline]]]
 
 
 def exported(flow: CivicFlow) -> str:
@@ -828,7 +848,7 @@ def exported(flow: CivicFlow) -> str:
     return out.getvalue()
 
 
-def counted(views: Views) -> dict[str, Any]:
+def counted(views: Views) -> Figures:
     """Every figure of the views at every level (pipelines as of ``AS_OF``)."""
     return {
         level.value: (
@@ -840,7 +860,7 @@ def counted(views: Views) -> dict[str, Any]:
     }
 
 
-def figures(flow: CivicFlow) -> dict[str, Any]:
+def figures(flow: CivicFlow) -> Figures:
     with Views(flow, k=1) as views:
         views.catch_up()
         return counted(views)

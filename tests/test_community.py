@@ -65,7 +65,7 @@ def test_a_resident_who_moved_out_keeps_earlier_ratings_but_cannot_rate_again(
 ) -> None:
     p = flows.rating(flow)
     flow.rate(p.id, resident="resident-2", level="satisfied")
-    flow.clock.advance(days=1)  # type: ignore[attr-defined]
+    flows.clock_of(flow).advance(days=1)
     flow.move_out("resident-2", actor="office")
     with pytest.raises(NotEligibleError, match="not registered"):
         flow.rate(p.id, resident="resident-2", level="dissatisfied")
@@ -75,11 +75,11 @@ def test_a_resident_who_moved_out_keeps_earlier_ratings_but_cannot_rate_again(
 def test_eligibility_follows_a_compound_moved_to_another_community(flow: CivicFlow) -> None:
     flow.add_area("community-2", kind="community", name="Two", parent_id="street-1", actor="office")
     p = flows.asked(flow, area_id="community-1")
-    flow.clock.advance(days=1)  # type: ignore[attr-defined]
+    flows.clock_of(flow).advance(days=1)
     flow.reassign_compound(flows.COMPOUND, community_id="community-2", actor="office")
     with pytest.raises(NotEligibleError, match="outside community-1"):
         flow.back(p.id, resident="resident-3")
-    earlier = flow.clock.now - timedelta(hours=1)  # type: ignore[attr-defined]
+    earlier = flows.clock_of(flow).now - timedelta(hours=1)
     assert flow.back(p.id, resident="resident-3", occurred_at=earlier).backers == ("resident-3",)
 
 
@@ -135,7 +135,7 @@ def test_late_ratings_are_refused_and_early_closing_too(flow: CivicFlow) -> None
     with pytest.raises(RuleViolationError, match="close it after") as early:
         flow.close_rating(p.id, actor="member-1")
     assert early.value.rule == "window"
-    flow.clock.advance(days=31)  # type: ignore[attr-defined]
+    flows.clock_of(flow).advance(days=31)
     with pytest.raises(RuleViolationError, match="late ratings are refused"):
         flow.rate(p.id, resident="resident-5", level="satisfied")
     assert flow.close_rating(p.id, actor="member-1").stage is Stage.CLOSED
@@ -164,7 +164,7 @@ def test_rules_can_be_left_to_the_embedding_application() -> None:
 def test_sponsors_answer_for_what_was_decided_and_done(flow: CivicFlow) -> None:
     flow.assign_sponsor("community-1", sponsor="cadre-li", kind="cadre", actor="office")
     p = flows.doing(flow)
-    flow.clock.advance(days=2)  # type: ignore[attr-defined]
+    flows.clock_of(flow).advance(days=2)
     flow.end_sponsorship("community-1", sponsor="cadre-li", actor="office")
     flow.assign_sponsor(flows.COMPOUND, sponsor="housing-bureau", kind="department", actor="office")
     flow.complete(p.id, summary="done", total_spent="100", evidence=["e"], actor="member-2")
@@ -175,19 +175,17 @@ def test_sponsors_answer_for_what_was_decided_and_done(flow: CivicFlow) -> None:
 
 
 def test_the_structure_can_be_read_as_it_stood_on_an_earlier_date(flow: CivicFlow) -> None:
-    start = flow.clock.now  # type: ignore[attr-defined]
-    flow.clock.advance(days=10)  # type: ignore[attr-defined]
+    start = flows.clock_of(flow).now
+    flows.clock_of(flow).advance(days=10)
     flow.rename_area(flows.COMPOUND, name="Hongqi Seven", actor="office")
     flow.count_households(flows.COMPOUND, households=44, actor="office")
     flow.leave_council(flows.COMPOUND, member="member-3", actor="office")
     then, now = flow.area(flows.COMPOUND, as_of=start), flow.area(flows.COMPOUND)
     assert (then.name, then.households) == ("Hongqi 7", 40)
     assert (now.name, now.households) == ("Hongqi Seven", 44)
-    assert flow.council(flows.COMPOUND, as_of=start).members_at(start) == {  # type: ignore[union-attr]
-        "member-1",
-        "member-2",
-        "member-3",
-    }
+    council = flow.council(flows.COMPOUND, as_of=start)
+    assert council is not None
+    assert council.members_at(start) == {"member-1", "member-2", "member-3"}
     assert [a.id for a in flow.areas(kind=AreaKind.COMPOUND, within="street-1")] == [flows.COMPOUND]
     assert flow.areas(as_of=start - timedelta(days=1)) == []
     assert flow.resident("resident-1").compound == flows.COMPOUND
@@ -218,8 +216,8 @@ def test_queries_about_unknown_places_or_kinds_are_typed_errors(flow: CivicFlow)
 
 
 def test_a_council_read_as_of_a_date_leaves_out_later_changes(flow: CivicFlow) -> None:
-    start = flow.clock.now  # type: ignore[attr-defined]
-    flow.clock.advance(days=3)  # type: ignore[attr-defined]
+    start = flows.clock_of(flow).now
+    flows.clock_of(flow).advance(days=3)
     flow.leave_council(flows.COMPOUND, member="member-3", actor="office")
     flow.dissolve_council(flows.COMPOUND, actor="office")
     then = flow.council(flows.COMPOUND, as_of=start)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from hypothesis import event, settings
@@ -71,8 +71,9 @@ STEPS_ALLOWED: dict[str, frozenset[str]] = {
     "withdrawn": frozenset(),
 }
 
+T = TypeVar("T")
 Refusal = tuple[type[CivicflowError], str]
-Command = tuple[Callable[..., Any], dict[str, Any]]  # a civicflow method and its own fields
+Command = tuple[Callable[..., object], dict[str, Any]]  # a civicflow method and its own fields
 
 
 def refusals(*checks: tuple[bool, type[CivicflowError], str]) -> list[Refusal]:
@@ -84,20 +85,20 @@ def refusals(*checks: tuple[bool, type[CivicflowError], str]) -> list[Refusal]:
 
 
 @dataclass
-class Timeline:
+class Timeline(Generic[T]):
     """A value over time: each change holds from its moment on; the later record wins a tie."""
 
-    changes: list[tuple[datetime, Any]] = field(default_factory=list)
+    changes: list[tuple[datetime, T]] = field(default_factory=list)
 
-    def set(self, moment: datetime, value: Any) -> None:
+    def set(self, moment: datetime, value: T) -> None:
         self.changes.append((moment, value))
 
-    def at(self, moment: datetime) -> Any:
+    def at(self, moment: datetime) -> T | None:
         held = [value for start, value in self.changes if start <= moment]
         return held[-1] if held else None
 
     @property
-    def latest(self) -> Any:
+    def latest(self) -> T | None:
         return self.changes[-1][1] if self.changes else None
 
 
@@ -105,9 +106,9 @@ class Timeline:
 class Place:
     kind: str
     added_at: datetime
-    name: Timeline
-    parent: Timeline
-    households: Timeline
+    name: Timeline[str]
+    parent: Timeline[str]
+    households: Timeline[int]
 
 
 @dataclass
@@ -235,7 +236,7 @@ class Model:
     def __init__(self) -> None:
         self.areas: dict[str, Place] = {}
         self.terms: dict[str, list[Term]] = {}
-        self.homes: dict[str, Timeline] = {}
+        self.homes: dict[str, Timeline[str | None]] = {}
         self.policies: dict[str, list[tuple[datetime, dict[str, Any]]]] = {}
         self.sponsorships: list[Sponsorship] = []
         self.cases: list[Case] = []
@@ -249,7 +250,7 @@ class Model:
         place = self.areas.get(area_id)
         return place is not None and place.added_at <= moment
 
-    def chain(self, area_id: str, moment: datetime) -> list[str]:
+    def chain(self, area_id: str | None, moment: datetime) -> list[str]:
         """The area and every area it lay in at ``moment``, narrowest first."""
         chain: list[str] = []
         while area_id and self.exists(area_id, moment) and area_id not in chain:
@@ -587,7 +588,12 @@ class CommunityLife(RuleBasedStateMachine):
     # --- mechanics ----------------------------------------------------------------------
 
     def attempt(
-        self, step: str, expected: list[Refusal], command: Callable[..., Any], *args: Any, **kw: Any
+        self,
+        step: str,
+        expected: list[Refusal],
+        command: Callable[..., object],
+        *args: object,
+        **kw: object,
     ) -> bool:
         """Run a command, check it against the model's prediction; True if it was accepted."""
         before = stored_rows(self.flow) if expected else None  # a surprise refusal fails anyway
@@ -1038,7 +1044,7 @@ class CommunityLife(RuleBasedStateMachine):
         when=WHEN,
     )
     def the_council_decides(
-        self, which: int, fitting: bool, outcome: str, vote: Any, when: str
+        self, which: int, fitting: bool, outcome: str, vote: str | tuple[int, int, int], when: str
     ) -> None:
         case = self.pick_case("decide", which, fitting)
         if isinstance(vote, str):

@@ -9,13 +9,15 @@ history must hold exactly the events of the successful commands, once each.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
+import multiprocessing.synchronize
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import cast
 from uuid import UUID
 
 import pytest
@@ -40,6 +42,7 @@ JOIN_TIMEOUT = 60.0
 
 # One successful rate call: (resident, level, version of the event it recorded).
 Success = tuple[str, str, int]
+Report = tuple[list[Success], list[str], int]  # from one process: successes, failures, lost races
 # Every application here runs on this fixed "now", with a 10-day rating window: the round
 # opens 10 days before now, so ratings "now" are on time and closing "now" is allowed.
 NOW = datetime(2026, 7, 10, 9, 0, tzinfo=UTC)
@@ -135,7 +138,7 @@ def expected_levels(plans: Iterable[list[tuple[str, str]]]) -> dict[str, str]:
 
 def replay(events: Iterable[Proposal.Event]) -> Proposal:
     """Fold the history by hand, without snapshots or cache."""
-    aggregate: Any = None
+    aggregate: Proposal | None = None
     for event in events:
         aggregate = event.mutate(aggregate)
     assert isinstance(aggregate, Proposal)
@@ -179,12 +182,12 @@ def assert_consistent_after_race(
     assert replay(history).state == state
     assert [s.originator_version for s in snapshots] == list(range(100, state.version + 1, 100))
     for snapshot in snapshots:
-        from_snapshot = snapshot.mutate(None)  # type: ignore[attr-defined]
+        from_snapshot: Proposal = cast(Proposal.Snapshot, snapshot).mutate(None)
         assert from_snapshot.state == replay(history[: snapshot.originator_version]).state
     return state
 
 
-def count_lost_races(setattr_: Callable[[Any, str, Any], None]) -> list[int]:
+def count_lost_races(setattr_: Callable[[object, str, object], None]) -> list[int]:
     """Count the commands re-run after a lost race (each one backs off first)."""
     lost: list[int] = []
     back_off = application._back_off
@@ -362,9 +365,9 @@ def rate_in_a_process(
     proposal_id: str,
     plan: list[tuple[str, str]],
     *,
-    opening: Any,
-    start: Any,
-    results: Any,
+    opening: multiprocessing.synchronize.Lock,
+    start: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.queues.Queue[Report],
 ) -> None:
     """Runs in a spawned process: its own application, its own connections."""
     successes: list[Success] = []
@@ -436,10 +439,12 @@ def test_processes_on_postgres_lose_no_rating(postgres_url: str) -> None:
 
 def test_a_process_can_open_a_store_while_another_opens_it(postgres_url: str) -> None:
     import psycopg
+    from eventsourcing.postgres import PostgresApplicationRecorder
 
     with open_flow(postgres_url) as first:
         # What every open runs; an open transaction holding it stands for a slower process.
-        statement = first.recorder.sql_create_pg_function_insert_events  # type: ignore[attr-defined]
+        recorder = cast(PostgresApplicationRecorder, first.recorder)  # a PostgreSQL store
+        statement = recorder.sql_create_pg_function_insert_events
     outcome: list[BaseException | CivicFlow] = []
 
     def second_process_opens() -> None:

@@ -77,7 +77,7 @@ def test_the_schema_defines_every_event_and_every_reference() -> None:
     schema = json.loads((DOCS / "schema" / "events.schema.json").read_text(encoding="utf-8"))
     logged = {topic for topic in event_schemas() if not topic.endswith(".Snapshot")}
     assert set(_state_schemas(schema)) == logged == set(schema["properties"]["topic"]["enum"])
-    references = set()
+    references: set[str] = set()
 
     def collect(node: object) -> None:
         if isinstance(node, dict):

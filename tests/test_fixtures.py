@@ -15,6 +15,7 @@ exactly what these tests check.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
+from pydantic import BaseModel
 
 from civicflow import AreaKind, CivicFlow, Proposal, Stage
 from civicflow.domain.eventmodel import DomainEvent
@@ -38,7 +40,7 @@ PUBLISHED = {int(number): digest for number, digest in FIGURES["published"].item
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def imported(request: pytest.FixtureRequest) -> Any:
+def imported(request: pytest.FixtureRequest) -> Iterator[CivicFlow]:
     """A fresh store, on each backend, holding the fixture's log."""
     url = "memory://" if request.param == "memory" else request.getfixturevalue("sqlite_url")
     with CivicFlow.open(url, env={"AUDIT_KEY": FIXTURE_KEY}) as flow:
@@ -120,5 +122,5 @@ def test_the_fixtures_proposals_load_with_their_audit_trails(imported: CivicFlow
         assert all(e.zh and e.en for e in trail)
 
 
-def _dump(rows: list[Any]) -> list[dict[str, Any]]:
+def _dump(rows: Sequence[BaseModel]) -> list[dict[str, Any]]:
     return [row.model_dump(mode="json") for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import uuid4
 
@@ -61,7 +62,7 @@ def test_the_class_version_is_written_and_a_round_trip_is_exact() -> None:
     assert mapper().to_domain_event(stored) == event
 
 
-def test_proposal_events_are_stored_as_plain_json(tmp_path: Any) -> None:
+def test_proposal_events_are_stored_as_plain_json(tmp_path: Path) -> None:
     with flows.open_flow() as flow:
         p = flows.asked(flow)
         notifications = flow.recorder.select_notifications(start=None, limit=1000)

@@ -9,8 +9,8 @@ simple majority, rectification below 80% satisfied, a 30-day rating window.
 
 When a command has several faults, the model expects the most basic one, in this
 order: a malformed ``occurred_at``; an unknown (or malformed) proposal id; a step the
-stage does not allow; a malformed value; a broken rule. (One known exception, a
-civicflow bug, is tolerated here and pinned by the last test in this file.)
+stage does not allow; a malformed value; a broken rule. (The last test in this file
+pins that order for close_rating, which once reported an empty round first.)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import partial
-from typing import Any
+from typing import TypeGuard, cast
 from uuid import UUID
 
 import pytest
@@ -30,6 +30,7 @@ from hypothesis import assume, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    MultipleResults,
     RuleBasedStateMachine,
     initialize,
     invariant,
@@ -42,6 +43,7 @@ from civicflow import (
     CivicFlow,
     CivicflowError,
     InvalidInputError,
+    Proposal,
     ProposalAlreadyExistsError,
     ProposalNotFoundError,
     ProposalState,
@@ -54,9 +56,11 @@ from tests.storage import stored_rows
 
 Refusal = type[CivicflowError] | None
 Fault = tuple[bool, type[CivicflowError]]
-Inputs = dict[str, Any]
+Inputs = gen.Kwargs
+Facts = dict[str, object]  # a proposal's facts, by name, to compare with ==
 Moment = gen.Moment
 Data = st.DataObject
+Command = Callable[[UUID, datetime | None, Inputs], bool]  # the machine's own, e.g. ``back``
 
 # --- the rules, stated again --------------------------------------------------------
 
@@ -78,11 +82,6 @@ STAGES_ALLOWING = {
     "withdraw": {"asked", "discussing", "doing"},
 }
 APPROVAL_FIELDS = ("plan", "budget", "responsible", "deadline")
-
-# close_rating once refused an empty round before it validated its values, unlike every
-# other command (fixed; test_a_malformed_actor_is_reported_before_an_empty_rating_round
-# guards it). Setting this to True makes the model tolerate that old order again.
-KNOWN_BUG_EMPTY_ROUND_REPORTED_BEFORE_MALFORMED_VALUES = False
 
 
 def first_refusal(*faults: Fault) -> Refusal:
@@ -128,15 +127,15 @@ def is_money(value: object) -> bool:
     return as_money(value) is not None
 
 
-def is_count(value: object) -> bool:
+def is_count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def is_percent(value: object) -> bool:
-    return is_count(value) and value <= 100  # type: ignore[operator]
+    return is_count(value) and value <= 100
 
 
-def is_vote(vote: dict[str, Any]) -> bool:
+def is_vote(vote: dict[str, object]) -> bool:
     keys_are_right = {"in_favour", "against"} <= vote.keys() <= {"in_favour", "against", "abstain"}
     return keys_are_right and all(is_count(count) for count in vote.values())
 
@@ -232,7 +231,7 @@ class ExpectedProposal:
     publication: tuple[Decimal | None, Decimal | None, str | None] | None = None
     last_session: datetime | None = None  # when the council last discussed it
     latest: datetime = field(init=False)  # the latest moment any of its events happened
-    past: list[dict[str, Any]] = field(default_factory=list)  # facts after each event
+    past: list[Facts] = field(default_factory=list)  # facts after each event
 
     def __post_init__(self) -> None:
         self.latest = self.asked_at
@@ -253,7 +252,7 @@ class ExpectedProposal:
         self.last_session = when
         self.record("Discussed", "discussing", when)
 
-    def decided(self, inputs: dict[str, Any], when: datetime) -> None:
+    def decided(self, inputs: Inputs, when: datetime) -> None:
         outcome = str(inputs["outcome"])
         budget = inputs.get("budget")
         self.budget = as_money(budget["amount"]) if budget else None
@@ -288,8 +287,8 @@ class ExpectedProposal:
         levels = list(self.ratings.values())
         content = len(levels) - levels.count("dissatisfied")
         passed = content >= PASS_SHARE * len(levels)
-        counts = [levels.count(level) for level in gen.LEVELS]
-        self.rounds.append(ClosedRound(self.round, *counts, passed=passed))
+        satisfied, basically, dissatisfied = (levels.count(level) for level in gen.LEVELS)
+        self.rounds.append(ClosedRound(self.round, satisfied, basically, dissatisfied, passed))
         self.ratings = {}
         if passed:
             self.record("RatingClosed", "closed", when)
@@ -307,7 +306,7 @@ class ExpectedProposal:
     def withdrawn(self, when: datetime) -> None:
         self.record("Withdrawn", "withdrawn", when)
 
-    def facts(self) -> dict[str, Any]:
+    def facts(self) -> Facts:
         return {
             "stage": self.stage,
             "version": len(self.events),
@@ -332,7 +331,7 @@ class ExpectedProposal:
         }
 
 
-def facts_of(state: ProposalState) -> dict[str, Any]:
+def facts_of(state: ProposalState) -> Facts:
     """The same facts, read from civicflow's state."""
     last = state.publications[-1] if state.publications else None
     return {
@@ -370,7 +369,7 @@ def satisfaction_rates_are_right(state: ProposalState) -> bool:
 
 
 # Well-formed arguments for every command, to send to proposals that do not exist.
-PLAIN_INPUTS: dict[str, dict[str, Any]] = {
+PLAIN_INPUTS: dict[str, Inputs] = {
     "back": {"resident": "resident-1"},
     "discuss": {"attendees": ["member-1"], "summary": "A session", "actor": "member-1"},
     "decide": {"outcome": "deferred", "vote": {"in_favour": 3, "against": 1}, "actor": "member-1"},
@@ -429,7 +428,7 @@ ROUNDS = st.one_of(
 
 
 class ProposalLifecycle(RuleBasedStateMachine):
-    proposals = Bundle("proposals")
+    proposals: Bundle[UUID] = Bundle("proposals")
 
     def __init__(self) -> None:
         super().__init__()
@@ -437,7 +436,7 @@ class ProposalLifecycle(RuleBasedStateMachine):
         # Community rules (registered areas, residents and councils) are not under test.
         self.flow = CivicFlow(clock=self.clock, community_rules=False)
         self.model: dict[UUID, ExpectedProposal] = {}
-        self.replayed: dict[UUID, Any] = {}  # the last replay of each proposal
+        self.replayed: dict[UUID, Proposal] = {}  # the last replay of each proposal
         self.history_checked: dict[UUID, int] = {}  # its version when its history was read
 
     def teardown(self) -> None:
@@ -490,7 +489,7 @@ class ProposalLifecycle(RuleBasedStateMachine):
             (self.model[pid].stage not in STAGES_ALLOWING[step], StepNotAllowedError),
             *faults,
         )
-        command = getattr(self.flow, step)
+        command: Callable[..., ProposalState] = getattr(self.flow, step)
         state = self.attempt(refusal, lambda: command(pid, occurred_at=at, **inputs))
         if state is not None:
             effect(self.when(at))
@@ -521,8 +520,10 @@ class ProposalLifecycle(RuleBasedStateMachine):
 
     # --- one method per command: the model's judgement, then the call ---
 
-    def ask(self, inputs: dict[str, Any], at: datetime | None, own_id: Any = None) -> UUID | None:
-        extra = {} if own_id is None else {"proposal_id": own_id}
+    def ask(
+        self, inputs: Inputs, at: datetime | None, own_id: UUID | str | None = None
+    ) -> UUID | None:
+        extra: Inputs = {} if own_id is None else {"proposal_id": own_id}
         refusal = first_refusal(
             (time_is_bad(at, self.now), InvalidInputError),
             (not is_ask_well_formed(inputs), InvalidInputError),
@@ -586,7 +587,8 @@ class ProposalLifecycle(RuleBasedStateMachine):
             (well_formed and percent < p.percent, RuleViolationError),  # progress never goes down
             (spent is not None and spent < p.spent, RuleViolationError),  # nor does spending
         ]
-        effect = partial(p.progressed, percent, spent)
+        # The effect runs only if the command succeeds, so only with a well-formed amount.
+        effect = partial(p.progressed, percent, cast(Decimal, spent))
         return self.run("report_progress", pid, at, inputs, faults=faults, effect=effect)
 
     def complete(self, pid: UUID, at: datetime | None, inputs: Inputs) -> bool:
@@ -603,9 +605,9 @@ class ProposalLifecycle(RuleBasedStateMachine):
             self.too_early(pid, at),
             (total is not None and total < p.spent, RuleViolationError),
         ]
-        return self.run(
-            "complete", pid, at, inputs, faults=faults, effect=partial(p.completed, total)
-        )
+        # As above: the effect runs only if the command succeeds, so with a well-formed total.
+        effect = partial(p.completed, cast(Decimal, total))
+        return self.run("complete", pid, at, inputs, faults=faults, effect=effect)
 
     def publish(self, pid: UUID, at: datetime | None, inputs: Inputs) -> bool:
         channels = inputs["channels"]
@@ -643,8 +645,6 @@ class ProposalLifecycle(RuleBasedStateMachine):
             (not p.ratings, RuleViolationError),  # a round with no ratings cannot close
             (self.when(at) < p.rating_closes_at(), RuleViolationError),  # nor one still open
         ]
-        if KNOWN_BUG_EMPTY_ROUND_REPORTED_BEFORE_MALFORMED_VALUES:
-            faults.insert(0, (not p.ratings, RuleViolationError))
         return self.run("close_rating", pid, at, inputs, faults=faults, effect=p.rating_closed)
 
     def withdraw(self, pid: UUID, at: datetime | None, inputs: Inputs) -> bool:
@@ -678,7 +678,9 @@ class ProposalLifecycle(RuleBasedStateMachine):
         moment=MOMENTS,
         own_id=st.one_of(st.none(), st.none(), st.uuids(), st.uuids().map(str)),
     )
-    def a_resident_asks(self, inputs: Inputs, moment: Moment, own_id: Any) -> Any:
+    def a_resident_asks(
+        self, inputs: Inputs, moment: Moment, own_id: UUID | str | None
+    ) -> UUID | MultipleResults[UUID]:
         pid = self.ask(inputs, self.moment(moment), own_id)
         return multiple() if pid is None else pid
 
@@ -774,7 +776,7 @@ class ProposalLifecycle(RuleBasedStateMachine):
             (malformed, InvalidInputError),
             (True, ProposalNotFoundError),
         )
-        command = getattr(self.flow, step)
+        command: Callable[..., ProposalState] = getattr(self.flow, step)
         self.attempt(refusal, lambda: command(target_id, occurred_at=at, **PLAIN_INPUTS[step]))
         if not malformed:
             with pytest.raises(ProposalNotFoundError):
@@ -807,7 +809,8 @@ class ProposalLifecycle(RuleBasedStateMachine):
         for _ in range(data.draw(st.integers(1, 3))):
             step = data.draw(st.sampled_from(sorted(COMMAND_INPUTS)))
             inputs, moment = data.draw(COMMAND_INPUTS[step]), data.draw(MOMENTS)
-            getattr(self, step)(pid, self.moment(moment, pid), inputs)
+            command: Command = getattr(self, step)
+            command(pid, self.moment(moment, pid), inputs)
 
     def move_on(self, pid: UUID, steps: int, data: Data) -> None:
         """Take up to ``steps`` valid next steps, letting some time pass before each."""
@@ -831,7 +834,8 @@ class ProposalLifecycle(RuleBasedStateMachine):
         if p.stage == "discussing" and data.draw(st.integers(0, 2)) == 0:
             return self.discuss(pid, at, data.draw(NEXT_STEPS["discuss"]))  # another session
         step = {"asked": "discuss", "discussing": "decide"}.get(p.stage, "publish")
-        return getattr(self, step)(pid, at, data.draw(NEXT_STEPS[step]))
+        command: Command = getattr(self, step)
+        return command(pid, at, data.draw(NEXT_STEPS[step]))
 
     def a_newcomer_backs_it_since_the_ask(
         self, pid: UUID, newcomers: list[str], data: Data
@@ -905,8 +909,7 @@ TestProposalLifecycle = ProposalLifecycle.TestCase
 def test_a_malformed_actor_is_reported_before_an_empty_rating_round(clock: FakeClock) -> None:
     """Every command reports a malformed value before a broken rule; close_rating too.
 
-    close_rating used to check for ratings first (see the state machine's
-    KNOWN_BUG_EMPTY_ROUND_REPORTED_BEFORE_MALFORMED_VALUES).
+    close_rating used to check for ratings first.
     """
     with CivicFlow(clock=clock, community_rules=False) as flow:
         pid = flow.ask(

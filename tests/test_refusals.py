@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -23,7 +22,7 @@ from tests import flows
 from tests.storage import stored_rows
 
 Setup = Callable[[CivicFlow], ProposalState]
-Command = Callable[[CivicFlow, ProposalState], Any]
+Command = Callable[[CivicFlow, ProposalState], object]
 FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
 
