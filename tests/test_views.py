@@ -174,8 +174,10 @@ def test_views_follow_a_postgresql_store_live(postgres_url: str) -> None:
         follower.start()
         p = flows.rating(flow)
         flow.rate(p.id, resident="resident-1", level="satisfied")
+        last = flow.recorder.max_notification_id()
+        assert last is not None
         deadline = time.monotonic() + 10
-        while views.position < flow.recorder.max_notification_id() and time.monotonic() < deadline:
+        while views.position < last and time.monotonic() < deadline:
             time.sleep(0.05)
         stop.set()
         follower.join(timeout=10)
@@ -189,8 +191,10 @@ def test_views_poll_a_sqlite_store(sqlite_url: str) -> None:
         follower = threading.Thread(target=views.follow, args=(stop, 0.01), daemon=True)
         follower.start()
         flows.asked(flow)
+        last = flow.recorder.max_notification_id()
+        assert last is not None
         deadline = time.monotonic() + 10
-        while views.position < flow.recorder.max_notification_id() and time.monotonic() < deadline:
+        while views.position < last and time.monotonic() < deadline:
             time.sleep(0.02)
         stop.set()
         follower.join(timeout=10)
@@ -198,7 +202,7 @@ def test_views_poll_a_sqlite_store(sqlite_url: str) -> None:
 
 
 def test_two_processes_counting_the_same_views_never_overwrite_each_other(
-    sqlite_url: str,
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with flows.open_flow(sqlite_url) as flow:
         p = flows.asked(flow)
@@ -208,7 +212,7 @@ def test_two_processes_counting_the_same_views_never_overwrite_each_other(
             flow.discuss(p.id, attendees=[*flows.MEMBERS], summary="ok", actor="member-1")
             calls = iter([stale])
             original = first.tables.load
-            first.tables.load = lambda: next(calls, None) or original()  # type: ignore[method-assign]
+            monkeypatch.setattr(first.tables, "load", lambda: next(calls, None) or original())
             assert first.catch_up() > 0  # refused once (moved), then counted from fresh figures
             [pipeline] = first.pipeline(level="compound")
             assert pipeline.stages == {"discussing": 1}
@@ -233,7 +237,9 @@ def test_the_views_keep_the_whole_structure_batch_after_batch() -> None:
         assert views.structure() == flow.structure()
 
 
-def test_catch_up_hands_every_object_back_to_the_garbage_collector() -> None:
+def test_catch_up_hands_every_object_back_to_the_garbage_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Counting freezes each page's survivors; none stay frozen once it returns or fails."""
     import gc
 
@@ -246,14 +252,14 @@ def test_catch_up_hands_every_object_back_to_the_garbage_collector() -> None:
         def broken(*args: object) -> None:
             raise RuntimeError("a page could not be written")
 
-        views.tables.write = broken  # type: ignore[method-assign]
+        monkeypatch.setattr(views.tables, "write", broken)
         with pytest.raises(RuntimeError):
             views.catch_up()
         assert gc.get_freeze_count() == 0
 
 
 def test_a_catch_up_goes_on_from_the_last_one_unless_another_moved_the_views(
-    sqlite_url: str,
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The views' state is loaded from the tables only when this object did not leave it."""
     with flows.open_flow(sqlite_url) as flow, Views(flow) as views, Views(flow) as other:
@@ -264,7 +270,7 @@ def test_a_catch_up_goes_on_from_the_last_one_unless_another_moved_the_views(
             loads.append(views.position)
             return load()
 
-        views.tables.load = counting_load  # type: ignore[method-assign]
+        monkeypatch.setattr(views.tables, "load", counting_load)
         rated_proposal(flow, ["satisfied"] * 6)
         views.catch_up()
         rated_proposal(flow, ["basically_satisfied"] * 6)

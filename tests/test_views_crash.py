@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -33,6 +34,7 @@ import pytest
 import civicflow
 from civicflow import CivicFlow
 from civicflow.domain.community.structure import Structure
+from civicflow.domain.proposal import Proposal
 from civicflow.storage.settings import env_from_url
 from civicflow.views import Views
 from civicflow.views.tables import TABLES
@@ -53,7 +55,7 @@ COMPOUNDS = {  # compound -> (community, households, has a council)
 SCOPES = ("k-1", "k-2", "k-3", "k-4", "k-5", "c-1", "c-3")
 RESIDENTS_PER_COMPOUND = 60
 PROPOSALS = 36
-FATES = ("normal", "deferred", "normal", "rejected", "normal", "withdrawn")
+FATES: tuple[str, ...] = ("normal", "deferred", "normal", "rejected", "normal", "withdrawn")
 FATES += ("normal", "overdue", "normal", "rating", "normal", "normal")
 KILLS_BY_POSITION = 3
 BATCH_SIZES = (13, 7, 29, 17, 41)  # one per child run, so that pages end at odd places
@@ -82,10 +84,10 @@ class Story:
     rng: random.Random
     homes: dict[str, list[tuple[datetime, str | None]]] = field(default_factory=dict)
     proposals: list[UUID] = field(default_factory=list)
-    _agenda: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
+    _agenda: list[tuple[datetime, int, Callable[[], object]]] = field(default_factory=list)
     _order: int = 0
 
-    def at(self, moment: datetime, action: Callable[[], None]) -> None:
+    def at(self, moment: datetime, action: Callable[[], object]) -> None:
         self._order += 1
         heapq.heappush(self._agenda, (moment, self._order, action))
 
@@ -231,9 +233,12 @@ class Story:
             else:
                 f.decide(pid, outcome="deferred", vote=vote, actor=members[0])
 
+        def back(n: int) -> None:
+            f.back(pid, resident=people[n])
+
         self.at(t0, ask)
         for n in (1, 2):
-            self.at(t0 + timedelta(days=1, hours=n), lambda n=n: f.back(pid, resident=people[n]))
+            self.at(t0 + timedelta(days=1, hours=n), partial(back, n))
         self.at(t0 + timedelta(days=3), discuss)
         if fate == "rejected":
             self.at(t0 + timedelta(days=4), lambda: decide("rejected"))
@@ -288,7 +293,7 @@ class Story:
             cut = len(raters) * 3 // 5
             who = raters[:cut] if wave == 0 else [*raters[cut:], *raters[: len(raters) // 5]]
             # Many ratings in one save, through the aggregate's own command (same events).
-            proposal = f.repository.get(pid)
+            proposal: Proposal = f.repository.get(pid)
             for n, resident in enumerate(r for r in who if r in pool):
                 level = self.rng.choices(
                     ["satisfied", "basically_satisfied", "dissatisfied"],
@@ -297,6 +302,7 @@ class Story:
                 proposal.rate(
                     resident=resident,
                     level=level,
+                    comment=None,  # as the application passes it: the same event
                     actor=resident,
                     occurred_at=now + timedelta(seconds=n),
                 )
@@ -310,7 +316,7 @@ class Story:
         self.at(start, complete)
         self.at(start + timedelta(days=1), publish)
         for wave, day in enumerate((2, 6)):
-            self.at(start + timedelta(days=day), lambda wave=wave: rate(wave))
+            self.at(start + timedelta(days=day), partial(rate, wave))
 
 
 def build_history(url: str) -> list[UUID]:

@@ -1016,12 +1016,15 @@ def probe_days(recount: Recount, today: date) -> list[date]:
     Shanghai, or on the previous one in New York: ask on both days.
     """
     approved = [n for n in recount.needs.values() if n.deadline is not None]
-    days = {START.date(), today, *(n.deadline + timedelta(days=1) for n in approved[:4])}
-    evenings = set()
+    deadlines = [n.deadline for n in approved if n.deadline is not None]
+    days = {START.date(), today, *(deadline + timedelta(days=1) for deadline in deadlines[:4])}
+    evenings: set[date] = set()
     for need in approved:
         for moment in (need.decided, need.done, need.finished):
-            local = moment.astimezone(ZoneInfo(need.zone)).date() if moment else None
-            if moment is not None and local != moment.date():
+            if moment is None:
+                continue
+            local = moment.astimezone(ZoneInfo(need.zone)).date()
+            if local != moment.date():
                 evenings |= {moment.date(), local}
     return sorted(days | set(sorted(evenings)[:10]))
 
@@ -1138,8 +1141,10 @@ def participation_sizes(recount: Recount, level: str) -> Counter[tuple[str, str]
 
 def histories(max_examples: int) -> settings:
     """``max_examples`` under the default profile (60 examples), in proportion under others."""
+    default = settings.default
+    assert default is not None  # conftest loads a profile at import time
     return settings(
-        max_examples=max(1, max_examples * settings.default.max_examples // 60),
+        max_examples=max(1, max_examples * default.max_examples // 60),
         deadline=None,
         phases=(Phase.explicit, Phase.reuse, Phase.generate),
     )

@@ -13,7 +13,7 @@ from typing import TextIO
 from uuid import UUID, uuid4
 
 from civicflow.application.flow import CivicFlow
-from civicflow.domain.proposal import ProposalState
+from civicflow.domain.proposal_state import ProposalState
 
 RESIDENTS = [f"resident-{n:03d}" for n in range(12)]
 MEMBERS = ["member-1", "member-2", "member-3", "member-4", "member-5"]

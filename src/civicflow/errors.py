@@ -137,3 +137,7 @@ class UnreadableRecordError(CivicflowError, ValueError):
 
     Raised when reading, never when writing; nothing is written on top of it.
     """
+
+
+class LifecycleDefinitionError(CivicflowError, ValueError):
+    """The lifecycle table itself is wrong (a definition error, raised at import)."""

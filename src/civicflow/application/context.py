@@ -22,6 +22,7 @@ from civicflow.domain.community.policy import Policy
 from civicflow.domain.community.residents import Home, Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
 from civicflow.domain.proposal import Proposal
+from civicflow.domain.proposal_state import ProposalState
 from civicflow.errors import InvalidInputError, MissingRegistrationError, ProposalNotFoundError
 
 Clock = Callable[[], datetime]
@@ -118,6 +119,10 @@ class Context:
         """The area as it stood at ``moment`` (see ``rules.require_area``)."""
         return rules.require_area(structure or self.structure(), area_id, moment, kind)
 
+    def policy_for(self, area_id: str, moment: datetime) -> Policy:
+        """The rules in force for the area at ``moment``, from the structure now."""
+        return self.policy_at(self.structure(), area_id, moment)
+
     def policy_at(self, structure: Structure, area_id: str, moment: datetime) -> Policy:
         """The rules in force for the area then (the defaults when rules are off)."""
         if not self.community_rules:
@@ -169,6 +174,19 @@ class Context:
         if not isinstance(proposal, Proposal):
             raise ProposalNotFoundError(proposal_id, version)
         return proposal
+
+    def update_proposal(
+        self, proposal_id: UUID | str, what: str, act: Callable[[Proposal], None]
+    ) -> ProposalState:
+        """Run ``act`` on the proposal's fresh state (re-run after a lost race).
+
+        Raises:
+            InvalidInputError: the id is not a UUID, or ``act`` got malformed values.
+            ProposalNotFoundError: no such proposal.
+            ConcurrencyError: every attempt lost its race.
+        """
+        pid = proposal_uuid(proposal_id)
+        return self.commands.update(pid, what, lambda: self.proposal(pid), act).state
 
     def history(self, proposal_id: UUID) -> list[Proposal.Event]:
         """Every event of the proposal, oldest first.

@@ -1,10 +1,10 @@
 """``CivicFlow``: the application an embedding program creates, one per process.
 
-It is the sum of four groups of use cases (the six steps, the community, the
-queries, the audit), each a class of its own over one shared ``Context``; no
-group calls another. The eventsourcing application underneath is ``store``;
-the members of it that embedding programs use (``recorder``, ``mapper``,
-``repository``, ``env``...) are passed through.
+It is the sum of six groups of use cases (deliberation, delivery, the
+community, its residents, the queries, the audit), each a class of its own over
+one shared ``Context``; no group calls another. The eventsourcing application
+underneath is ``store``; the members of it that embedding programs use
+(``recorder``, ``mapper``, ``repository``, ``env``...) are passed through.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from eventsourcing.utils import EnvType
 from civicflow.application.auditing import Auditing
 from civicflow.application.community import CommunityCommands
 from civicflow.application.context import Clock, Context, utc_now
+from civicflow.application.delivery import Delivery
 from civicflow.application.queries import Queries
-from civicflow.application.steps import ProposalSteps
+from civicflow.application.residents import ResidentCommands
+from civicflow.application.steps import Deliberation
 from civicflow.application.store import Store
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import PydanticAggregate
@@ -34,7 +36,7 @@ from civicflow.storage.settings import application_env
 F = TypeVar("F", bound="CivicFlow")
 
 
-class CivicFlow(ProposalSteps, CommunityCommands, Queries, Auditing):
+class CivicFlow(Deliberation, Delivery, CommunityCommands, ResidentCommands, Queries, Auditing):
     """Six-step community deliberation (问议定办晒评) as an event-sourced application.
 
     Args:

@@ -8,25 +8,21 @@ command with typed arguments. A refused step raises and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from civicflow.application.boundary import UseCases, public
 from civicflow.application.commands import validated
 from civicflow.application.context import proposal_uuid
-from civicflow.domain import proposal_commands as commands
-from civicflow.domain.community.policy import Policy
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.domain.values import Budget, Channel, Level, Outcome, PublicationChannel, Vote
+from civicflow.domain.values import Budget, Channel, Outcome, Vote
 from civicflow.errors import ProposalAlreadyExistsError
 
 
-class ProposalSteps(UseCases):
-    """Ask, back, discuss, decide, report progress, complete, publish, rate, close, withdraw."""
+class Deliberation(UseCases):
+    """Ask, back, discuss and decide (问议定), and withdraw before the work is done."""
 
     # --- Ask (问) ---------------------------------------------------------------
 
@@ -96,11 +92,13 @@ class ProposalSteps(UseCases):
         moment = self._ctx.when(occurred_at)
 
         def back(proposal: Proposal) -> None:
-            self._check_resident(resident, proposal, moment, "back")
+            self._ctx.check_resident(
+                resident, proposal.state.area_id, moment, "back", proposal_id=proposal.id
+            )
             actor_ = actor if actor is not None else resident
             proposal.back(resident=resident, actor=actor_, occurred_at=moment)
 
-        return self._step(proposal_id, "back", back)
+        return self._ctx.update_proposal(proposal_id, "back", back)
 
     # --- Discuss (议) and Decide (定) -------------------------------------------
 
@@ -144,7 +142,7 @@ class ProposalSteps(UseCases):
                 occurred_at=moment,
             )
 
-        return self._step(proposal_id, "discuss", discuss)
+        return self._ctx.update_proposal(proposal_id, "discuss", discuss)
 
     @public
     def decide(
@@ -184,201 +182,12 @@ class ProposalSteps(UseCases):
                 responsible=responsible,
                 deadline=deadline,
                 reasons=reasons,
-                policy=self._policy(proposal, moment),
+                policy=self._ctx.policy_for(proposal.state.area_id, moment),
                 actor=actor,
                 occurred_at=moment,
             )
 
-        return self._step(proposal_id, "decide", decide)
-
-    # --- Do (办) -------------------------------------------------------------------
-
-    @public
-    def report_progress(
-        self,
-        proposal_id: UUID | str,
-        *,
-        percent: int,
-        note: str,
-        spent: Decimal | int | str,
-        actor: str,
-        occurred_at: datetime | None = None,
-    ) -> ProposalState:
-        """Record progress (never going down within a round) and money spent so far.
-
-        Raises:
-            ProposalNotFoundError: no such proposal.
-            StepNotAllowedError: no work is under way.
-            InvalidInputError: a value is malformed (percent outside 0-100).
-            RuleViolationError: progress or spending would go down.
-        """
-        moment = self._ctx.when(occurred_at)
-
-        def report(proposal: Proposal) -> None:
-            proposal.report_progress(
-                percent=percent, note=note, spent=spent, actor=actor, occurred_at=moment
-            )
-
-        return self._step(proposal_id, "report_progress", report)
-
-    @public
-    def complete(
-        self,
-        proposal_id: UUID | str,
-        *,
-        summary: str,
-        total_spent: Decimal | int | str,
-        evidence: list[str] | tuple[str, ...],
-        actor: str,
-        occurred_at: datetime | None = None,
-    ) -> ProposalState:
-        """Record that the work of this round is complete, with total spending and evidence.
-
-        Raises:
-            ProposalNotFoundError: no such proposal.
-            StepNotAllowedError: no work is under way.
-            InvalidInputError: a value is malformed (no evidence, say).
-            RuleViolationError: spending would go down.
-        """
-        moment = self._ctx.when(occurred_at)
-
-        def complete(proposal: Proposal) -> None:
-            proposal.complete(
-                summary=summary,
-                total_spent=total_spent,
-                evidence=evidence,
-                actor=actor,
-                occurred_at=moment,
-            )
-
-        return self._step(proposal_id, "complete", complete)
-
-    # --- Publish (晒) and Rate (评) ----------------------------------------------
-
-    @public
-    def publish(
-        self,
-        proposal_id: UUID | str,
-        *,
-        channels: list[PublicationChannel | str] | tuple[PublicationChannel | str, ...],
-        summary: str,
-        actor: str,
-        occurred_at: datetime | None = None,
-    ) -> ProposalState:
-        """Show the result (planned against actual spending), or the rejection, in public.
-
-        Publishing a result opens a rating round under the policy in force now:
-        its window and threshold hold for that round whatever changes later.
-
-        Raises:
-            ProposalNotFoundError: no such proposal.
-            StepNotAllowedError: nothing is done or rejected yet.
-            InvalidInputError: a value is malformed (no channel, say).
-        """
-        moment = self._ctx.when(occurred_at)
-
-        def publish(proposal: Proposal) -> None:
-            proposal.publish(
-                channels=channels,
-                summary=summary,
-                policy=self._policy(proposal, moment),
-                actor=actor,
-                occurred_at=moment,
-            )
-
-        return self._step(proposal_id, "publish", publish)
-
-    @public
-    def rate(
-        self,
-        proposal_id: UUID | str,
-        *,
-        resident: str,
-        level: Level | str,
-        comment: str | None = None,
-        actor: str | None = None,
-        occurred_at: datetime | None = None,
-    ) -> ProposalState:
-        """Record a resident's satisfaction with this round; a later rating replaces theirs.
-
-        Only residents registered within the proposal's scope at the time may
-        rate, and only within the round's rating window.
-
-        Raises:
-            ProposalNotFoundError: no such proposal.
-            StepNotAllowedError: no rating round is open.
-            NotEligibleError: the resident does not live within the proposal's area.
-            InvalidInputError: a value is malformed (an unknown level, say).
-            RuleViolationError: the rating window has closed.
-        """
-        moment = self._ctx.when(occurred_at)
-
-        def rate(proposal: Proposal) -> None:
-            self._check_resident(resident, proposal, moment, "rate")
-            proposal.rate(
-                resident=resident,
-                level=level,
-                comment=comment,
-                actor=actor if actor is not None else resident,
-                occurred_at=moment,
-            )
-
-        return self._step(proposal_id, "rate", rate)
-
-    @public
-    def rate_many(
-        self,
-        proposal_id: UUID | str,
-        ratings: Iterable[Mapping[str, Any]],
-        *,
-        occurred_at: datetime | None = None,
-    ) -> ProposalState:
-        """Record many residents' ratings of this round in one transaction, all or none.
-
-        For an office entering the forms of a rating meeting: each item has
-        ``resident`` and ``level``, and may have ``comment``, ``actor`` and its own
-        ``occurred_at`` (default: the call's). The same rules as ``rate`` apply to
-        each; one refused rating refuses the whole batch.
-
-        Raises:
-            The errors of ``rate``, for the first rating refused.
-        """
-        moment = self._ctx.when(occurred_at)
-        items = [self._rating(r, moment) for r in ratings]
-
-        def rate_many(proposal: Proposal) -> None:
-            structure = self._ctx.structure()  # one version of the structure for the batch
-            for item in items:
-                self._ctx.check_resident(
-                    str(item["resident"]),
-                    proposal.state.area_id,
-                    item["occurred_at"],
-                    "rate",
-                    proposal_id=proposal.id,
-                    structure=structure,
-                )
-            proposal.rate_many(items)
-
-        return self._step(proposal_id, "rate_many", rate_many)
-
-    @public
-    def close_rating(
-        self, proposal_id: UUID | str, *, actor: str, occurred_at: datetime | None = None
-    ) -> ProposalState:
-        """End the rating round once its window has passed: closed if the satisfaction
-        rate reaches the round's threshold, otherwise back to Do for rectification.
-
-        Raises:
-            ProposalNotFoundError: no such proposal.
-            StepNotAllowedError: no rating round is open.
-            RuleViolationError: nobody rated yet, or the window is still open.
-        """
-        moment = self._ctx.when(occurred_at)
-
-        def close(proposal: Proposal) -> None:
-            proposal.close_rating(actor=actor, occurred_at=moment)
-
-        return self._step(proposal_id, "close_rating", close)
+        return self._ctx.update_proposal(proposal_id, "decide", decide)
 
     @public
     def withdraw(
@@ -401,34 +210,4 @@ class ProposalSteps(UseCases):
         def withdraw(proposal: Proposal) -> None:
             proposal.withdraw(reason=reason, actor=actor, occurred_at=moment)
 
-        return self._step(proposal_id, "withdraw", withdraw)
-
-    # --- the parts every step uses ------------------------------------------------------
-
-    def _step(
-        self, proposal_id: UUID | str, what: str, act: Callable[[Proposal], None]
-    ) -> ProposalState:
-        """Run ``act`` on the proposal's fresh state (re-run after a lost race)."""
-        pid = proposal_uuid(proposal_id)
-        proposal = self._ctx.commands.update(pid, what, lambda: self._ctx.proposal(pid), act)
-        return proposal.state
-
-    def _check_resident(
-        self, resident: str, proposal: Proposal, moment: datetime, step: str
-    ) -> None:
-        self._ctx.check_resident(
-            resident, proposal.state.area_id, moment, step, proposal_id=proposal.id
-        )
-
-    def _policy(self, proposal: Proposal, moment: datetime) -> Policy:
-        return self._ctx.policy_at(self._ctx.structure(), proposal.state.area_id, moment)
-
-    def _rating(self, item: Mapping[str, Any], moment: datetime) -> commands.Rate:
-        given = item.get("occurred_at")
-        return commands.Rate(
-            resident=item.get("resident"),  # type: ignore[typeddict-item]
-            level=item.get("level"),  # type: ignore[typeddict-item]
-            comment=item.get("comment"),
-            actor=item.get("actor") or item.get("resident"),  # type: ignore[typeddict-item]
-            occurred_at=self._ctx.when(given) if given else moment,
-        )
+        return self._ctx.update_proposal(proposal_id, "withdraw", withdraw)

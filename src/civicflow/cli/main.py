@@ -54,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from civicflow import __version__
+    from importlib.metadata import version
 
-    return f"civicflow {__version__}"
+    return f"civicflow {version('civicflow')}"
 
 
 __all__ = ["build_parser", "main"]

@@ -56,9 +56,9 @@ class Proposal(PydanticAggregate):
         actor: ActorId
         occurred_at: AwareDatetime
 
-        def branch(self) -> str:
+        def branch(self) -> lifecycle.Branch | None:
             """Which row of the lifecycle table this event follows, when a step has several."""
-            return ""
+            return None
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
             """What this event changes in the state, beside stage and version."""
@@ -150,8 +150,8 @@ class Proposal(PydanticAggregate):
                 raise ValueError(problem)
             return self
 
-        def branch(self) -> str:
-            return self.outcome.value
+        def branch(self) -> lifecycle.Branch | None:
+            return self.outcome
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
             update: dict[str, Any] = {"decisions": (*state.decisions, self)}
@@ -228,8 +228,8 @@ class Proposal(PydanticAggregate):
         threshold: Decimal = Field(gt=0, le=1)  # from the policy the round opened with
         passed: bool
 
-        def branch(self) -> str:
-            return "passed" if self.passed else "rectify"
+        def branch(self) -> lifecycle.Branch | None:
+            return lifecycle.Verdict.PASSED if self.passed else lifecycle.Verdict.RECTIFY
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
             update: dict[str, Any] = {"rounds": (*state.rounds, self), "ratings": ()}

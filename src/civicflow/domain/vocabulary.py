@@ -15,7 +15,7 @@ from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.councils import Role, Via
 from civicflow.domain.community.policy import Majority
 from civicflow.domain.community.sponsorship import SponsorKind
-from civicflow.domain.lifecycle import Stage, Step
+from civicflow.domain.lifecycle import Stage, Step, Verdict
 from civicflow.domain.values import Channel, Level, Outcome, PublicationChannel
 
 CHANNEL: Mapping[Channel, str] = {
@@ -51,6 +51,10 @@ STAGE: Mapping[Stage, str] = {
     Stage.REJECTED: "未通过",
     Stage.CLOSED: "已结项",
     Stage.WITHDRAWN: "已撤回",
+}
+VERDICT: Mapping[Verdict, str] = {
+    Verdict.PASSED: "满意，结项",
+    Verdict.RECTIFY: "整改",
 }
 STEP: Mapping[Step, str] = {
     Step.ASK: "问",
@@ -97,6 +101,7 @@ ZH: Mapping[type[StrEnum], Mapping[Any, str]] = {
     Level: LEVEL,
     Stage: STAGE,
     Step: STEP,
+    Verdict: VERDICT,
     AreaKind: AREA_KIND,
     Via: VIA,
     Role: ROLE,
@@ -129,6 +134,7 @@ __all__ = [
     "SPONSOR_KIND",
     "STAGE",
     "STEP",
+    "VERDICT",
     "VIA",
     "ZH",
     "unlabelled",

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from civicflow.application.flow import CivicFlow
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE
 from civicflow.domain.proposal_state import ProposalState
+from civicflow.extras.demo_district import Compound, Size, district
 
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
@@ -52,43 +53,6 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass
-class Size:
-    """How big a district to build."""
-
-    compounds: int = 304
-    old: int = 251
-    without_management: int = 99
-    council_share: float = 0.974  # 296 councils of 304 compounds, as the article reports
-    streets: int = 6
-    communities_per_street: int = 5
-    quarters: int = 4
-
-    @classmethod
-    def scaled(cls, compounds: int) -> Size:
-        """A district of ``compounds`` in the article's proportions: about ten compounds
-        a community, five communities a street (at most the article's 6 streets of 5).
-        """
-        communities = max(1, min(30, compounds // 10))
-        streets = min(6, -(-communities // 5))
-        return cls(
-            compounds=compounds,
-            old=round(compounds * 251 / 304),
-            without_management=round(compounds * 99 / 304),
-            streets=streets,
-            communities_per_street=-(-communities // streets),
-        )
-
-
-@dataclass
-class Compound:
-    id: str
-    community: str
-    residents: list[str]
-    members: list[str]
-    quality: float  # how likely residents are satisfied with work done here
-
-
-@dataclass
 class Outcome:
     """What the demo wrote, for the summary."""
 
@@ -108,7 +72,7 @@ def build(
     rng = random.Random(seed)
     size = size or Size()
     started, before = time.perf_counter(), flow.recorder.max_notification_id() or 0
-    compounds = _structure(flow, rng, size)
+    compounds = district(flow, rng, size, START)
     plan = [
         (c, q)
         for q in range(size.quarters)
@@ -151,114 +115,6 @@ def build_into(
 def demo_clock() -> datetime:
     """The demo's fixed "now", so that the same seed gives the same district."""
     return NOW
-
-
-# --- the district ---------------------------------------------------------------------
-
-
-def _structure(flow: CivicFlow, rng: random.Random, size: Size) -> list[Compound]:
-    at = START - timedelta(days=30)
-    flow.add_area(
-        "shanyang", kind="district", name="Shanyang District 山阳区", actor="office", occurred_at=at
-    )
-    flow.set_policy(
-        "shanyang",
-        rectification_threshold="0.8",
-        rating_window_days=30,
-        actor="office",
-        occurred_at=at,
-    )
-    communities = _streets_and_communities(flow, size, at)
-    old = set(rng.sample(range(size.compounds), size.old))
-    unmanaged = set(rng.sample(sorted(old), size.without_management))
-    with_council = set(
-        rng.sample(range(size.compounds), round(size.compounds * size.council_share))
-    )
-    return [
-        _compound(
-            flow,
-            rng,
-            n,
-            communities[n % len(communities)],
-            at,
-            old=n in old,
-            managed=n not in unmanaged,
-            council=n in with_council,
-        )
-        for n in range(size.compounds)
-    ]
-
-
-def _streets_and_communities(flow: CivicFlow, size: Size, at: datetime) -> list[str]:
-    communities = []
-    for s in range(1, size.streets + 1):
-        street = f"street-{s}"
-        flow.add_area(
-            street,
-            kind="street",
-            name=f"Street {s} 街道",
-            parent_id="shanyang",
-            actor="office",
-            occurred_at=at,
-        )
-        for c in range(1, size.communities_per_street + 1):
-            community = f"community-{s}-{c}"
-            flow.add_area(
-                community,
-                kind="community",
-                name=f"Community {s}-{c} 社区",
-                parent_id=street,
-                actor="office",
-                occurred_at=at,
-            )
-            flow.assign_sponsor(
-                community, sponsor=f"cadre-{s}-{c}", kind="cadre", actor="office", occurred_at=at
-            )
-            communities.append(community)
-    return communities
-
-
-def _compound(
-    flow: CivicFlow,
-    rng: random.Random,
-    n: int,
-    community: str,
-    at: datetime,
-    *,
-    old: bool,
-    managed: bool,
-    council: bool,
-) -> Compound:
-    compound = f"compound-{n + 1:03d}"
-    households = rng.randint(40, 260)
-    flow.add_area(
-        compound,
-        kind="compound",
-        name=f"Compound {n + 1} 楼院",
-        parent_id=community,
-        is_old=old,
-        has_property_management=managed,
-        households=households,
-        actor="office",
-        occurred_at=at,
-    )
-    members: list[str] = []
-    if council:
-        flow.form_council(compound, actor="office", occurred_at=at)
-        for m in range(rng.randint(5, 9)):
-            member = f"{compound}-member-{m + 1}"
-            via = ("self_nomination", "recommendation", "election")[m % 3]
-            role = "chair" if m == 0 else "secretary" if m == 1 else None
-            flow.join_council(
-                compound, member=member, via=via, role=role, actor="office", occurred_at=at
-            )
-            members.append(member)
-    residents = [f"{compound}-r{r + 1:03d}" for r in range(max(8, households // 6))]
-    flow.register_residents(residents, compound_id=compound, actor="office", occurred_at=at)
-    return Compound(compound, community, residents, members, quality=rng.uniform(0.6, 0.98))
-
-
-# --- one proposal through the six steps --------------------------------------------------
 
 
 def _proposal(flow: CivicFlow, rng: random.Random, c: Compound, quarter: int) -> UUID:

@@ -284,7 +284,9 @@ class Projector:
         """The proposal's row, with the stage this event leads to."""
         return self._move(event.originator_id, event.step, event.branch())
 
-    def _move(self, proposal_id: UUID, step: Step, branch: str = "") -> ProposalRow:
+    def _move(
+        self, proposal_id: UUID, step: Step, branch: lifecycle.Branch | None = None
+    ) -> ProposalRow:
         row = self._by_uuid.get(proposal_id)
         if row is None:
             row = self._by_uuid[proposal_id] = self.proposals[str(proposal_id)]
@@ -321,7 +323,7 @@ def _ignore(event: object) -> None:
 
 
 @cache
-def _next_stage(stage: str, step: lifecycle.Step, branch: str) -> str:
+def _next_stage(stage: str, step: lifecycle.Step, branch: lifecycle.Branch | None) -> str:
     return lifecycle.target_stage(Stage(stage), step, branch).value
 
 

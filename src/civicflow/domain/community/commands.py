@@ -7,8 +7,9 @@ pydantic when the aggregate builds its event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.councils import Role, Via
@@ -27,11 +28,11 @@ class AddArea(Change):
     area_id: str
     kind: AreaKind | str
     name: str
-    parent_id: str | None
-    is_old: bool | None
-    has_property_management: bool | None
-    households: int | None
-    time_zone: str | None
+    parent_id: NotRequired[str | None]
+    is_old: NotRequired[bool | None]  # compounds only, as the next two
+    has_property_management: NotRequired[bool | None]
+    households: NotRequired[int | None]
+    time_zone: NotRequired[str | None]  # districts only
 
 
 class RenameArea(Change):
@@ -56,7 +57,7 @@ class CouncilChange(Change):
 class JoinCouncil(CouncilChange):
     member: str
     via: Via | str
-    role: Role | str | None
+    role: NotRequired[Role | str | None]
 
 
 class LeaveCouncil(CouncilChange):
@@ -65,7 +66,7 @@ class LeaveCouncil(CouncilChange):
 
 class SetPolicy(Change):
     area_id: str
-    change: PolicyChange
+    change: PolicyChange | Mapping[str, object]
     effective_from: datetime
 
 
