@@ -45,6 +45,7 @@ from eventsourcing.domain import Aggregate, event
 from pgschema import drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow
+from civicflow.application.store import Store
 from civicflow.storage.settings import env_from_url
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -57,21 +58,24 @@ RATINGS = 1_000
 # --- the applications compared -------------------------------------------------------
 
 
-class UncachedCivicFlow(CivicFlow):
-    """CivicFlow with snapshots and the aggregate cache both disabled.
+class UncachedStore(Store):
+    """civicflow's store with snapshots and the aggregate cache both disabled.
 
     eventsourcing reads AGGREGATE_CACHE_MAXSIZE as: missing or empty -> no cache,
     "0" or less -> an *unbounded* cache, N -> an LRU cache of N. So the key is
     removed here and overridden with "" (environment variables would win otherwise).
     """
 
-    # eventsourcing names a subclass after itself unless told otherwise, and on
-    # PostgreSQL the name picks the tables: keep CivicFlow's, to read the same store.
-    name = "CivicFlow"
     snapshotting_intervals: ClassVar[dict[Any, int]] = {}
     env: ClassVar[dict[str, str]] = {
-        key: value for key, value in CivicFlow.env.items() if key != "AGGREGATE_CACHE_MAXSIZE"
+        key: value for key, value in Store.env.items() if key != "AGGREGATE_CACHE_MAXSIZE"
     }
+
+
+class UncachedCivicFlow(CivicFlow):
+    """CivicFlow on the uncached store (the same tables: the store keeps its name)."""
+
+    store_class = UncachedStore
 
 
 NO_CACHE = {"AGGREGATE_CACHE_MAXSIZE": ""}
@@ -204,16 +208,17 @@ class Backend:
         if self.name != "memory":
             return self.open(cls, **env)
 
-        class OnSourceStore(cls):  # type: ignore[valid-type,misc]
-            name = "CivicFlow"
-
+        class OnSourceStore(cls.store_class):  # type: ignore[name-defined,misc]
             def construct_recorder(self) -> Any:
                 return source.recorder
 
             def construct_snapshot_store(self) -> Any:
                 return source.snapshots or super().construct_snapshot_store()
 
-        reader: CivicFlow = OnSourceStore.open(self.url, env=env, **OPTIONS)
+        class OnSourceFlow(cls):  # type: ignore[valid-type,misc]
+            store_class = OnSourceStore
+
+        reader: CivicFlow = OnSourceFlow.open(self.url, env=env, **OPTIONS)
         return reader
 
 

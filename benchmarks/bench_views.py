@@ -67,6 +67,7 @@ from uuid import UUID
 from pgschema import drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow, Policy, Proposal
+from civicflow.application.store import Store
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.eventmodel import PydanticAggregate
@@ -83,10 +84,16 @@ PROPOSALS_PER_COMPOUND_PER_QUARTER = 1.25
 POLICY = Policy()  # the district's rules: the defaults
 
 
-class BulkFlow(CivicFlow):
-    """CivicFlow with snapshots off, for writing a long history quickly (same store name)."""
+class BulkStore(Store):
+    """civicflow's store with snapshots off, for writing a long history quickly."""
 
     snapshotting_intervals: ClassVar[dict[Any, int]] = {}
+
+
+class BulkFlow(CivicFlow):
+    """CivicFlow on the bulk store (the same tables: the store keeps its name)."""
+
+    store_class = BulkStore
 
 
 # --- building a district's history -----------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import io
+import sqlite3
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -228,3 +230,43 @@ def test_a_subclass_made_to_add_methods_reads_the_same_store(sqlite_url: str) ->
         p = flows.asked(flow)
     with Office.open(sqlite_url) as office:
         assert office.titles(p.id) == [p.title]
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n, member in inspect.getmembers(CivicFlow, inspect.isfunction)
+        if not n.startswith("_") and member.__module__.startswith("civicflow")
+    ),
+)
+def test_every_public_method_says_what_it_raises(name: str) -> None:
+    doc = inspect.getdoc(getattr(CivicFlow, name)) or ""
+    assert "Raises:" in doc, f"CivicFlow.{name} has no Raises: section"
+
+
+def test_a_file_that_is_not_a_database_is_refused_in_civicflows_words(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("minutes of the council meeting\n" * 100)
+    before = notes.read_bytes()
+    with pytest.raises(ConfigurationError, match="not a database"):
+        CivicFlow.open(f"sqlite:///{notes}")
+    assert notes.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_store_that_fails_under_a_query_gives_a_typed_error(sqlite_url: str) -> None:
+    with flows.open_flow(sqlite_url) as flow:
+        p = flows.asked(flow)
+    path = sqlite_url.removeprefix("sqlite:///")
+    with CivicFlow.open(sqlite_url) as flow:
+        with sqlite3.connect(path) as raw:
+            raw.execute("DROP TABLE stored_events")
+        for call in (
+            lambda: flow.history(p.id),
+            lambda: flow.proposal(p.id),
+            flow.verify,
+            lambda: flow.export_events(io.StringIO()),
+        ):
+            with pytest.raises(BackendUnavailableError):
+                call()

@@ -107,7 +107,11 @@ class Auditing(UseCases):
 
     @public
     def checkpoints(self) -> tuple[Checkpoint, ...]:
-        """Every checkpoint taken, oldest first."""
+        """Every checkpoint taken, oldest first.
+
+        Raises:
+            BackendUnavailableError: the database failed.
+        """
         try:
             ledger: Ledger = self._ctx.store.load(LEDGER_ID)
         except AggregateNotFoundError:

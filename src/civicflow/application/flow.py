@@ -20,6 +20,7 @@ from eventsourcing.persistence import ApplicationRecorder, EventStore, Mapper
 from eventsourcing.utils import EnvType
 
 from civicflow.application.auditing import Auditing
+from civicflow.application.boundary import public
 from civicflow.application.community import CommunityCommands
 from civicflow.application.context import Clock, Context, utc_now
 from civicflow.application.delivery import Delivery
@@ -157,6 +158,7 @@ class CivicFlow(Deliberation, Delivery, CommunityCommands, ResidentCommands, Que
         """The snapshot store, when snapshotting is on."""
         return self.store.snapshots
 
+    @public
     def save(self, *aggregates: PydanticAggregate) -> None:
         """Save aggregates built outside the use cases (bulk loads, benchmarks).
 
@@ -165,8 +167,13 @@ class CivicFlow(Deliberation, Delivery, CommunityCommands, ResidentCommands, Que
         """
         self.store.keep(*aggregates)
 
+    @public
     def close(self) -> None:
-        """Close the store's connections."""
+        """Close the store's connections.
+
+        Raises:
+            BackendUnavailableError: the database failed while closing.
+        """
         self.store.close()
 
     def __enter__(self) -> Self:

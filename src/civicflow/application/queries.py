@@ -78,7 +78,11 @@ class Queries(UseCases):
 
     @public
     def structure(self) -> Structure:
-        """Everything the directory knows, with history (empty before any registration)."""
+        """Everything the directory knows, with history (empty before any registration).
+
+        Raises:
+            BackendUnavailableError: the database failed.
+        """
         return self._ctx.structure()
 
     @public
