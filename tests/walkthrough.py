@@ -1,6 +1,6 @@
 """A proposal through all six steps, with one rectification round, on any store.
 
-``python -m civicflow`` runs it on a SQLite file. It registers a small piece of
+The audit tests run it on every backend. It registers a small piece of
 a district first (one compound with its council and residents), because only
 residents of the compound may ask, back and rate, and only a council with a
 quorum may decide.

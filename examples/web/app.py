@@ -38,14 +38,18 @@ from civicflow import (
     InvalidInputError,
     MissingRegistrationError,
     NotEligibleError,
+    Participation,
+    Pipeline,
     ProposalAlreadyExistsError,
     ProposalNotFoundError,
     ProposalState,
+    Review,
     RuleViolationError,
+    Satisfaction,
     StepNotAllowedError,
     Verification,
+    Views,
 )
-from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
 
 logger = logging.getLogger("civicflow.web")
 

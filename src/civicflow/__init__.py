@@ -32,7 +32,7 @@ from civicflow.errors import (
     StepNotAllowedError,
     UnreadableRecordError,
 )
-from civicflow.views import Views
+from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
 
 __version__ = "0.1.0"
 
@@ -58,6 +58,8 @@ __all__ = [
     "MissingRegistrationError",
     "NotEligibleError",
     "Outcome",
+    "Participation",
+    "Pipeline",
     "Policy",
     "Problem",
     "Proposal",
@@ -65,8 +67,10 @@ __all__ = [
     "ProposalNotFoundError",
     "ProposalState",
     "PublicationChannel",
+    "Review",
     "Role",
     "RuleViolationError",
+    "Satisfaction",
     "SponsorKind",
     "Sponsorship",
     "Stage",
