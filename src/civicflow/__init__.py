@@ -21,6 +21,7 @@ from civicflow.domain.values import Budget, Channel, Level, Outcome, Publication
 from civicflow.errors import (
     BackendUnavailableError,
     CivicflowError,
+    CommandOutcomeUnknownError,
     ConcurrencyError,
     ConfigurationError,
     InvalidInputError,
@@ -47,6 +48,7 @@ __all__ = [
     "Checkpoint",
     "CivicFlow",
     "CivicflowError",
+    "CommandOutcomeUnknownError",
     "ConcurrencyError",
     "ConfigurationError",
     "Council",

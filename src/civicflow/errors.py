@@ -141,3 +141,19 @@ class UnreadableRecordError(CivicflowError, ValueError):
 
 class LifecycleDefinitionError(CivicflowError, ValueError):
     """The lifecycle table itself is wrong (a definition error, raised at import)."""
+
+
+class CommandOutcomeUnknownError(CivicflowError, ConnectionError):
+    """The store failed while a command was being written: it may or may not be recorded.
+
+    Retrying with the same ``command_id`` is always safe: if the command was
+    recorded, the retry returns what it recorded; if not, the retry records it once.
+    """
+
+    def __init__(self, command_id: UUID, cause: str) -> None:
+        self.command_id = command_id
+        super().__init__(
+            f"the store failed while command {command_id} was being written, so it may or "
+            f"may not be recorded ({cause}); retry with command_id={command_id}: that is "
+            "always safe"
+        )

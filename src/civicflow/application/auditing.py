@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from civicflow.application.boundary import UseCases, public
-from civicflow.application.commands import validated
+from civicflow.application.commands import CommandId, validated
 from civicflow.application.context import proposal_uuid
 from civicflow.audit import export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
@@ -36,6 +36,8 @@ class Auditing(UseCases):
         With ``as_of``, only what the store had recorded by that moment.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: no such proposal.
         """
@@ -49,6 +51,8 @@ class Auditing(UseCases):
         """The audit trail as a Markdown document (``lang``: en or zh).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: no such proposal.
         """
@@ -61,6 +65,8 @@ class Auditing(UseCases):
         """The proposal as the store knew it at ``moment`` (by recording time).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: nothing about it had been recorded by then.
         """
@@ -71,10 +77,18 @@ class Auditing(UseCases):
         return self._ctx.proposal(pid, known[-1]).state
 
     @public
-    def checkpoint(self, *, actor: str, occurred_at: datetime | None = None) -> Checkpoint:
+    def checkpoint(
+        self,
+        *,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
+    ) -> Checkpoint:
         """Seal the log so far; publish the returned ``digest`` with the results (晒).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: the actor is missing or the moment malformed.
             ConcurrencyError: other checkpoints kept being taken at the same time.
         """
@@ -102,7 +116,8 @@ class Auditing(UseCases):
                 occurred_at=moment,
             )
 
-        ledger = self._ctx.commands.update(LEDGER_ID, "checkpoint", load, seal)
+        command = CommandId.of(command_id)
+        ledger = self._ctx.commands.update(LEDGER_ID, "checkpoint", load, seal, command)
         return ledger.checkpoints[-1]
 
     @public
@@ -110,6 +125,8 @@ class Auditing(UseCases):
         """Every checkpoint taken, oldest first.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             BackendUnavailableError: the database failed.
         """
         try:
@@ -125,6 +142,8 @@ class Auditing(UseCases):
         ``published`` maps checkpoint numbers to the digests published for them.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
@@ -137,6 +156,8 @@ class Auditing(UseCases):
         """Write the whole log as JSON Lines (see ``civicflow.audit.export``); returns how many.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
@@ -147,6 +168,8 @@ class Auditing(UseCases):
         """Load an events export into this (empty) store; returns how many.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             RuleViolationError: the store is not empty.
             InvalidInputError: the export is malformed.
         """

@@ -7,15 +7,13 @@ See ``docs/community.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from civicflow.application.boundary import UseCases, public
 from civicflow.application.commands import validated
 from civicflow.domain.community.areas import AreaKind
-from civicflow.domain.community.councils import Council, Role, Via
-from civicflow.domain.community.directory import DIRECTORY_ID, Directory
 from civicflow.domain.community.policy import Majority, Policy, PolicyChange
 from civicflow.domain.community.sponsorship import SponsorKind, Sponsorship
 from civicflow.domain.community.structure import AreaView, area_view
@@ -40,6 +38,7 @@ class CommunityCommands(UseCases):
         time_zone: str | None = None,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> AreaView:
         """Add a district, street, community or compound.
 
@@ -47,14 +46,17 @@ class CommunityCommands(UseCases):
         a district may name its ``time_zone`` (default Asia/Shanghai).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: a value is malformed (an unknown kind or time zone, say).
             RuleViolationError: the id is taken, the parent is of the wrong kind, or an
                 attribute is missing or does not belong to this kind.
             MissingRegistrationError: the parent does not exist.
         """
         moment = self._ctx.when(occurred_at)
-        self._change(
+        self._ctx.change_structure(
             "add_area",
+            command_id,
             actor,
             moment,
             lambda d: d.add_area(
@@ -74,18 +76,27 @@ class CommunityCommands(UseCases):
 
     @public
     def rename_area(
-        self, area_id: str, *, name: str, actor: str, occurred_at: datetime | None = None
+        self,
+        area_id: str,
+        *,
+        name: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> AreaView:
         """Rename an area from a moment on; the old name stays in its history.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: no such area then.
             RuleViolationError: the rename predates the last one.
             InvalidInputError: the name is malformed.
         """
         moment = self._ctx.when(occurred_at)
-        self._change(
+        self._ctx.change_structure(
             "rename_area",
+            command_id,
             actor,
             moment,
             lambda d: d.rename_area(area_id=area_id, name=name, actor=actor, occurred_at=moment),
@@ -94,17 +105,26 @@ class CommunityCommands(UseCases):
 
     @public
     def reassign_compound(
-        self, area_id: str, *, community_id: str, actor: str, occurred_at: datetime | None = None
+        self,
+        area_id: str,
+        *,
+        community_id: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> AreaView:
         """Move a compound to another community from a moment on.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: the compound or the community does not exist then.
             RuleViolationError: not a compound, already there, or out of order.
         """
         moment = self._ctx.when(occurred_at)
-        self._change(
+        self._ctx.change_structure(
             "reassign_compound",
+            command_id,
             actor,
             moment,
             lambda d: d.reassign_compound(
@@ -115,18 +135,27 @@ class CommunityCommands(UseCases):
 
     @public
     def count_households(
-        self, area_id: str, *, households: int, actor: str, occurred_at: datetime | None = None
+        self,
+        area_id: str,
+        *,
+        households: int,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> AreaView:
         """Record a compound's registered households from a moment on.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: no such compound then.
             RuleViolationError: not a compound, or the count predates the last one.
             InvalidInputError: the count is negative.
         """
         moment = self._ctx.when(occurred_at)
-        self._change(
+        self._ctx.change_structure(
             "count_households",
+            command_id,
             actor,
             moment,
             lambda d: d.count_households(
@@ -134,101 +163,6 @@ class CommunityCommands(UseCases):
             ),
         )
         return self._area(area_id, moment)
-
-    # --- councils ---------------------------------------------------------------
-
-    @public
-    def form_council(
-        self, compound_id: str, *, actor: str, occurred_at: datetime | None = None
-    ) -> Council:
-        """Form a compound's council (one at a time).
-
-        Raises:
-            MissingRegistrationError: no such compound then.
-            RuleViolationError: it has a council already, or is not a compound.
-        """
-        moment = self._ctx.when(occurred_at)
-        return self._council(
-            "form_council",
-            compound_id,
-            actor,
-            moment,
-            lambda d: d.form_council(compound_id=compound_id, actor=actor, occurred_at=moment),
-        )
-
-    @public
-    def dissolve_council(
-        self, compound_id: str, *, actor: str, occurred_at: datetime | None = None
-    ) -> Council:
-        """Dissolve a compound's council; all seats end with it.
-
-        Raises:
-            MissingRegistrationError: the compound has no council.
-            RuleViolationError: the dissolution predates the council's last change.
-        """
-        moment = self._ctx.when(occurred_at)
-        return self._council(
-            "dissolve_council",
-            compound_id,
-            actor,
-            moment,
-            lambda d: d.dissolve_council(compound_id=compound_id, actor=actor, occurred_at=moment),
-        )
-
-    @public
-    def join_council(
-        self,
-        compound_id: str,
-        *,
-        member: str,
-        via: Via | str,
-        role: Role | str | None = None,
-        actor: str,
-        occurred_at: datetime | None = None,
-    ) -> Council:
-        """Seat a member: by self-nomination, recommendation or election; optionally an office.
-
-        Raises:
-            MissingRegistrationError: the compound has no council.
-            RuleViolationError: the member sits already, or the office is taken.
-            InvalidInputError: an unknown ``via`` or ``role``.
-        """
-        moment = self._ctx.when(occurred_at)
-        return self._council(
-            "join_council",
-            compound_id,
-            actor,
-            moment,
-            lambda d: d.join_council(
-                compound_id=compound_id,
-                member=member,
-                via=via,
-                role=role,
-                actor=actor,
-                occurred_at=moment,
-            ),
-        )
-
-    @public
-    def leave_council(
-        self, compound_id: str, *, member: str, actor: str, occurred_at: datetime | None = None
-    ) -> Council:
-        """End a member's seat.
-
-        Raises:
-            MissingRegistrationError: the compound has no council.
-            RuleViolationError: the member does not sit on it.
-        """
-        moment = self._ctx.when(occurred_at)
-        return self._council(
-            "leave_council",
-            compound_id,
-            actor,
-            moment,
-            lambda d: d.leave_council(
-                compound_id=compound_id, member=member, actor=actor, occurred_at=moment
-            ),
-        )
 
     # --- policies and sponsorship ---------------------------------------------------
 
@@ -244,10 +178,13 @@ class CommunityCommands(UseCases):
         effective_from: datetime | None = None,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> Policy:
         """Set some rules for a district (or override them for a community) from a moment on.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: a rule's value is out of range.
             MissingRegistrationError: no such area then.
             RuleViolationError: not a district or community, no rule set, or out of order.
@@ -263,8 +200,9 @@ class CommunityCommands(UseCases):
             ),
         )
         start = effective_from or moment
-        self._change(
+        self._ctx.change_structure(
             "set_policy",
+            command_id,
             actor,
             moment,
             lambda d: d.set_policy(
@@ -286,17 +224,21 @@ class CommunityCommands(UseCases):
         kind: SponsorKind | str,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> Sponsorship:
         """Record that a district cadre or department sponsors a community or compound (分包).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: no such area then.
             RuleViolationError: not a community or compound, or sponsored already.
             InvalidInputError: an unknown kind.
         """
         moment = self._ctx.when(occurred_at)
-        directory = self._change(
+        directory = self._ctx.change_structure(
             "assign_sponsor",
+            command_id,
             actor,
             moment,
             lambda d: d.assign_sponsor(
@@ -307,16 +249,25 @@ class CommunityCommands(UseCases):
 
     @public
     def end_sponsorship(
-        self, area_id: str, *, sponsor: str, actor: str, occurred_at: datetime | None = None
+        self,
+        area_id: str,
+        *,
+        sponsor: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> Sponsorship:
         """End a sponsorship; returns it with its end.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             RuleViolationError: the sponsor does not sponsor the area, or out of order.
         """
         moment = self._ctx.when(occurred_at)
-        directory = self._change(
+        directory = self._ctx.change_structure(
             "end_sponsorship",
+            command_id,
             actor,
             moment,
             lambda d: d.end_sponsorship(
@@ -330,28 +281,6 @@ class CommunityCommands(UseCases):
         )
 
     # --- the parts every structure command uses -------------------------------------
-
-    def _change(
-        self, what: str, actor: str, moment: datetime, act: Callable[[Directory], None]
-    ) -> Directory:
-        def load() -> Directory:
-            directory = self._ctx.directory()
-            if directory is None:  # the first change opens the directory
-                directory = validated(what, lambda: Directory.open(actor=actor, occurred_at=moment))
-            return directory
-
-        return self._ctx.commands.update(DIRECTORY_ID, what, load, act)
-
-    def _council(
-        self,
-        what: str,
-        compound_id: str,
-        actor: str,
-        moment: datetime,
-        act: Callable[[Directory], None],
-    ) -> Council:
-        directory = self._change(what, actor, moment, act)
-        return directory.state.councils[compound_id][-1]  # every council command leaves one
 
     def _area(self, area_id: str, moment: datetime) -> AreaView:
         return area_view(self._ctx.structure(), area_id, moment)

@@ -13,10 +13,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from civicflow.application.commands import Commands
+from civicflow.application.commands import CommandId, Commands, validated
 from civicflow.application.store import Store
 from civicflow.domain.community import rules
 from civicflow.domain.community.areas import Area, AreaKind
+from civicflow.domain.community.councils import Council
 from civicflow.domain.community.directory import DIRECTORY_ID, Directory
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.community.residents import Home, Resident, resident_uuid
@@ -159,6 +160,42 @@ class Context:
             return None
         return rules.deciding_members(self.structure(), scope_id, moment)
 
+    def change_structure(
+        self,
+        what: str,
+        command_id: UUID | str | None,
+        actor: str,
+        moment: datetime,
+        act: Callable[[Directory], None],
+    ) -> Directory:
+        """Run a structure command on the directory (opening it on the first change).
+
+        Raises:
+            InvalidInputError: the command got malformed values.
+            CommandOutcomeUnknownError: the store failed while writing.
+        """
+
+        def load() -> Directory:
+            directory = self.directory()
+            if directory is None:  # the first change opens the directory
+                directory = validated(what, lambda: Directory.open(actor=actor, occurred_at=moment))
+            return directory
+
+        return self.commands.update(DIRECTORY_ID, what, load, act, CommandId.of(command_id))
+
+    def change_council(  # noqa: PLR0917 - a council command's parts, in the order callers give them
+        self,
+        what: str,
+        command_id: UUID | str | None,
+        compound_id: str,
+        actor: str,
+        moment: datetime,
+        act: Callable[[Directory], None],
+    ) -> Council:
+        """Run a council command; returns the compound's council as it left it."""
+        directory = self.change_structure(what, command_id, actor, moment, act)
+        return directory.state.councils[compound_id][-1]  # every council command leaves one
+
     # --- proposals ------------------------------------------------------------------------
 
     def proposal(self, proposal_id: UUID, version: int | None = None) -> Proposal:
@@ -176,7 +213,11 @@ class Context:
         return proposal
 
     def update_proposal(
-        self, proposal_id: UUID | str, what: str, act: Callable[[Proposal], None]
+        self,
+        proposal_id: UUID | str,
+        what: str,
+        act: Callable[[Proposal], None],
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Run ``act`` on the proposal's fresh state (re-run after a lost race).
 
@@ -186,7 +227,8 @@ class Context:
             ConcurrencyError: every attempt lost its race.
         """
         pid = proposal_uuid(proposal_id)
-        return self.commands.update(pid, what, lambda: self.proposal(pid), act).state
+        command = CommandId.of(command_id)
+        return self.commands.update(pid, what, lambda: self.proposal(pid), act, command).state
 
     def history(self, proposal_id: UUID) -> list[Proposal.Event]:
         """Every event of the proposal, oldest first.

@@ -34,10 +34,13 @@ class Delivery(UseCases):
         spent: Decimal | int | str,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record progress (never going down within a round) and money spent so far.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: no work is under way.
             InvalidInputError: a value is malformed (percent outside 0-100).
@@ -50,7 +53,7 @@ class Delivery(UseCases):
                 percent=percent, note=note, spent=spent, actor=actor, occurred_at=moment
             )
 
-        return self._ctx.update_proposal(proposal_id, "report_progress", report)
+        return self._ctx.update_proposal(proposal_id, "report_progress", report, command_id)
 
     @public
     def complete(
@@ -62,10 +65,13 @@ class Delivery(UseCases):
         evidence: list[str] | tuple[str, ...],
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record that the work of this round is complete, with total spending and evidence.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: no work is under way.
             InvalidInputError: a value is malformed (no evidence, say).
@@ -82,7 +88,7 @@ class Delivery(UseCases):
                 occurred_at=moment,
             )
 
-        return self._ctx.update_proposal(proposal_id, "complete", complete)
+        return self._ctx.update_proposal(proposal_id, "complete", complete, command_id)
 
     # --- Publish (晒) and Rate (评) ----------------------------------------------
 
@@ -95,6 +101,7 @@ class Delivery(UseCases):
         summary: str,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Show the result (planned against actual spending), or the rejection, in public.
 
@@ -102,6 +109,8 @@ class Delivery(UseCases):
         its window and threshold hold for that round whatever changes later.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: nothing is done or rejected yet.
             InvalidInputError: a value is malformed (no channel, say).
@@ -117,7 +126,7 @@ class Delivery(UseCases):
                 occurred_at=moment,
             )
 
-        return self._ctx.update_proposal(proposal_id, "publish", publish)
+        return self._ctx.update_proposal(proposal_id, "publish", publish, command_id)
 
     @public
     def rate(
@@ -129,6 +138,7 @@ class Delivery(UseCases):
         comment: str | None = None,
         actor: str | None = None,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record a resident's satisfaction with this round; a later rating replaces theirs.
 
@@ -136,6 +146,8 @@ class Delivery(UseCases):
         rate, and only within the round's rating window.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: no rating round is open.
             NotEligibleError: the resident does not live within the proposal's area.
@@ -156,7 +168,7 @@ class Delivery(UseCases):
                 occurred_at=moment,
             )
 
-        return self._ctx.update_proposal(proposal_id, "rate", rate)
+        return self._ctx.update_proposal(proposal_id, "rate", rate, command_id)
 
     @public
     def rate_many(
@@ -165,6 +177,7 @@ class Delivery(UseCases):
         ratings: Iterable[Mapping[str, Any]],
         *,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record many residents' ratings of this round in one transaction, all or none.
 
@@ -174,6 +187,8 @@ class Delivery(UseCases):
         each; one refused rating refuses the whole batch.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             The errors of ``rate``, for the first rating refused.
         """
         moment = self._ctx.when(occurred_at)
@@ -192,16 +207,23 @@ class Delivery(UseCases):
                 )
             proposal.rate_many(items)
 
-        return self._ctx.update_proposal(proposal_id, "rate_many", rate_many)
+        return self._ctx.update_proposal(proposal_id, "rate_many", rate_many, command_id)
 
     @public
     def close_rating(
-        self, proposal_id: UUID | str, *, actor: str, occurred_at: datetime | None = None
+        self,
+        proposal_id: UUID | str,
+        *,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """End the rating round once its window has passed: closed if the satisfaction
         rate reaches the round's threshold, otherwise back to Do for rectification.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: no rating round is open.
             RuleViolationError: nobody rated yet, or the window is still open.
@@ -211,7 +233,7 @@ class Delivery(UseCases):
         def close(proposal: Proposal) -> None:
             proposal.close_rating(actor=actor, occurred_at=moment)
 
-        return self._ctx.update_proposal(proposal_id, "close_rating", close)
+        return self._ctx.update_proposal(proposal_id, "close_rating", close, command_id)
 
     def _rating(self, item: Mapping[str, Any], moment: datetime) -> commands.Rate:
         given = item.get("occurred_at")

@@ -1,7 +1,7 @@
 """``CivicFlow``: the application an embedding program creates, one per process.
 
-It is the sum of six groups of use cases (deliberation, delivery, the
-community, its residents, the queries, the audit), each a class of its own over
+It is the sum of seven groups of use cases (deliberation, delivery, the
+community, its councils, its residents, the queries, the audit), each a class of its own over
 one shared ``Context``; no group calls another. The eventsourcing application
 underneath is ``store``; the members of it that embedding programs use
 (``recorder``, ``mapper``, ``repository``, ``env``...) are passed through.
@@ -23,6 +23,7 @@ from civicflow.application.auditing import Auditing
 from civicflow.application.boundary import public
 from civicflow.application.community import CommunityCommands
 from civicflow.application.context import Clock, Context, utc_now
+from civicflow.application.councils import CouncilCommands
 from civicflow.application.delivery import Delivery
 from civicflow.application.queries import Queries
 from civicflow.application.residents import ResidentCommands
@@ -37,7 +38,15 @@ from civicflow.storage.settings import application_env
 F = TypeVar("F", bound="CivicFlow")
 
 
-class CivicFlow(Deliberation, Delivery, CommunityCommands, ResidentCommands, Queries, Auditing):
+class CivicFlow(
+    Deliberation,
+    Delivery,
+    CommunityCommands,
+    CouncilCommands,
+    ResidentCommands,
+    Queries,
+    Auditing,
+):
     """Six-step community deliberation (问议定办晒评) as an event-sourced application.
 
     Args:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
+from uuid import UUID
 
 from civicflow.application.boundary import UseCases, public
-from civicflow.application.commands import validated
+from civicflow.application.commands import CommandId
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.residents import Home, Resident, resident_uuid
 from civicflow.errors import MissingRegistrationError, RuleViolationError
@@ -22,11 +23,19 @@ class ResidentCommands(UseCases):
 
     @public
     def register_resident(
-        self, resident_id: str, *, compound_id: str, actor: str, occurred_at: datetime | None = None
+        self,
+        resident_id: str,
+        *,
+        compound_id: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> Home:
         """Register a resident (an opaque id) to a compound for the first time.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: no such compound then.
             RuleViolationError: the resident is registered already.
             InvalidInputError: an id is malformed.
@@ -43,10 +52,13 @@ class ResidentCommands(UseCases):
         compound_id: str,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> list[Home]:
         """Register many residents to one compound in one transaction (all or none).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: no such compound then.
             RuleViolationError: one is registered already, or listed twice.
             InvalidInputError: an id is malformed.
@@ -57,21 +69,33 @@ class ResidentCommands(UseCases):
         register = functools.partial(
             Resident.register, compound_id=compound_id, actor=actor, occurred_at=moment
         )
-        residents = [
-            validated(what, functools.partial(register, resident_id=rid)) for rid in resident_ids
-        ]
-        if len({r.id for r in residents}) != len(residents):
-            raise RuleViolationError(None, "residence", "the same resident is listed twice")
-        self._ctx.commands.create(*residents, taken=lambda: _already_registered(resident_ids))
+
+        def make() -> list[Resident]:
+            residents = [register(resident_id=rid) for rid in resident_ids]
+            if len({r.id for r in residents}) != len(residents):
+                raise RuleViolationError(None, "residence", "the same resident is listed twice")
+            return residents
+
+        residents = self._ctx.commands.create(
+            what, make, lambda: _already_registered(resident_ids), CommandId.of(command_id)
+        )
         return [resident.state for resident in residents]
 
     @public
     def move_resident(
-        self, resident_id: str, *, compound_id: str, actor: str, occurred_at: datetime | None = None
+        self,
+        resident_id: str,
+        *,
+        compound_id: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> Home:
         """Register a resident to another compound (or back in after moving out).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: the resident or the compound is not registered.
             RuleViolationError: already there, or out of order.
         """
@@ -80,27 +104,44 @@ class ResidentCommands(UseCases):
         return self._resident(
             resident_id,
             "move",
+            command_id,
             lambda r: r.move(compound_id=compound_id, actor=actor, occurred_at=moment),
         )
 
     @public
     def move_out(
-        self, resident_id: str, *, actor: str, occurred_at: datetime | None = None
+        self,
+        resident_id: str,
+        *,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> Home:
         """End a resident's registration; their past ratings stand.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             MissingRegistrationError: the resident was never registered.
             RuleViolationError: moved out already, or out of order.
         """
         moment = self._ctx.when(occurred_at)
         return self._resident(
-            resident_id, "move_out", lambda r: r.move_out(actor=actor, occurred_at=moment)
+            resident_id,
+            "move_out",
+            command_id,
+            lambda r: r.move_out(actor=actor, occurred_at=moment),
         )
 
     # --- the parts -------------------------------------------------------------------
 
-    def _resident(self, resident_id: str, what: str, act: Callable[[Resident], None]) -> Home:
+    def _resident(
+        self,
+        resident_id: str,
+        what: str,
+        command_id: UUID | str | None,
+        act: Callable[[Resident], None],
+    ) -> Home:
         def load() -> Resident:
             resident = self._ctx.resident(resident_id)
             if resident is None:
@@ -109,7 +150,8 @@ class ResidentCommands(UseCases):
                 )
             return resident
 
-        resident = self._ctx.commands.update(resident_uuid(resident_id), what, load, act)
+        command = CommandId.of(command_id)
+        resident = self._ctx.commands.update(resident_uuid(resident_id), what, load, act, command)
         return resident.state
 
 

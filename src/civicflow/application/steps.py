@@ -8,12 +8,13 @@ command with typed arguments. A refused step raises and writes nothing.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from civicflow.application.boundary import UseCases, public
-from civicflow.application.commands import validated
+from civicflow.application.commands import CommandId
 from civicflow.application.context import proposal_uuid
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.proposal_state import ProposalState
@@ -39,24 +40,31 @@ class Deliberation(UseCases):
         actor: str | None = None,
         occurred_at: datetime | None = None,
         proposal_id: UUID | str | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Collect a resident's need as a new proposal about ``area_id`` (its scope).
 
+        Without ``proposal_id``, the id is derived from the command's id, so that a
+        retried ``ask`` with the same ``command_id`` finds the proposal it created.
+
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             InvalidInputError: a value is missing, malformed or out of range.
             MissingRegistrationError: the area is not registered.
             NotEligibleError: the resident does not live within the area.
             ProposalAlreadyExistsError: ``proposal_id`` is taken.
         """
-        wanted = proposal_uuid(proposal_id) if proposal_id is not None else None
+        command = CommandId.of(command_id)
+        wanted = proposal_uuid(proposal_id) if proposal_id is not None else asked_id(command.id)
         moment = self._ctx.when(occurred_at)
         if self._ctx.community_rules:
             structure = self._ctx.structure()  # one version of the structure for both checks
             self._ctx.require_area(area_id, moment, structure=structure)
             self._ctx.check_resident(resident, area_id, moment, "ask about", structure=structure)
-        proposal = validated(
-            "ask",
-            lambda: Proposal.ask(
+
+        def make() -> list[Proposal]:
+            proposal = Proposal.ask(
                 proposal_id=wanted,
                 title=title,
                 details=details,
@@ -66,9 +74,11 @@ class Deliberation(UseCases):
                 channel=channel,
                 actor=actor if actor is not None else resident,
                 occurred_at=moment,
-            ),
-        )
-        self._ctx.commands.create(proposal, taken=lambda: ProposalAlreadyExistsError(proposal.id))
+            )
+            return [proposal]
+
+        taken = functools.partial(ProposalAlreadyExistsError, wanted)
+        [proposal] = self._ctx.commands.create("ask", make, taken, command)
         return proposal.state
 
     @public
@@ -79,10 +89,13 @@ class Deliberation(UseCases):
         resident: str,
         actor: str | None = None,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record that another resident of the scope backs the same need (once each).
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: the proposal is past discussion.
             NotEligibleError: the resident does not live within the proposal's area.
@@ -98,7 +111,7 @@ class Deliberation(UseCases):
             actor_ = actor if actor is not None else resident
             proposal.back(resident=resident, actor=actor_, occurred_at=moment)
 
-        return self._ctx.update_proposal(proposal_id, "back", back)
+        return self._ctx.update_proposal(proposal_id, "back", back, command_id)
 
     # --- Discuss (议) and Decide (定) -------------------------------------------
 
@@ -112,6 +125,7 @@ class Deliberation(UseCases):
         opinions: list[str] | tuple[str, ...] = (),
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record one council session: who attended, a summary, the main opinions.
 
@@ -119,6 +133,8 @@ class Deliberation(UseCases):
         stood at the session; a later decision needs a quorum of them.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: the proposal is not open for discussion.
             MissingRegistrationError: no council with members covers its area (rules on).
@@ -142,7 +158,7 @@ class Deliberation(UseCases):
                 occurred_at=moment,
             )
 
-        return self._ctx.update_proposal(proposal_id, "discuss", discuss)
+        return self._ctx.update_proposal(proposal_id, "discuss", discuss, command_id)
 
     @public
     def decide(
@@ -158,6 +174,7 @@ class Deliberation(UseCases):
         deadline: date | None = None,
         reasons: str | None = None,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Record the council's decision, with its vote, under the policy in force.
 
@@ -166,6 +183,8 @@ class Deliberation(UseCases):
         had a quorum and the vote must reach the policy's majority.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: the proposal has not been discussed, or is decided.
             InvalidInputError: a value is malformed, or the outcome lacks what it needs.
@@ -187,7 +206,7 @@ class Deliberation(UseCases):
                 occurred_at=moment,
             )
 
-        return self._ctx.update_proposal(proposal_id, "decide", decide)
+        return self._ctx.update_proposal(proposal_id, "decide", decide, command_id)
 
     @public
     def withdraw(
@@ -197,10 +216,13 @@ class Deliberation(UseCases):
         reason: str,
         actor: str,
         occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
     ) -> ProposalState:
         """Abandon the proposal before it is done; final.
 
         Raises:
+            CommandOutcomeUnknownError: the store failed while writing; retry with the same
+                ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: the work is done or the proposal is final.
             InvalidInputError: the reason is missing.
@@ -210,4 +232,9 @@ class Deliberation(UseCases):
         def withdraw(proposal: Proposal) -> None:
             proposal.withdraw(reason=reason, actor=actor, occurred_at=moment)
 
-        return self._ctx.update_proposal(proposal_id, "withdraw", withdraw)
+        return self._ctx.update_proposal(proposal_id, "withdraw", withdraw, command_id)
+
+
+def asked_id(command: UUID) -> UUID:
+    """The id of the proposal an ``ask`` creates when the caller names none."""
+    return uuid5(NAMESPACE_URL, f"civicflow:ask:{command}")

@@ -10,11 +10,18 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import InternalError, Mapper, PersistenceError
+from eventsourcing.persistence import (
+    InternalError,
+    Mapper,
+    PersistenceError,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+)
 from eventsourcing.utils import EnvType, get_topic
 
 from civicflow.audit.ledger import Ledger
@@ -29,6 +36,10 @@ from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 
 logger = logging.getLogger("civicflow")
 AGGREGATES = (Proposal, Directory, Resident, Ledger)
+# Each command's id is recorded in the same transaction as its events, as a tracking
+# record named after the command and its aggregate (the position is the aggregate's
+# version after it): the database itself then refuses to record a command twice.
+COMMAND_INDEX = "civicflow-command"
 OPEN_ATTEMPTS = 5
 
 
@@ -111,12 +122,50 @@ class Store(Application[UUID]):
         with storage_errors(), reading_errors():
             return self.repository.get(aggregate_id, version=version, projector_func=_project)
 
-    def keep(self, *aggregates: PydanticAggregate) -> None:
-        """Save the aggregates' new events at once (``RecordConflictError`` passes through)."""
+    def construct_recorder(self) -> ProcessRecorder:
+        """A recorder that writes tracking records with events: the command index."""
+        return self.factory.process_recorder()
+
+    def keep(self, *aggregates: PydanticAggregate, command: UUID | None = None) -> None:
+        """Save the aggregates' new events at once, with the command's index record.
+
+        ``RecordConflictError`` passes through: a lost race, or this command recorded already.
+
+        Raises:
+            BackendUnavailableError: the database failed (the events may have been recorded).
+        """
         with storage_errors():
-            self.save(*aggregates)
+            self.save(*aggregates, command=command)
         for aggregate in aggregates:
             self._remember(aggregate)
+
+    def save(  # type: ignore[override]  # the command is civicflow's addition
+        self, *aggregates: PydanticAggregate, command: UUID | None = None
+    ) -> list[Recording[UUID]]:
+        """eventsourcing's ``save``, writing the command's index record in the same transaction.
+
+        The record's position is the first aggregate's version once its events are applied.
+        """
+        tracking = None
+        if command is not None and aggregates:
+            key = command_key(command, aggregates[0].id)
+            tracking = Tracking(key, aggregates[0].version)
+        processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+        processing.collect_events(*aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def recorded_version(self, command: UUID, aggregate_id: UUID) -> int | None:
+        """The version the command left ``aggregate_id`` at, or None if it is not recorded.
+
+        Raises:
+            BackendUnavailableError: the database failed.
+        """
+        recorder = cast(ProcessRecorder, self.recorder)  # construct_recorder made it
+        with storage_errors():
+            return recorder.max_tracking_id(command_key(command, aggregate_id))
 
     def _remember(self, aggregate: PydanticAggregate) -> None:
         # The aggregate just saved is exactly the stored state: caching it spares the next
@@ -134,3 +183,8 @@ class Store(Application[UUID]):
             super()._take_snapshots(processing_event)
         except PersistenceError as error:
             logger.warning("snapshot not taken, replay will be slower: %s", error)
+
+
+def command_key(command: UUID, aggregate_id: UUID) -> str:
+    """The name of a command's index record: the command id, scoped to its aggregate."""
+    return f"{COMMAND_INDEX}:{command}:{aggregate_id}"
