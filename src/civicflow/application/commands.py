@@ -139,6 +139,9 @@ class _Run:
         self.command = command.id
         self.aggregate_id = aggregate_id
         self.look_up = command.given  # the caller's id may be recorded already
+        # With the caller's id, an earlier call may have recorded the command: once
+        # the store fails, what became of it is unknown, whichever call wrote it.
+        self.uncertain = command.given
         self.failure: BackendUnavailableError | None = None
         self.failures = 0
         self.conflicted = False
@@ -172,7 +175,7 @@ class _Run:
             self.conflicted = self.look_up = True  # a lost race, or this very command
             return False
         except BackendUnavailableError as error:
-            self.failure, self.look_up = error, True
+            self.failure, self.look_up, self.uncertain = error, True, True
             self.failures += 1
             if self.failures >= WRITE_FAILURES:
                 raise CommandOutcomeUnknownError(self.command, str(error)) from None
@@ -185,7 +188,7 @@ class _Run:
         try:
             return read()
         except BackendUnavailableError as error:
-            if self.failure is None:
+            if self.failure is None and not self.uncertain:
                 raise
             raise CommandOutcomeUnknownError(self.command, str(error)) from None
 
