@@ -81,6 +81,26 @@ def reading_errors() -> Iterator[None]:
         raise UnreadableRecordError(f"a stored record cannot be read: {first_line}") from None
 
 
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` is a fault that passes: a lost connection, a lock or a deadlock.
+
+    SQLite's "database is locked" and "busy"; on PostgreSQL every ``OperationalError``
+    (a terminated or lost connection, a deadlock, a serialization failure, a lock or
+    pool timeout). A missing table or a damaged file is no such fault: trying again
+    would meet it again.
+    """
+    if isinstance(error, CivicflowError):
+        return False  # already judged and translated
+    psycopg = sys.modules.get("psycopg")
+    context = None if error.__suppress_context__ else error.__context__
+    for candidate in (error, error.__cause__, context):
+        if isinstance(candidate, sqlite3.OperationalError):
+            return any(word in str(candidate) for word in ("locked", "busy"))
+        if psycopg is not None and isinstance(candidate, psycopg.OperationalError):
+            return True
+    return False
+
+
 def _database_errors() -> tuple[type[Exception], ...]:
     """eventsourcing's and the loaded drivers' errors (psycopg's once PostgreSQL is used).
 

@@ -14,19 +14,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, uuid5
-
-from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
-from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
+from civicflow.errors import ConfigurationError, InvalidInputError
 from civicflow.storage.errors import storage_errors
 from civicflow.views import queries
 from civicflow.views.backend import open_view_tables, private_memory, same_store
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
-from civicflow.views.tables import ViewsMovedError, ViewTables
+from civicflow.views.retry import retried
+from civicflow.views.tables import ViewTables
 from civicflow.views.tracker import quarter_of
 from civicflow.views.writer import BatchWriter
 
@@ -37,9 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
 
-MOVED_RETRIES = 20
 READING = "reading the views"
-VIEWS_ID = uuid5(NAMESPACE_URL, "civicflow:views")
 
 
 class Views:
@@ -103,7 +99,7 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors("reading the position"):
-            return self.tables.position()
+            return retried(self.tables.position, "reading the position")
 
     @classmethod
     def as_of(cls, flow: CivicFlow, moment: datetime, *, k: int = 5) -> Views:
@@ -137,15 +133,7 @@ class Views:
                 the pages already committed stay counted.
         """
         with self._lock, storage_errors("counting the log"):
-            last: Exception | None = None
-            for _ in range(MOVED_RETRIES):
-                try:
-                    return self._count(limit, until)
-                except (ViewsMovedError, RecordConflictError, OperationalError) as error:
-                    last = error  # another process counted (or held the database) meanwhile
-            if isinstance(last, OperationalError):
-                raise last  # not a race but a database that kept failing: storage_errors types it
-            raise ConcurrencyError(VIEWS_ID, MOVED_RETRIES, "views")
+            return retried(lambda: self._count(limit, until), "counting the log", races=True)
 
     def _count(self, limit: int | None, until: datetime | None) -> int:
         current = self.tables.position()
@@ -191,7 +179,7 @@ class Views:
         """
         with self._lock, storage_errors("emptying the views"):
             self._kept = None
-            self.tables.reset()
+            retried(self.tables.empty, "emptying the views")
         return self.catch_up()
 
     def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
@@ -224,7 +212,7 @@ class Views:
         """
         wanted, when = _level(level), _quarter(quarter)
         with storage_errors(READING):
-            return queries.satisfaction(self.tables, wanted, when, self.k)
+            return retried(lambda: queries.satisfaction(self.tables, wanted, when, self.k), READING)
 
     def proposal_satisfaction(self, proposal_id: object) -> list[Satisfaction]:
         """Satisfaction of one proposal, round by round.
@@ -233,7 +221,12 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors(READING):
-            return queries.proposal_satisfaction(self.tables, self.k, proposal_id=str(proposal_id))
+            return retried(
+                lambda: queries.proposal_satisfaction(
+                    self.tables, self.k, proposal_id=str(proposal_id)
+                ),
+                READING,
+            )
 
     def participation(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
@@ -244,9 +237,11 @@ class Views:
             InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
-        wanted, when = _level(level), _quarter(quarter)
+        wanted, when, structure = _level(level), _quarter(quarter), self.structure()
         with storage_errors(READING):
-            return queries.participation(self.tables, self.structure(), wanted, when, self.k)
+            return retried(
+                lambda: queries.participation(self.tables, structure, wanted, when, self.k), READING
+            )
 
     def pipeline(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, as_of: date | None = None
@@ -258,8 +253,9 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         wanted, day = _level(level), as_of or self.flow.clock().date()
+        structure = self.structure()
         with storage_errors(READING):
-            return queries.pipeline(self.tables, self.structure(), wanted, day)
+            return retried(lambda: queries.pipeline(self.tables, structure, wanted, day), READING)
 
     def review(self, quarter: str, *, level: AreaKind | str = AreaKind.COMMUNITY) -> Review:
         """The quarterly review: areas and proposals ranked by satisfaction and participation.
@@ -272,7 +268,10 @@ class Views:
         by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
         by_participation = _ranked(self.participation(level=wanted, quarter=when))
         with storage_errors(READING):
-            proposals = _ranked(queries.proposal_satisfaction(self.tables, self.k, quarter=when))
+            found = retried(
+                lambda: queries.proposal_satisfaction(self.tables, self.k, quarter=when), READING
+            )
+        proposals = _ranked(found)
         return Review(
             quarter=when,
             level=wanted,
@@ -288,7 +287,7 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors(READING):
-            return self.tables.load()[0].structure
+            return retried(lambda: self.tables.load()[0].structure, READING)
 
     # --- mechanics ----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from eventsourcing.utils import Environment
 
 from civicflow.storage.errors import opening_errors
 from civicflow.storage.settings import store_settings
+from civicflow.views.retry import retried
 from civicflow.views.sqlitestore import SQLiteViews
 from civicflow.views.tables import SCHEMA_VERSION, ViewTables
 
@@ -34,10 +35,13 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
     """
     with opening_errors("the views"):
         view_class = _adapter(settings)
-        factory = InfrastructureFactory.construct(Environment("CivicFlowViews", settings))
+        # Opening only reads when the tables exist: ``prepare`` creates what is missing.
+        env = Environment("CivicFlowViews", {**settings, "CREATE_TABLE": "no"})
+        factory = InfrastructureFactory.construct(env)
         try:
             tables = cast(ViewTables, factory.tracking_recorder(view_class))
             tables.application_name = application_name
+            retried(tables.prepare, "opening the views")
             if tables.schema_version() != SCHEMA_VERSION:
                 tables.reset()
         except BaseException:

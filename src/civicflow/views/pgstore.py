@@ -6,7 +6,7 @@ import re
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -14,6 +14,7 @@ from psycopg.sql import SQL, Identifier
 
 from civicflow.views.tables import ViewTables
 
+APPLICATION_NAME = "civicflow-views"
 _VALUES = re.compile(r"VALUES \([?, ]+\)")
 
 
@@ -23,9 +24,14 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
     # The temporary tables each connection has made (they last as long as it does).
     _staged: weakref.WeakKeyDictionary[Any, set[str]]
 
+    table_names_sql = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._staged = weakref.WeakKeyDictionary()
         super().__init__(*args, **kwargs)
+        # Named, so that an operator (or a test) can tell the views' sessions apart.
+        connecting = cast(dict[str, Any], self.datastore.pool.kwargs)  # given as a dict
+        connecting.setdefault("application_name", APPLICATION_NAME)
 
     def sql(self, statement: str) -> str:
         # psycopg takes %s placeholders; the tracking table has a per-store name here.
@@ -86,4 +92,7 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
     def create_table(self) -> None:
         super().create_table()
         with self.transaction(commit=True) as c:
+            # Behind the writers' lock, so that creating never interleaves its table
+            # locks with a batch's or a rebuild's (they take this lock first too).
+            self.lock_position(c)
             self.create_view_tables(c)

@@ -24,16 +24,33 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Any]:
-        with self.datastore.get_connection(commit=commit) as connection:
-            if commit and connection not in self._checkpointing_less:
+        if not commit:
+            # A read: a snapshot of the write-ahead log, which no writer blocks.
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        with self.datastore.get_connection(commit=True) as connection:
+            if connection not in self._checkpointing_less:
                 # Batches rewrite the same pages (this quarter's rows, the proposals)
                 # again and again: copied back from the write-ahead log ten times less
                 # often, most copies are spared. Only this connection's commits wait
                 # for 10,000 pages; the application's keep SQLite's 1,000.
                 connection.cursor().execute("PRAGMA wal_autocheckpoint = 10000")
                 self._checkpointing_less.add(connection)
-            with connection.transaction(commit=commit) as cursor:
-                yield cursor
+            with connection.cursor() as cursor:
+                # The write lock first: a deferred transaction that has read cannot wait
+                # for the lock (SQLite answers "database is locked" at once), while
+                # BEGIN IMMEDIATE waits for it as long as the lock timeout allows.
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    connection.rollback()
+                    raise
+                connection.commit()
+
+    def lock_position(self, cursor: Any) -> None:
+        pass  # every writing transaction already holds the file's write lock
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)

@@ -9,7 +9,7 @@ how their backend opens a transaction, spells a statement and takes a lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -75,6 +75,7 @@ class ViewTables:
     """SQL shared by both backends; subclasses adapt placeholders and table names."""
 
     application_name: str
+    create_table: Callable[[], None]  # the backend's tables and then the views' own
 
     tracking_table = "tracking"
 
@@ -96,8 +97,34 @@ class ViewTables:
         return [tuple(row) for row in cursor.fetchall()]
 
     def lock_position(self, cursor: Any) -> None:
-        """Hold the views' position until this transaction ends (SQLite: the write lock)."""
-        cursor.execute("UPDATE cf_view_state SET value = value WHERE name = 'schema'")
+        """Hold the views' position until this transaction ends (one writer at a time)."""
+        raise NotImplementedError  # pragma: no cover - every backend defines it
+
+    table_names_sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+    # --- opening without writing ------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create the tables if any is missing; when all exist (the usual case), only read.
+
+        Opening must not wait for, nor make wait, the processes that count or read:
+        reading the catalogue takes no lock a writer holds, where even a ``CREATE
+        TABLE IF NOT EXISTS`` would queue behind a rebuild (and deadlock with it on
+        PostgreSQL).
+        """
+        with self.transaction(commit=False) as c:
+            missing = self.missing_in(c)
+        if missing:
+            self.create_table()
+
+    def missing_in(self, cursor: Any) -> set[str]:
+        """The tables (and the schema stamp) that do not exist yet."""
+        names = {str(row[0]) for row in self.select(cursor, self.table_names_sql)}
+        missing = {*TABLES, self.sql("{tracking}")} - names
+        if "cf_view_state" not in missing:
+            found = self.select(cursor, "SELECT value FROM cf_view_state WHERE name = 'schema'")
+            missing |= set() if found else {"the schema stamp"}
+        return missing
 
     # --- reading back what a view needs to continue --------------------------------
 
@@ -164,9 +191,30 @@ class ViewTables:
         """Whether batches are written on a thread of their own while the next is counted."""
         return True
 
+    def empty(self) -> None:
+        """Delete every figure and forget the position (for a rebuild); drops no table.
+
+        Readers go on reading the old figures until this commits, and wait for nothing:
+        deleting rows takes no lock a reader's snapshot needs, where dropping a table
+        makes every reader of it wait (and, on PostgreSQL, can deadlock with one).
+        Tables lost to an outside cleanup are created again.
+        """
+        with self.transaction(commit=True) as c:
+            self.lock_position(c)
+            if self.missing_in(c):
+                self.create_view_tables(c)
+            for table in TABLES:
+                if table != "cf_view_state":
+                    c.execute(self.sql(f"DELETE FROM {table}"))  # noqa: S608 - our names
+            c.execute(
+                self.sql("DELETE FROM {tracking} WHERE application_name = ?"),
+                (self.application_name,),
+            )
+
     def reset(self) -> None:
         """Empty every view and forget the tracking position (for a rebuild)."""
         with self.transaction(commit=True) as c:
+            self.lock_position(c)
             for table in TABLES:
                 c.execute(self.sql(f"DROP TABLE IF EXISTS {table}"))
             self.create_view_tables(c)
