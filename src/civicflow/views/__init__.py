@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
@@ -26,7 +25,7 @@ from civicflow.views.projector import Projector
 from civicflow.views.retry import retried
 from civicflow.views.tables import ViewTables
 from civicflow.views.tracker import quarter_of
-from civicflow.views.writer import BatchWriter
+from civicflow.views.writer import BatchWriter, old_objects_left_alone
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
 
 READING = "reading the views"
+T = TypeVar("T")
 
 
 class Views:
@@ -99,7 +99,7 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors("reading the position"):
-            return retried(self.tables.position, "reading the position")
+            return self._retried(self.tables.position, "reading the position")
 
     @classmethod
     def as_of(cls, flow: CivicFlow, moment: datetime, *, k: int = 5) -> Views:
@@ -132,32 +132,36 @@ class Views:
             BackendUnavailableError: the event store or the views' database failed;
                 the pages already committed stay counted.
         """
+        counted = [0]  # what committed batches hold, over every attempt
         with self._lock, storage_errors("counting the log"):
-            return retried(lambda: self._count(limit, until), "counting the log", races=True)
+            self._retried(lambda: self._count(limit, until, counted), "counting the log", True)
+        return counted[0]
 
-    def _count(self, limit: int | None, until: datetime | None) -> int:
+    def _count(self, limit: int | None, until: datetime | None, counted: list[int]) -> None:
         current = self.tables.position()
         if current >= (self.flow.recorder.max_notification_id() or 0):
-            return 0  # nothing new: spare loading every figure (follow() polls this)
+            return  # nothing new: spare loading every figure (follow() polls this)
         projector, position = self._resume(current)
-        counted = 0
-        with _old_objects_left_alone(), BatchWriter(self.tables) as writer:
-            for page in self._pages(position, limit):
-                gc.freeze()
-                last = None
-                for notification in page:
-                    if not projector.count(notification, self.flow.mapper, until):
-                        break
-                    last = notification.id
-                    counted += 1
-                if last is not None:
-                    tracking = _tracking(self.flow.name, last)
-                    writer.submit(projector.take_rows(), tracking, counted_from=position)
-                    position = last
-                if last != page[-1].id:
-                    break  # reached ``until``
+        writer = BatchWriter(self.tables)
+        try:
+            left = None if limit is None else limit - counted[0]
+            with old_objects_left_alone(), writer:
+                for page in self._pages(position, left):
+                    gc.freeze()
+                    last, size = None, 0
+                    for notification in page:
+                        if not projector.count(notification, self.flow.mapper, until):
+                            break
+                        last, size = notification.id, size + 1
+                    if last is not None:
+                        tracking = _tracking(self.flow.name, last)
+                        writer.submit(projector.take_rows(), tracking, position, size)
+                        position = last
+                    if last != page[-1].id:
+                        break  # reached ``until``
+        finally:
+            counted[0] += writer.written
         self._kept = (position, projector)
-        return counted
 
     def _resume(self, current: int) -> tuple[Projector, int]:
         """A projector standing at the views' position: the one the last catch-up left,
@@ -179,7 +183,7 @@ class Views:
         """
         with self._lock, storage_errors("emptying the views"):
             self._kept = None
-            retried(self.tables.empty, "emptying the views")
+            self._retried(self.tables.empty, "emptying the views")
         return self.catch_up()
 
     def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
@@ -212,7 +216,9 @@ class Views:
         """
         wanted, when = _level(level), _quarter(quarter)
         with storage_errors(READING):
-            return retried(lambda: queries.satisfaction(self.tables, wanted, when, self.k), READING)
+            return self._retried(
+                lambda: queries.satisfaction(self.tables, wanted, when, self.k), READING
+            )
 
     def proposal_satisfaction(self, proposal_id: object) -> list[Satisfaction]:
         """Satisfaction of one proposal, round by round.
@@ -221,7 +227,7 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors(READING):
-            return retried(
+            return self._retried(
                 lambda: queries.proposal_satisfaction(
                     self.tables, self.k, proposal_id=str(proposal_id)
                 ),
@@ -239,7 +245,7 @@ class Views:
         """
         wanted, when, structure = _level(level), _quarter(quarter), self.structure()
         with storage_errors(READING):
-            return retried(
+            return self._retried(
                 lambda: queries.participation(self.tables, structure, wanted, when, self.k), READING
             )
 
@@ -255,7 +261,9 @@ class Views:
         wanted, day = _level(level), as_of or self.flow.clock().date()
         structure = self.structure()
         with storage_errors(READING):
-            return retried(lambda: queries.pipeline(self.tables, structure, wanted, day), READING)
+            return self._retried(
+                lambda: queries.pipeline(self.tables, structure, wanted, day), READING
+            )
 
     def review(self, quarter: str, *, level: AreaKind | str = AreaKind.COMMUNITY) -> Review:
         """The quarterly review: areas and proposals ranked by satisfaction and participation.
@@ -268,7 +276,7 @@ class Views:
         by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
         by_participation = _ranked(self.participation(level=wanted, quarter=when))
         with storage_errors(READING):
-            found = retried(
+            found = self._retried(
                 lambda: queries.proposal_satisfaction(self.tables, self.k, quarter=when), READING
             )
         proposals = _ranked(found)
@@ -287,9 +295,20 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors(READING):
-            return retried(lambda: self.tables.load()[0].structure, READING)
+            return self._retried(lambda: self.tables.load()[0].structure, READING)
 
     # --- mechanics ----------------------------------------------------------------
+
+    def _retried(self, action: Callable[[], T], doing: str, races: bool = False) -> T:
+        """``action()``, tried again after a fault that passes (see ``views/retry.py``)."""
+        tables = self.tables
+        return retried(
+            action,
+            doing,
+            races=races,
+            recover=tables.recover,
+            progress=lambda: tables.batches_written,
+        )
 
     def _pages(self, after: int, limit: int | None) -> Iterator[Sequence[Notification]]:
         remaining = limit
@@ -319,23 +338,6 @@ class Views:
                 self.catch_up()
                 if stop.is_set():
                     break
-
-
-@contextmanager
-def _old_objects_left_alone() -> Iterator[None]:
-    """While counting, the cyclic garbage collector looks at each page's objects only.
-
-    A page allocates thousands of objects, which sets off collections that also walk
-    everything alive before it: the views' rows and structure, and the embedding
-    application's objects. Frozen at each page (``gc.freeze``), those are skipped, and
-    they are handed back to the collector at the end. Counting makes no reference
-    cycles, so nothing is left for the collector that it would have freed meanwhile
-    but another thread's older cyclic garbage, which then waits for the end.
-    """
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _tracking(application_name: str, notification_id: int) -> Any:

@@ -41,7 +41,7 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
         try:
             tables = cast(ViewTables, factory.tracking_recorder(view_class))
             tables.application_name = application_name
-            retried(tables.prepare, "opening the views")
+            retried(tables.prepare, "opening the views", recover=tables.recover)
             if tables.schema_version() != SCHEMA_VERSION:
                 tables.reset()
         except BaseException:

@@ -29,9 +29,11 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._staged = weakref.WeakKeyDictionary()
         super().__init__(*args, **kwargs)
-        # Named, so that an operator (or a test) can tell the views' sessions apart.
+        # Named after the store, so that an operator (or a test) can tell these sessions
+        # apart in pg_stat_activity.
         connecting = cast(dict[str, Any], self.datastore.pool.kwargs)  # given as a dict
-        connecting.setdefault("application_name", APPLICATION_NAME)
+        name = f"{APPLICATION_NAME} {self.datastore.schema}"[: self.MAX_IDENTIFIER_LEN]
+        connecting.setdefault("application_name", name)
 
     def sql(self, statement: str) -> str:
         # psycopg takes %s placeholders; the tracking table has a per-store name here.
@@ -63,6 +65,11 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    def recover(self) -> None:
+        # Every idle connection the server terminated is replaced now, rather than
+        # handed out to fail the next attempt too (the pool only finds out on use).
+        self.datastore.pool.check()
 
     def close(self) -> None:
         self.datastore.close()

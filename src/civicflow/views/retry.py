@@ -12,6 +12,7 @@ after ``MOVED_RETRIES`` such losses in a row the counter gives up with a
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -33,8 +34,19 @@ LONGEST_PAUSE = 0.5
 VIEWS_ID = uuid5(NAMESPACE_URL, "civicflow:views")
 
 
-def retried(action: Callable[[], T], doing: str, *, races: bool = False) -> T:
+def retried(
+    action: Callable[[], T],
+    doing: str,
+    *,
+    races: bool = False,
+    recover: Callable[[], None] | None = None,
+    progress: Callable[[], int] | None = None,
+) -> T:
     """``action()``, tried again after transient faults (and lost races, if ``races``).
+
+    ``recover`` is called after each fault, before the pause (to drop dead connections).
+    ``progress`` counts what the attempts kept (batches committed): while it grows,
+    faults are not one lasting fault, and the budget and the pause start again.
 
     Raises:
         BackendUnavailableError: a transient fault lasted longer than ``FAULT_BUDGET``.
@@ -42,6 +54,7 @@ def retried(action: Callable[[], T], doing: str, *, races: bool = False) -> T:
     """
     started = time.monotonic()
     pause, faults, lost = FIRST_PAUSE, 0, 0
+    kept = progress() if progress is not None else 0
     while True:
         try:
             return action()
@@ -56,6 +69,8 @@ def retried(action: Callable[[], T], doing: str, *, races: bool = False) -> T:
             else:
                 raise
         faults += 1
+        if progress is not None and progress() != kept:
+            started, pause, kept = time.monotonic(), FIRST_PAUSE, progress()
         waited = time.monotonic() - started
         if waited + pause > FAULT_BUDGET:
             raise BackendUnavailableError(
@@ -63,6 +78,9 @@ def retried(action: Callable[[], T], doing: str, *, races: bool = False) -> T:
                 f"{waited:.1f} s; the last: {_first_line(fault)}); it may be restarting or "
                 "overloaded: try again later"
             ) from None
+        if recover is not None:
+            with contextlib.suppress(Exception):  # a recovery that fails changes nothing
+                recover()
         time.sleep(pause * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
         pause = min(pause * 2, LONGEST_PAUSE)
 

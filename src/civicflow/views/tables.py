@@ -78,6 +78,7 @@ class ViewTables:
     create_table: Callable[[], None]  # the backend's tables and then the views' own
 
     tracking_table = "tracking"
+    batches_written = 0  # by this object, ever: a sign that counting gets on
 
     def sql(self, statement: str) -> str:
         """The statement in this backend's dialect."""
@@ -92,6 +93,9 @@ class ViewTables:
     def close(self) -> None:
         """Release the database connections."""
         raise NotImplementedError  # pragma: no cover - every backend defines it
+
+    def recover(self) -> None:
+        """After a fault: let go of connections the database has dropped (if pooled)."""
 
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in cursor.fetchall()]
@@ -185,6 +189,7 @@ class ViewTables:
             self.many(c, INSERT_PARTICIPATION, rows.participation)
             self.many(c, UPSERT_STRUCTURE, rows.structure)
             self.many(c, UPSERT_HOME, rows.homes)
+        self.batches_written += 1
 
     @property
     def writes_in_background(self) -> bool:

@@ -9,8 +9,11 @@ written in log order, so exactly-once and crash safety are those of writing inli
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
     from civicflow.views.projector import Rows
     from civicflow.views.tables import ViewTables
 
-_Job = tuple["Rows", "Tracking", int]
+_Job = tuple["Rows", "Tracking", int, int]
 
 
 class BatchWriter:
@@ -35,6 +38,7 @@ class BatchWriter:
         self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=1)  # one batch ahead
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self.written = 0  # notifications in the batches committed so far
         if tables.writes_in_background:
             self._thread = threading.Thread(target=self._run, name="civicflow-views-writer")
 
@@ -43,8 +47,8 @@ class BatchWriter:
             self._thread.start()
         return self
 
-    def submit(self, rows: Rows, tracking: Tracking, counted_from: int) -> None:
-        """Write (or queue) one batch; raises an earlier batch's error at once.
+    def submit(self, rows: Rows, tracking: Tracking, counted_from: int, size: int = 0) -> None:
+        """Write (or queue) one batch of ``size`` notifications; raises an earlier error at once.
 
         Raises:
             ViewsMovedError: another process counted past an earlier batch's start.
@@ -53,9 +57,9 @@ class BatchWriter:
         """
         self._raise_error()
         if self._thread is None:
-            self.tables.write(rows, tracking, counted_from)
+            self._write((rows, tracking, counted_from, size))
         else:
-            self._jobs.put((rows, tracking, counted_from))
+            self._jobs.put((rows, tracking, counted_from, size))
 
     def __exit__(
         self,
@@ -73,10 +77,32 @@ class BatchWriter:
         while (job := self._jobs.get()) is not None:
             if self._error is None:  # after a failure, later batches must not be written
                 try:
-                    self.tables.write(*job)
+                    self._write(job)
                 except BaseException as error:
                     self._error = error
+
+    def _write(self, job: _Job) -> None:
+        rows, tracking, counted_from, size = job
+        self.tables.write(rows, tracking, counted_from)
+        self.written += size
 
     def _raise_error(self) -> None:
         if self._error is not None:
             raise self._error
+
+
+@contextmanager
+def old_objects_left_alone() -> Iterator[None]:
+    """While counting, the cyclic garbage collector looks at each page's objects only.
+
+    A page allocates thousands of objects, which sets off collections that also walk
+    everything alive before it: the views' rows and structure, and the embedding
+    application's objects. Frozen at each page (``gc.freeze``), those are skipped, and
+    they are handed back to the collector at the end. Counting makes no reference
+    cycles, so nothing is left for the collector that it would have freed meanwhile
+    but another thread's older cyclic garbage, which then waits for the end.
+    """
+    try:
+        yield
+    finally:
+        gc.unfreeze()
