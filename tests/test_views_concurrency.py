@@ -18,19 +18,20 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from civicflow import BackendUnavailableError, CivicFlow, ProposalState
-from civicflow.views import Views
+from civicflow.views import Views, retry
 from civicflow.views.backend import private_memory
 from tests import flows
 from tests.conftest import POSTGRES_URL
 
-READERS = 3
+READERS = 2
 SECONDS = 1.5
 BATCH = 5
-RATINGS = 150
+RATINGS = 100
 LEVELS = ("satisfied", "basically_satisfied", "dissatisfied", "satisfied", "dissatisfied")
 JOIN_TIMEOUT = 60.0
 Report = tuple[str, list[str], list[str], int]  # who, failures, figures seen, rounds
@@ -117,7 +118,7 @@ def writing(flow: CivicFlow, proposal: ProposalState, start: int) -> Iterator[No
         while not stop.is_set():
             rate(flow, proposal, n, 1)
             n += 1
-            stop.wait(0.01)
+            stop.wait(0.03)
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -228,3 +229,88 @@ def _count_once(views: Views, *, rebuild: bool) -> str:
     except Exception as error:  # anything else is what the test looks for
         return f"{type(error).__name__}: {error}"
     return "counted"
+
+
+# --- a writer that holds its locks ------------------------------------------------------
+
+
+@contextmanager
+def a_writer_holding_its_locks(url: str) -> Iterator[None]:
+    """Another process's batch, half written: the views' write locks, held until the end."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("UPDATE cf_view_state SET value = value")
+        try:
+            yield
+        finally:
+            connection.rollback()
+            connection.close()
+        return
+    import psycopg
+    from psycopg import sql
+
+    schema = url.rpartition("schema=")[2]
+    with psycopg.connect(POSTGRES_URL) as connection:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"civicflow-views:{schema}",)
+        )
+        connection.execute("UPDATE cf_view_state SET value = value")
+        connection.execute("LOCK TABLE cf_view_ratings IN SHARE ROW EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            connection.rollback()
+
+
+def test_opening_and_reading_never_wait_for_a_writer(durable_url: str) -> None:
+    outcome: list[str] = []
+
+    def open_and_read(flow: CivicFlow) -> None:
+        try:
+            with Views(flow, k=1) as views:
+                outcome.append(figures(views))
+                views.participation(level="compound")
+        except Exception as error:
+            outcome.append(f"{type(error).__name__}: {error}")
+
+    with flows.open_flow(durable_url) as flow:
+        rate(flow, flows.rating(flow), 0, 10)
+        with Views(flow, k=1) as views:
+            views.catch_up()
+            counted = figures(views)
+        with a_writer_holding_its_locks(durable_url):
+            reader = threading.Thread(target=open_and_read, args=(flow,))
+            reader.start()
+            reader.join(3.0)  # a reader that waited for the writer would still be waiting
+            assert not reader.is_alive(), "opening the views waited for the writer"
+        assert outcome == [counted]
+
+
+def test_a_lock_held_longer_than_the_retries_last_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retry, "FAULT_BUDGET", 1.0)
+    path = tmp_path / "views.db"
+    settings = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "SQLITE_LOCK_TIMEOUT": "1",
+    }
+    with flows.open_flow() as flow, Views(flow, settings=settings, k=1) as views:
+        rate(flow, flows.rating(flow), 0, 10)
+        with a_writer_holding_its_locks(f"sqlite:///{path}"):
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailableError, match="locked") as raised:
+                views.catch_up()
+            assert time.monotonic() - started < 4.0
+            assert "try again later" in str(raised.value)
+            assert raised.value.__cause__ is None
+            assert views.position == 0  # reading goes on meanwhile
+        assert views.catch_up() == flow.recorder.max_notification_id()
+        with Views(flow, settings=private_memory(), k=1) as clean:
+            clean.catch_up()
+            assert figures(views) == figures(clean)
