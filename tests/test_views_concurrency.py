@@ -253,17 +253,15 @@ def a_writer_holding_its_locks(url: str) -> Iterator[None]:
     from psycopg import sql
 
     schema = url.rpartition("schema=")[2]
-    with psycopg.connect(POSTGRES_URL) as connection:
-        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        connection.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"civicflow-views:{schema}",)
-        )
-        connection.execute("UPDATE cf_view_state SET value = value")
-        connection.execute("LOCK TABLE cf_view_ratings IN SHARE ROW EXCLUSIVE MODE")
+    with psycopg.connect(POSTGRES_URL) as pg:
+        pg.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        pg.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"civicflow-views:{schema}",))
+        pg.execute("UPDATE cf_view_state SET value = value")
+        pg.execute("LOCK TABLE cf_view_ratings IN SHARE ROW EXCLUSIVE MODE")
         try:
             yield
         finally:
-            connection.rollback()
+            pg.rollback()
 
 
 def test_opening_and_reading_never_wait_for_a_writer(durable_url: str) -> None:
