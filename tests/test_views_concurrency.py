@@ -312,3 +312,31 @@ def test_a_lock_held_longer_than_the_retries_last_is_unavailable(
         with Views(flow, settings=private_memory(), k=1) as clean:
             clean.catch_up()
             assert figures(views) == figures(clean)
+
+
+def test_views_opened_for_the_first_time_by_many_at_once_all_open(durable_url: str) -> None:
+    openers = 6
+    with flows.open_flow(durable_url) as flow:
+        rate(flow, flows.rating(flow), 0, 10)
+        start = threading.Barrier(openers)
+        outcome: list[str] = []
+
+        def open_first() -> None:
+            try:
+                with CivicFlow.open(durable_url) as own:
+                    start.wait(JOIN_TIMEOUT)
+                    with Views(own, k=1) as views:
+                        views.catch_up()
+                        outcome.append(figures(views))
+            except Exception as error:
+                outcome.append(f"{type(error).__name__}: {error}")
+
+        threads = [threading.Thread(target=open_first) for _ in range(openers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN_TIMEOUT)
+        with Views(flow, settings=private_memory(), k=1) as clean:
+            clean.catch_up()
+            assert outcome == [figures(clean)] * openers
+        assert_equal_to_a_clean_count(flow)

@@ -95,11 +95,3 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
 
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
         return [tuple(row.values()) for row in cursor.fetchall()]
-
-    def create_table(self) -> None:
-        super().create_table()
-        with self.transaction(commit=True) as c:
-            # Behind the writers' lock, so that creating never interleaves its table
-            # locks with a batch's or a rebuild's (they take this lock first too).
-            self.lock_position(c)
-            self.create_view_tables(c)

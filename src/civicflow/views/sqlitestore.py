@@ -65,8 +65,3 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
         # measured, a rebuild took a tenth longer. (And one in-memory database is
         # one connection, which threads must not share.)
         return False
-
-    def create_table(self) -> None:
-        super().create_table()
-        with self.transaction(commit=True) as c:
-            self.create_view_tables(c)

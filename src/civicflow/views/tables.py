@@ -75,7 +75,7 @@ class ViewTables:
     """SQL shared by both backends; subclasses adapt placeholders and table names."""
 
     application_name: str
-    create_table: Callable[[], None]  # the backend's tables and then the views' own
+    _create_table: Callable[[Any], None]  # eventsourcing's tracking table, in a transaction
 
     tracking_table = "tracking"
     batches_written = 0  # by this object, ever: a sign that counting gets on
@@ -117,9 +117,23 @@ class ViewTables:
         PostgreSQL).
         """
         with self.transaction(commit=False) as c:
+            if not self.missing_in(c):
+                return
+        self.create_table()
+
+    def create_table(self) -> None:
+        """Create the tables that are missing: one creator at a time, behind the writers' lock.
+
+        Looked for again once the lock is held: another process opening at the same
+        moment may have made them meanwhile.
+        """
+        with self.transaction(commit=True) as c:
+            self.lock_position(c)
             missing = self.missing_in(c)
-        if missing:
-            self.create_table()
+            if self.sql("{tracking}") in missing:
+                self._create_table(c)  # eventsourcing's tracking table
+            if missing:
+                self.create_view_tables(c)
 
     def missing_in(self, cursor: Any) -> set[str]:
         """The tables (and the schema stamp) that do not exist yet."""
