@@ -49,6 +49,11 @@ class Views:
         k: the smallest number of residents a shown figure may come from.
         batch_size: notifications counted per transaction while catching up.
 
+    Any number of processes may open and query views while another counts: opening
+    only reads when the tables exist, each query reads one committed state, and a
+    fault that passes (a locked file, a lost connection, a deadlock) is retried for
+    a few seconds before it becomes a ``BackendUnavailableError``.
+
     Raises:
         ConfigurationError: ``k`` or ``batch_size`` is below 1, or the settings do not
             describe a database.
@@ -129,8 +134,9 @@ class Views:
         Raises:
             ConcurrencyError: other processes kept counting at the same time, so this
                 one gave up; nothing it counted is lost, try again later.
-            BackendUnavailableError: the event store or the views' database failed;
-                the pages already committed stay counted.
+            BackendUnavailableError: the event store or the views' database failed, and
+                still failed after a few seconds of retries (or failed for good); the
+                pages already committed stay counted.
         """
         counted = [0]  # what committed batches hold, over every attempt
         with self._lock, storage_errors("counting the log"):
@@ -176,6 +182,9 @@ class Views:
 
     def rebuild(self) -> int:
         """Forget every figure and count the whole log again; returns how many.
+
+        The figures are deleted in one transaction: readers see the old ones until it
+        commits, and wait for nothing.
 
         Raises:
             ConcurrencyError: other processes kept counting at the same time.
