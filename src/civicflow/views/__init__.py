@@ -21,7 +21,7 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConcurrencyError, ConfigurationError, InvalidInputError
-from civicflow.storage.errors import storage_errors
+from civicflow.storage.errors import schema_mismatch, storage_errors
 from civicflow.views import queries
 from civicflow.views.backend import open_view_tables, private_memory, same_store
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
@@ -56,6 +56,8 @@ class Views:
     Raises:
         ConfigurationError: ``k`` or ``batch_size`` is below 1, or the settings do not
             describe a database.
+        ViewsSchemaError: newer code built the views (their schema stamp is newer than
+            this code's); they are left untouched.
         BackendUnavailableError: the views' database failed, cannot be reached, or
             needs a driver that is not installed.
     """
@@ -133,6 +135,10 @@ class Views:
         Raises:
             ConcurrencyError: other processes kept counting at the same time, so this
                 one gave up; nothing it counted is lost, try again later.
+            ViewsSchemaError: newer code has rebuilt the views since they were opened.
+            SchemaMismatchError: a view table does not have the shape civicflow expects.
+            NewerRecordError: the log holds a record newer code wrote; nothing past
+                it is counted.
             BackendUnavailableError: the event store or the views' database failed;
                 the pages already committed stay counted.
         """
@@ -142,6 +148,8 @@ class Views:
                 try:
                     return self._count(limit, until)
                 except (ViewsMovedError, RecordConflictError, OperationalError) as error:
+                    if (mismatch := schema_mismatch(error)) is not None:
+                        raise mismatch from None  # not a race: no retry can help
                     last = error  # another process counted (or held the database) meanwhile
             if isinstance(last, OperationalError):
                 raise last  # not a race but a database that kept failing: storage_errors types it
@@ -187,6 +195,7 @@ class Views:
 
         Raises:
             ConcurrencyError: other processes kept counting at the same time.
+            ViewsSchemaError: newer code has rebuilt the views; they are left untouched.
             BackendUnavailableError: the event store or the views' database failed.
         """
         with self._lock, storage_errors("emptying the views"):

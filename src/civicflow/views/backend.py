@@ -26,8 +26,11 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
 
     Tables of an older definition (``SCHEMA_VERSION``) are emptied, so that the
     next catch-up counts the whole log again: that is how a new definition rolls out.
+    Tables of a newer definition are refused and left as they are: only newer code
+    may count into them.
 
     Raises:
+        ViewsSchemaError: the views are stamped newer than this code's ``SCHEMA_VERSION``.
         ConfigurationError: the settings do not describe a database.
         BackendUnavailableError: the database failed, cannot be reached, or needs a
             driver that is not installed.

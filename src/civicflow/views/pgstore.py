@@ -48,6 +48,10 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
             )
             yield cursor
 
+    def state_table_exists(self, cursor: Any) -> bool:
+        cursor.execute("SELECT to_regclass('cf_view_state') IS NOT NULL AS found")
+        return bool(cursor.fetchone()["found"])
+
     def lock_position(self, cursor: Any) -> None:
         # One writer at a time per store's views, until this transaction ends.
         cursor.execute(
@@ -84,6 +88,7 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
         return [tuple(row.values()) for row in cursor.fetchall()]
 
     def create_table(self) -> None:
+        self.refuse_newer_views()  # before creating anything newer code may have dropped
         super().create_table()
         with self.transaction(commit=True) as c:
             self.create_view_tables(c)

@@ -50,6 +50,7 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
         return False
 
     def create_table(self) -> None:
+        self.refuse_newer_views()  # before creating anything newer code may have dropped
         super().create_table()
         with self.transaction(commit=True) as c:
             self.create_view_tables(c)
