@@ -26,12 +26,15 @@ from civicflow.errors import (
     ConfigurationError,
     InvalidInputError,
     MissingRegistrationError,
+    NewerRecordError,
     NotEligibleError,
     ProposalAlreadyExistsError,
     ProposalNotFoundError,
     RuleViolationError,
+    SchemaMismatchError,
     StepNotAllowedError,
     UnreadableRecordError,
+    ViewsSchemaError,
 )
 from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
 
@@ -58,6 +61,7 @@ __all__ = [
     "Majority",
     "Membership",
     "MissingRegistrationError",
+    "NewerRecordError",
     "NotEligibleError",
     "Outcome",
     "Participation",
@@ -73,6 +77,7 @@ __all__ = [
     "Role",
     "RuleViolationError",
     "Satisfaction",
+    "SchemaMismatchError",
     "SponsorKind",
     "Sponsorship",
     "Stage",
@@ -83,6 +88,7 @@ __all__ = [
     "Verification",
     "Via",
     "Views",
+    "ViewsSchemaError",
     "Vote",
     "__version__",
 ]

@@ -113,6 +113,7 @@ _SQLITE_SHAPES = (
     re.compile(r"^table (?P<table>\S+) has no column named \S+$"),
     re.compile(r"^no such column: (?P<table>)\S+$"),
 )
+_SQLITE_NAMED = re.compile(r"^(?:NOT NULL|UNIQUE) constraint failed: (?P<table>\w+)\.")
 
 
 def _sqlite_mismatch(error: sqlite3.Error) -> SchemaMismatchError | None:
@@ -120,8 +121,8 @@ def _sqlite_mismatch(error: sqlite3.Error) -> SchemaMismatchError | None:
     if isinstance(error, sqlite3.IntegrityError):
         if getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY":
             return None  # a lost race
-        table = message.partition(": ")[2].partition(".")[0] or None
-        return SchemaMismatchError(table, message)
+        named = _SQLITE_NAMED.match(message)  # a CHECK names its expression, not its table
+        return SchemaMismatchError(named.group("table") if named else None, message)
     for shape in _SQLITE_SHAPES:
         found = shape.match(message)
         if found:
