@@ -169,7 +169,10 @@ def test_a_view_table_of_another_shape_is_refused_not_retried_as_a_race(durable_
         add_not_null_column(durable_url, "cf_view_proposals")
         flows.asked(flow)
         position = views.position
-        with Views(flow, k=1) as again, pytest.raises(SchemaMismatchError, match="added_by|17 col"):
+        with (
+            Views(flow, k=1) as again,
+            pytest.raises(SchemaMismatchError, match=r"added_by|17 col"),
+        ):
             again.catch_up()
         assert views.position == position
 

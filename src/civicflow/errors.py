@@ -164,7 +164,7 @@ class NewerRecordError(UnreadableRecordError):
     is ever written on top of such a record: upgrade civicflow to read it.
     """
 
-    def __init__(  # noqa: PLR0913 - every attribute names the record
+    def __init__(
         self,
         topic: str,
         originator_id: UUID | str,
@@ -185,7 +185,9 @@ class NewerRecordError(UnreadableRecordError):
         at = f" (position {position} in the log)" if position is not None else ""
         stored = f"{kind} {topic} of {originator_id} at version {originator_version}{at}"
         if known_version is None:
-            why = f"its kind is unknown to this version of civicflow (class_version {class_version})"
+            why = (
+                f"its kind is unknown to this version of civicflow (class_version {class_version})"
+            )
         else:
             why = (
                 f"it has class_version {class_version}, and this version of civicflow "

@@ -15,7 +15,6 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-
 from civicflow.domain import lifecycle
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
