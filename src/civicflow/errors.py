@@ -139,7 +139,7 @@ class UnreadableRecordError(CivicflowError, ValueError):
     """
 
 
-class SchemaMismatchError(ConfigurationError):
+class SchemaMismatchError(ConfigurationError, ValueError):
     """A table of the store does not have the shape this version of civicflow expects.
 
     Someone changed it (a column added, dropped or retyped) or another program
@@ -157,7 +157,7 @@ class SchemaMismatchError(ConfigurationError):
         )
 
 
-class NewerRecordError(UnreadableRecordError):
+class NewerRecordError(UnreadableRecordError, ValueError):
     """A stored record was written by newer code: its kind or its class version is unknown here.
 
     ``known_version`` is None when the kind (``topic``) itself is unknown. Nothing
@@ -199,7 +199,7 @@ class NewerRecordError(UnreadableRecordError):
         )
 
 
-class ViewsSchemaError(ConfigurationError):
+class ViewsSchemaError(ConfigurationError, ValueError):
     """The views were built by a newer civicflow, whose tables this version does not know.
 
     Older code never drops or rewrites them (in a rolling deploy, old and new
