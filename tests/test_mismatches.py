@@ -151,6 +151,20 @@ def test_an_events_table_of_another_shape_is_refused_at_once_and_named(
     assert "shape civicflow expects" in str(refused.value)
 
 
+def test_a_table_altered_under_a_running_postgresql_process_is_refused(postgres_url: str) -> None:
+    """Even a harmless extra column breaks the statements a process prepared before it."""
+    with flows.open_flow(postgres_url) as flow:
+        asked = flows.asked(flow)
+        with database(postgres_url) as execute:
+            execute(f"ALTER TABLE {EVENTS['postgres']} ADD COLUMN harmless text")
+        before = stored_rows(flow)
+        with pytest.raises(SchemaMismatchError, match="open the store again"):
+            flows.asked(flow, title="Paint the railings")
+        assert stored_rows(flow) == before
+    with CivicFlow.open(postgres_url, clock=FakeClock()) as fresh:  # prepares afresh
+        discuss(fresh, asked.id)
+
+
 def test_a_command_index_table_of_another_shape_is_refused(postgres_url: str) -> None:
     with flows.open_flow(postgres_url) as flow:
         asked = flows.asked(flow)

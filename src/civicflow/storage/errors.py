@@ -139,6 +139,10 @@ _POSTGRES_SHAPES = ("23502", "23503", "23514", "23P01", "42703", "42804", "22P04
 def _postgres_mismatch(error: Any) -> SchemaMismatchError | None:
     diag = error.diag
     state = error.sqlstate or ""
+    if state == "0A000" and "cached plan must not change result type" in str(error):
+        # A statement this process prepared reads a table that has changed since.
+        problem = "it changed while this process was using it; open the store again"
+        return SchemaMismatchError(None, f"{problem} ({str(error).strip()})")
     if state == "23505" and diag.constraint_name == f"{diag.table_name}_pkey":
         return None  # a lost race
     if state != "23505" and state not in _POSTGRES_SHAPES:
