@@ -179,9 +179,10 @@ def test_a_command_index_table_of_another_shape_is_refused(postgres_url: str) ->
 
 def test_a_view_table_of_another_shape_is_refused_not_retried_as_a_race(durable_url: str) -> None:
     with flows.open_flow(durable_url) as flow, Views(flow, k=1) as views:
+        flows.asked(flow)
         views.catch_up()
         add_not_null_column(durable_url, "cf_view_proposals")
-        flows.asked(flow)
+        flows.asked(flow, title="Paint the railings")
         position = views.position
         with (
             Views(flow, k=1) as again,

@@ -57,7 +57,9 @@ def upcast(cls: type, state: dict[str, Any], stored: Stored) -> None:
     """
     version = state.pop("class_version", 1)
     known = getattr(cls, "class_version", 1)
-    if not isinstance(version, int) or version > known:
+    if not isinstance(version, int):
+        raise stored.newer(None, known)  # no version this code could ever have written
+    if version > known:
         raise stored.newer(version, known)
     while version < known:
         getattr(cls, f"upcast_v{version}_v{version + 1}")(state)

@@ -10,6 +10,7 @@ how their backend opens a transaction, spells a statement and takes a lock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -44,6 +45,8 @@ TABLES: dict[str, str] = {
         "district)"
     ),
 }
+# Named, not "*": a column someone added must not shift the row (writing then refuses it).
+PROPOSAL_COLUMNS = ", ".join(field.name for field in fields(ProposalRow))
 UPSERT_PROPOSAL = (
     "INSERT INTO cf_view_proposals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (proposal_id) DO UPDATE SET stage = excluded.stage, round = excluded.round, "
@@ -128,7 +131,7 @@ class ViewTables:
             position = self.position_in(c)
             parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
             homes = self.select(c, "SELECT resident, home FROM cf_view_homes")
-            proposals = self.select(c, "SELECT * FROM cf_view_proposals")
+            proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
         structure = structure_from_rows(parts)
         tracker = StructureTracker(
             structure=structure,
