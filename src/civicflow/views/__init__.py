@@ -208,6 +208,8 @@ class Views:
 
         Raises:
             ConcurrencyError: other processes kept counting at the same time.
+            ViewsSchemaError, SchemaMismatchError, NewerRecordError: as ``catch_up``;
+                following stops, and starting it again cannot help.
             BackendUnavailableError: the event store or the views' database failed;
                 following stops, and may be started again.
         """
