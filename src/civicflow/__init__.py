@@ -31,6 +31,7 @@ from civicflow.errors import (
     ProposalNotFoundError,
     RuleViolationError,
     StepNotAllowedError,
+    StoreNotFoundError,
     UnreadableRecordError,
 )
 from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
@@ -78,6 +79,7 @@ __all__ = [
     "Stage",
     "Step",
     "StepNotAllowedError",
+    "StoreNotFoundError",
     "Structure",
     "UnreadableRecordError",
     "Verification",
