@@ -10,7 +10,6 @@ import io
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +199,7 @@ def export_lines(count: int, repeat_first_at: int | None = None) -> list[str]:
 
 
 @pytest.fixture
-def inserts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+def inserts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many records each INSERT into the events table carried, spied at psycopg."""
     sizes: list[int] = []
     execute = psycopg.Cursor.execute
@@ -212,7 +211,7 @@ def inserts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         return execute(cursor, query, params, **kwargs)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", spy)
-    yield sizes
+    return sizes
 
 
 def test_a_large_import_into_postgres_goes_in_bounded_statements(

@@ -30,7 +30,7 @@ def insert_all(recorder: Any, records: Sequence[StoredEvent], chunk: int = CHUNK
     elif "sqlite" in type(recorder).__module__:
         with recorder.datastore.transaction(commit=True) as cursor:
             for part in chunks(records, chunk):
-                recorder._insert_events(cursor, part)  # noqa: SLF001 - its own SQL
+                recorder._insert_events(cursor, part)
     else:
         recorder.insert_events(records)  # in memory: nothing to stall
 
@@ -39,8 +39,8 @@ def _postgres(recorder: Any, records: Sequence[StoredEvent], chunk: int) -> None
     with recorder.datastore.transaction(commit=True) as cursor:
         # As eventsourcing does for each save: serialise writers, so that readers
         # never pass a gap in the notification ids that fills later; tell listeners.
-        recorder._lock_table(cursor)  # noqa: SLF001
-        recorder._notify_channel(cursor)  # noqa: SLF001
+        recorder._lock_table(cursor)
+        recorder._notify_channel(cursor)
         for part in chunks(records, chunk):
             rows = [
                 recorder.construct_pg_stored_event(
