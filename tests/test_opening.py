@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,31 @@ def test_the_views_say_why_they_cannot_connect_at_once(
             Views(flow, settings=settings)
         assert message in str(raised.value)
         assert time.monotonic() - started < 2
+
+
+@pytest.fixture
+def one_connection_role(postgres_available: None) -> Iterator[str]:
+    """A role that may hold one connection at a time (CONNECTION LIMIT 1)."""
+    role = f"civicflow_one_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE ROLE {} LOGIN CONNECTION LIMIT 1").format(sql.Identifier(role))
+        )
+    yield role
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_connection_slot_freed_meanwhile_is_waited_for(
+    one_connection_role: str, postgres_url: str
+) -> None:
+    url = postgres_url.replace("postgres@", f"{one_connection_role}@")
+    holder = psycopg.connect(url.split("?")[0], autocommit=True)
+    threading.Timer(0.5, holder.close).start()  # the only slot is freed half a second later
+    started = time.monotonic()
+    with pytest.raises(StoreNotFoundError):  # got in: the store is simply not there yet
+        CivicFlow.open(url, create=False)
+    assert 0.4 < time.monotonic() - started < 2
 
 
 # --- reading never creates a store -------------------------------------------------------

@@ -29,6 +29,7 @@ TRANSIENT = (
     "the database system is starting up",
     "the database system is in recovery mode",
     "too many clients",
+    "too many connections",  # for the role or the database (their CONNECTION LIMIT)
     "remaining connection slots are reserved",
 )
 _NAMED = re.compile(r'(database|role) "([^"]*)" does not exist')
