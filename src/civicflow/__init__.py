@@ -33,6 +33,7 @@ from civicflow.errors import (
     RuleViolationError,
     SchemaMismatchError,
     StepNotAllowedError,
+    StoreNotFoundError,
     UnreadableRecordError,
     ViewsSchemaError,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "Stage",
     "Step",
     "StepNotAllowedError",
+    "StoreNotFoundError",
     "Structure",
     "UnreadableRecordError",
     "Verification",

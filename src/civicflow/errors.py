@@ -132,6 +132,21 @@ class BackendUnavailableError(CivicflowError, ConnectionError):
     """The database behind the store cannot be reached or is missing a driver."""
 
 
+class StoreNotFoundError(CivicflowError, LookupError):
+    """A store opened for reading does not exist; nothing was created in its place.
+
+    ``store`` names where it was looked for (a file, or a schema of a database).
+    """
+
+    def __init__(self, store: str, reason: str = "does not exist") -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(
+            f"no civicflow store at {store}: it {reason} (reading never creates a store; "
+            "check --db, or write to it first)"
+        )
+
+
 class UnreadableRecordError(CivicflowError, ValueError):
     """A stored record cannot be read: damaged, or written by code this version does not know.
 

@@ -12,6 +12,7 @@ from uuid import uuid4
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from civicflow.storage import postgres
 from civicflow.storage.errors import opening_errors
 from civicflow.storage.settings import store_settings
 from civicflow.views.sqlitestore import SQLiteViews
@@ -31,12 +32,15 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
 
     Raises:
         ViewsSchemaError: the views are stamped newer than this code's ``SCHEMA_VERSION``.
-        ConfigurationError: the settings do not describe a database.
+        ConfigurationError: the settings do not describe a database, or name a
+            PostgreSQL database or role that does not exist.
         BackendUnavailableError: the database failed, cannot be reached, or needs a
             driver that is not installed.
     """
     with opening_errors("the views"):
         view_class = _adapter(settings)
+        if view_class is not SQLiteViews:
+            postgres.probe(settings)  # its cause at once, not the pool's timeout
         factory = InfrastructureFactory.construct(Environment("CivicFlowViews", settings))
         try:
             tables = cast(ViewTables, factory.tracking_recorder(view_class))
