@@ -132,11 +132,104 @@ class BackendUnavailableError(CivicflowError, ConnectionError):
     """The database behind the store cannot be reached or is missing a driver."""
 
 
+class StoreNotFoundError(CivicflowError, LookupError):
+    """A store opened for reading does not exist; nothing was created in its place.
+
+    ``store`` names where it was looked for (a file, or a schema of a database).
+    """
+
+    def __init__(self, store: str, reason: str = "does not exist") -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(
+            f"no civicflow store at {store}: it {reason} (reading never creates a store; "
+            "check --db, or write to it first)"
+        )
+
+
 class UnreadableRecordError(CivicflowError, ValueError):
     """A stored record cannot be read: damaged, or written by code this version does not know.
 
     Raised when reading, never when writing; nothing is written on top of it.
     """
+
+
+class SchemaMismatchError(ConfigurationError, ValueError):
+    """A table of the store does not have the shape this version of civicflow expects.
+
+    Someone changed it (a column added, dropped or retyped) or another program
+    shares its name. The write was refused whole, so nothing was written; trying
+    again cannot help until the table is as civicflow created it.
+    """
+
+    def __init__(self, table: str | None, problem: str) -> None:
+        self.table = table
+        self.problem = problem
+        name = f"the table {table!r}" if table else "a table of the store"
+        super().__init__(
+            f"{name} does not have the shape civicflow expects: {problem}; nothing was "
+            "written (restore the table as civicflow created it, or use another store)"
+        )
+
+
+class NewerRecordError(UnreadableRecordError, ValueError):
+    """A stored record was written by newer code: its kind or its class version is unknown here.
+
+    ``known_version`` is None when the kind (``topic``) itself is unknown. Nothing
+    is ever written on top of such a record: upgrade civicflow to read it.
+    """
+
+    def __init__(
+        self,
+        topic: str,
+        originator_id: UUID | str,
+        originator_version: int,
+        class_version: int | None,
+        known_version: int | None,
+        *,
+        position: int | None = None,
+        kind: str = "event",
+    ) -> None:
+        self.topic = topic
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.class_version = class_version
+        self.known_version = known_version
+        self.position = position
+        self.kind = kind
+        at = f" (position {position} in the log)" if position is not None else ""
+        stored = f"{kind} {topic} of {originator_id} at version {originator_version}{at}"
+        if known_version is None:
+            why = (
+                f"its kind is unknown to this version of civicflow (class_version {class_version})"
+            )
+        else:
+            why = (
+                f"it has class_version {class_version}, and this version of civicflow "
+                f"knows up to {known_version}"
+            )
+        super().__init__(
+            f"the stored {stored} was written by newer code: {why}; upgrade civicflow "
+            "to read it (nothing is written on top of it)"
+        )
+
+
+class ViewsSchemaError(ConfigurationError, ValueError):
+    """The views were built by a newer civicflow, whose tables this version does not know.
+
+    Older code never drops or rewrites them (in a rolling deploy, old and new
+    processes would otherwise rebuild each other's views for ever): upgrade this
+    process, or give it views of its own.
+    """
+
+    def __init__(self, found: str, known: str) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"the views are stamped with schema version {found!r}, newer than the version "
+            f"{known!r} this civicflow knows; they are left untouched (upgrade civicflow, "
+            "or open views in another database)"
+        )
 
 
 class LifecycleDefinitionError(CivicflowError, ValueError):

@@ -171,7 +171,9 @@ class Auditing(UseCases):
             CommandOutcomeUnknownError: the store failed while writing; retry with the same
                 ``command_id`` (always safe).
             RuleViolationError: the store is not empty.
-            InvalidInputError: the export is malformed.
+            InvalidInputError: the export is malformed, or holds a record twice.
+            BackendUnavailableError: the database failed; the records go in one
+                transaction, so none was imported.
         """
         store = self._ctx.store
         return export.import_events(store.pydantic_mapper, store.recorder, lines)

@@ -9,6 +9,7 @@ underneath is ``store``; the members of it that embedding programs use
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -32,7 +33,7 @@ from civicflow.application.store import Store
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.errors import ConfigurationError
-from civicflow.storage.postgres import create_schema
+from civicflow.storage.opening import discard_store, prepare_store
 from civicflow.storage.settings import application_env
 
 F = TypeVar("F", bound="CivicFlow")
@@ -94,19 +95,46 @@ class CivicFlow(
         )
 
     @classmethod
-    def open(cls, url: str, **options: Any) -> Self:
+    def open(cls, url: str, *, create: bool = True, **options: Any) -> Self:
         """Open the store at ``url``: ``memory://``, ``sqlite:///path.db`` or ``postgresql://...``.
 
-        ``options`` are the constructor's; ``env`` among them adds settings.
+        ``create=False`` opens a store for reading: one that is not there (no such
+        file, schema or events table) is refused, and nothing is written in its
+        place. ``memory://`` is always a new, empty store. ``options`` are the
+        constructor's; ``env`` among them adds settings.
 
         Raises:
-            ConfigurationError: the URL is not one civicflow understands.
+            StoreNotFoundError: ``create`` is False and there is no store at ``url``.
+            ConfigurationError: the URL is not one civicflow understands, or it names a
+                database or a role that does not exist.
             BackendUnavailableError: the database cannot be reached.
         """
         env = application_env(url, cls.name, options.pop("env", None))
-        if "POSTGRES_SCHEMA" in env:
-            create_schema(env)
+        prepare_store(env, cls.name, create=create)
         return cls(env, **options)
+
+    @classmethod
+    def import_into(cls, url: str, lines: Iterable[str], **options: Any) -> int:
+        """Load an events export into the store at ``url``, made if missing; returns how many.
+
+        All or nothing: a store this call made is removed again if the import fails.
+
+        Raises:
+            RuleViolationError: the store has events already.
+            InvalidInputError: the export is malformed.
+            ConfigurationError: the URL cannot be used.
+            BackendUnavailableError: the database cannot be reached or failed; nothing
+                was imported.
+        """
+        env = application_env(url, cls.name, options.pop("env", None))
+        existed = prepare_store(env, cls.name)
+        try:
+            with cls(env, **options) as flow:
+                return flow.import_events(lines)
+        except BaseException:
+            if not existed:
+                discard_store(env, cls.name)
+            raise
 
     # --- settings -----------------------------------------------------------------------
 

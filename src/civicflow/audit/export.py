@@ -19,7 +19,7 @@ from typing import IO, Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel
 
 from civicflow.audit.ledger import Ledger
@@ -28,6 +28,7 @@ from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.proposal import Proposal
 from civicflow.errors import InvalidInputError, RuleViolationError
+from civicflow.storage.bulk import insert_all
 from civicflow.storage.mapper import PydanticMapper
 
 FORMAT = "civicflow-events/1"
@@ -78,15 +79,18 @@ def import_events(mapper: PydanticMapper, recorder: Any, lines: Iterable[str]) -
 
     Raises:
         RuleViolationError: the store is not empty.
-        InvalidInputError: the export is malformed.
+        InvalidInputError: the export is malformed, or holds a record twice.
     """
     if recorder.max_notification_id():
         raise RuleViolationError(None, "import", "events are imported into an empty store only")
     # Every line is read and checked first, and all are written in one transaction:
     # a bad line late in a file must not leave a half-imported (and so non-empty) store.
     records = [_sealed_again(mapper, stored) for stored in read_events(lines)]
-    if records:
-        recorder.insert_events(records)
+    try:
+        insert_all(recorder, records)  # in bounded statements, all in one transaction
+    except IntegrityError as error:
+        problem = ("", f"the database refused the records, none were imported: {error}")
+        raise InvalidInputError("events export", [problem]) from None
     return len(records)
 
 

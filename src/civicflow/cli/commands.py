@@ -8,7 +8,7 @@ from typing import Any
 
 from civicflow.application.flow import CivicFlow
 from civicflow.cli.options import Sub, choices, command, day, moment, require, when
-from civicflow.cli.output import with_flow
+from civicflow.cli.output import reading, with_flow
 from civicflow.domain.values import Channel, Level, Outcome, PublicationChannel
 
 
@@ -181,7 +181,7 @@ def _rate_and_close(commands: Sub) -> None:
     p = command(commands, "show", "a proposal's current state (or at --version)")
     p.add_argument("proposal")
     p.add_argument("--version", type=int)
-    p.set_defaults(run=with_flow(lambda f, a: _summary(f.proposal(a.proposal, version=a.version))))
+    p.set_defaults(run=reading(lambda f, a: _summary(f.proposal(a.proposal, version=a.version))))
 
 
 def _decide(flow: CivicFlow, a: argparse.Namespace) -> Any:

@@ -21,11 +21,17 @@ from civicflow.domain import vocabulary
 Handler = Callable[[CivicFlow, argparse.Namespace], Any]
 
 
-def with_flow(handler: Handler) -> Callable[[argparse.Namespace, TextIO], int]:
-    """Open the store, run ``handler``, print what it returns, close the store."""
+def with_flow(
+    handler: Handler, *, create: bool = True
+) -> Callable[[argparse.Namespace, TextIO], int]:
+    """Open the store, run ``handler``, print what it returns, close the store.
+
+    A command that only reads passes ``create=False``: a store that is not there is
+    refused (``StoreNotFoundError``, exit 2), never made.
+    """
 
     def run(args: argparse.Namespace, out: TextIO) -> int:
-        with CivicFlow.open(args.db) as flow:
+        with CivicFlow.open(args.db, create=create) as flow:
             result = handler(flow, args)
         if result is not None:
             show(result, args, out)
@@ -162,4 +168,19 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-__all__ = ["LABELS_ZH", "VALUES_ZH", "block", "label", "plain", "show", "table", "with_flow"]
+def reading(handler: Handler) -> Callable[[argparse.Namespace, TextIO], int]:
+    """``with_flow`` for a command that only reads: it never makes a store."""
+    return with_flow(handler, create=False)
+
+
+__all__ = [
+    "LABELS_ZH",
+    "VALUES_ZH",
+    "block",
+    "label",
+    "plain",
+    "reading",
+    "show",
+    "table",
+    "with_flow",
+]

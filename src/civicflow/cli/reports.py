@@ -20,7 +20,7 @@ from civicflow.cli.options import (
     require,
     when,
 )
-from civicflow.cli.output import label, show, with_flow
+from civicflow.cli.output import label, reading, show, with_flow
 from civicflow.domain.community.areas import AreaKind
 from civicflow.errors import InvalidInputError, RuleViolationError
 
@@ -38,18 +38,18 @@ def register(commands: Sub) -> None:
         "--as-of", type=moment, help="the pipeline's overdue date, or the views as they stood then"
     )
     p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
-    p.set_defaults(run=with_flow(_views))
+    p.set_defaults(run=reading(_views))
 
     p = command(commands, "history", "a proposal's audit trail (as of a moment)")
     p.add_argument("proposal")
     p.add_argument("--as-of", type=moment, help="only what was recorded by then")
     p.add_argument("--markdown", action="store_true", help="as a Markdown document")
-    p.set_defaults(run=with_flow(_history))
+    p.set_defaults(run=reading(_history))
 
     p = command(commands, "replay", "a proposal as the store knew it at a moment")
     p.add_argument("proposal")
     p.add_argument("--as-of", type=moment, required=True)
-    p.set_defaults(run=with_flow(lambda f, a: f.proposal_as_of(a.proposal, a.as_of)))
+    p.set_defaults(run=reading(lambda f, a: f.proposal_as_of(a.proposal, a.as_of)))
 
     p = command(commands, "checkpoint", "seal the log so far; publish the digest it prints")
     when(p)
@@ -71,14 +71,14 @@ def register(commands: Sub) -> None:
     p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
     p.add_argument("--quarter", help="only this quarter of the view, like 2026Q3")
     p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
-    p.set_defaults(run=with_flow(_export))
+    p.set_defaults(run=reading(_export))
 
     p = command(commands, "import", "load an events export into an empty store")
     p.add_argument("file", type=Path)
-    p.set_defaults(run=with_flow(_import))
+    p.set_defaults(run=_import)
 
     p = command(commands, "rebuild", "recount every view from the whole log")
-    p.set_defaults(run=with_flow(_rebuild))
+    p.set_defaults(run=reading(_rebuild))
 
     p = command(commands, "demo", "build a realistic district and print its quarterly review")
     p.add_argument("--seed", type=int, default=7)
@@ -94,7 +94,7 @@ def register(commands: Sub) -> None:
     p.add_argument("--quarter", required=True, help="like 2026Q3")
     p.add_argument("--out", type=output_path, required=True)
     p.add_argument("--k", type=int, default=5)
-    p.set_defaults(run=with_flow(_report))
+    p.set_defaults(run=reading(_report))
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
         number, _, digest = item.partition("=")
         require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
         published[int(number)] = digest
-    with CivicFlow.open(a.db) as flow:
+    with CivicFlow.open(a.db, create=False) as flow:
         report = flow.verify(published)
     if a.json:
         show(report, a, out)
@@ -216,10 +216,12 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
             return f"{write_csv(rows, out)} rows written to {a.out}"
 
 
-def _import(flow: CivicFlow, a: argparse.Namespace) -> str:
+def _import(a: argparse.Namespace, out: TextIO) -> int:
     try:
         with a.file.open(encoding="utf-8") as lines:
-            return f"{flow.import_events(lines)} events imported"
+            # A store the import makes is removed again if the import fails.
+            show(f"{CivicFlow.import_into(a.db, lines)} events imported", a, out)
+            return 0
     except UnicodeDecodeError as error:
         problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
         raise InvalidInputError("events export", problem) from None

@@ -7,7 +7,7 @@ from typing import Any
 
 from civicflow.application.flow import CivicFlow
 from civicflow.cli.options import Sub, actions, choices, command, finish, moment, require, when
-from civicflow.cli.output import with_flow
+from civicflow.cli.output import reading, with_flow
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.councils import Role, Via
 from civicflow.domain.community.policy import Majority
@@ -91,7 +91,7 @@ def _areas(commands: Sub) -> None:
     a.add_argument("--kind", choices=choices(AreaKind))
     a.add_argument("--within")
     a.add_argument("--as-of", type=moment)
-    a.set_defaults(run=with_flow(lambda f, x: f.areas(kind=x.kind, within=x.within, as_of=x.as_of)))
+    a.set_defaults(run=reading(lambda f, x: f.areas(kind=x.kind, within=x.within, as_of=x.as_of)))
     finish(group)
 
 
@@ -130,7 +130,7 @@ def _councils(commands: Sub) -> None:
     a = group.add_parser("show", help="the council as it stands (or stood --as-of)")
     a.add_argument("compound")
     a.add_argument("--as-of", type=moment)
-    a.set_defaults(run=with_flow(lambda f, x: f.council(x.compound, as_of=x.as_of) or "no council"))
+    a.set_defaults(run=reading(lambda f, x: f.council(x.compound, as_of=x.as_of) or "no council"))
     finish(group)
 
 
@@ -176,7 +176,7 @@ def _residents(commands: Sub) -> None:
     )
     a = group.add_parser("show", help="where a resident lived when")
     a.add_argument("resident")
-    a.set_defaults(run=with_flow(lambda f, x: f.resident(x.resident)))
+    a.set_defaults(run=reading(lambda f, x: f.resident(x.resident)))
     finish(group)
 
 
@@ -208,7 +208,7 @@ def _policies(commands: Sub) -> None:
     a = group.add_parser("show", help="the rules in force for an area")
     a.add_argument("area")
     a.add_argument("--as-of", type=moment)
-    a.set_defaults(run=with_flow(lambda f, x: f.policy(x.area, as_of=x.as_of)))
+    a.set_defaults(run=reading(lambda f, x: f.policy(x.area, as_of=x.as_of)))
     a = group.add_parser("sponsor", help="a cadre or department sponsors an area (分包)")
     a.add_argument("area")
     a.add_argument("--sponsor", required=True)

@@ -8,7 +8,7 @@ so that ``persistence.PydanticMapper`` can store them as JSON.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import (
@@ -17,19 +17,51 @@ from eventsourcing.domain import (
     CanMutateAggregate,
     CanSnapshotAggregate,
 )
-from eventsourcing.utils import get_topic, register_topic, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, register_topic, resolve_topic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr
 
 from civicflow.domain import integrity
+from civicflow.errors import NewerRecordError
 
 
-def upcast(cls: type, state: dict[str, Any]) -> None:
+class Stored(NamedTuple):
+    """Which record a state was read from, to name it when it cannot be read."""
+
+    topic: str
+    originator_id: UUID | str
+    originator_version: int
+    position: int | None = None  # in the log, when read from it
+    kind: str = "event"
+
+    def newer(self, class_version: int | None, known_version: int | None) -> NewerRecordError:
+        """The error for this record: its class version (or kind) is unknown here."""
+        return NewerRecordError(
+            self.topic,
+            self.originator_id,
+            self.originator_version,
+            class_version,
+            known_version,
+            position=self.position,
+            kind=self.kind,
+        )
+
+
+def upcast(cls: type, state: dict[str, Any], stored: Stored) -> None:
     """Bring a stored state up to ``cls``'s version with its ``upcast_vN_vM`` methods.
 
     The one upcaster: the mapper runs it on events, snapshots on their state.
+
+    Raises:
+        NewerRecordError: the state is of a version newer than ``cls`` knows; read
+            as the current version it would be misread, and written over.
     """
     version = state.pop("class_version", 1)
-    while version < getattr(cls, "class_version", 1):
+    known = getattr(cls, "class_version", 1)
+    if not isinstance(version, int):
+        raise stored.newer(None, known)  # no version this code could ever have written
+    if version > known:
+        raise stored.newer(version, known)
+    while version < known:
         getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
         version += 1
 
@@ -124,9 +156,13 @@ class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
 
     def mutate(self, _: None) -> Any:
         """Rebuild the aggregate this snapshot captured."""
-        cls: Any = resolve_topic(self.topic)
+        stored = Stored(self.topic, self.originator_id, self.originator_version, kind="snapshot")
+        try:
+            cls: Any = resolve_topic(self.topic)
+        except TopicError:
+            raise stored.newer(self.state.get("class_version", 1), None) from None
         state = dict(self.state)
-        upcast(cls, state)
+        upcast(cls, state, stored)
         aggregate = cls.__new__(cls)
         aggregate.__base_init__(
             originator_id=self.originator_id,

@@ -8,10 +8,12 @@ errors are translated here too, and nowhere else.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import orjson
 from eventsourcing.domain import EventSourcingError
@@ -23,6 +25,7 @@ from civicflow.errors import (
     BackendUnavailableError,
     CivicflowError,
     ConfigurationError,
+    SchemaMismatchError,
     UnreadableRecordError,
 )
 
@@ -31,16 +34,24 @@ from civicflow.errors import (
 def storage_errors(doing: str = "using the event store") -> Iterator[None]:
     """Translate database failures; a lost race (``RecordConflictError``) passes through.
 
+    A lost race is a duplicate primary key (of an event, a snapshot or a tracking
+    record); any other refused write means a table is not as civicflow made it.
+
     Raises:
+        SchemaMismatchError: a table does not have the shape civicflow expects
+            (an extra NOT NULL column, a missing column, another constraint).
         ConfigurationError: the file named is not a database.
         BackendUnavailableError: the database failed or cannot be reached.
     """
     try:
         yield
-    except RecordConflictError:
+    except RecordConflictError as error:
+        mismatch = schema_mismatch(error)
+        if mismatch is not None:
+            raise mismatch from None
         raise
     except _database_errors() as error:
-        raise _translated(doing, error) from None
+        raise (schema_mismatch(error) or _translated(doing, error)) from None
 
 
 @contextmanager
@@ -99,6 +110,69 @@ def transient(error: BaseException) -> bool:
         if psycopg is not None and isinstance(candidate, psycopg.OperationalError):
             return True
     return False
+
+
+def schema_mismatch(error: BaseException) -> SchemaMismatchError | None:
+    """A ``SchemaMismatchError`` if ``error`` says a table does not have the expected shape.
+
+    None for a lost race (a duplicate primary key, or eventsourcing's own refusal of
+    a tracking position) and for failures that have nothing to do with the tables.
+    """
+    for candidate in (error, error.__cause__, error.__context__):
+        if isinstance(candidate, sqlite3.Error):
+            return _sqlite_mismatch(candidate)
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is not None and isinstance(candidate, psycopg.Error):
+            return _postgres_mismatch(candidate)
+    return None
+
+
+# SQLite's messages name the table (and column) in the same places every time.
+_SQLITE_SHAPES = (
+    re.compile(r"^table (?P<table>\S+) has \d+ columns but \d+ values were supplied$"),
+    re.compile(r"^table (?P<table>\S+) has no column named \S+$"),
+    re.compile(r"^no such column: (?P<table>)\S+$"),
+)
+_SQLITE_NAMED = re.compile(r"^(?:NOT NULL|UNIQUE) constraint failed: (?P<table>\w+)\.")
+
+
+def _sqlite_mismatch(error: sqlite3.Error) -> SchemaMismatchError | None:
+    message = str(error)
+    if isinstance(error, sqlite3.IntegrityError):
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_PRIMARYKEY":
+            return None  # a lost race
+        named = _SQLITE_NAMED.match(message)  # a CHECK names its expression, not its table
+        return SchemaMismatchError(named.group("table") if named else None, message)
+    for shape in _SQLITE_SHAPES:
+        found = shape.match(message)
+        if found:
+            return SchemaMismatchError(found.group("table") or None, message)
+    return None
+
+
+# PostgreSQL's SQLSTATEs for a table of another shape: integrity violations other than
+# a duplicate key, a column that is missing, a value of the wrong type for its column,
+# a COPY that finds the table has columns it does not fill.
+_POSTGRES_SHAPES = ("23502", "23503", "23514", "23P01", "42703", "42804", "22P04")
+
+
+def _postgres_mismatch(error: Any) -> SchemaMismatchError | None:
+    diag = error.diag
+    state = error.sqlstate or ""
+    if state == "0A000" and "cached plan must not change result type" in str(error):
+        # A statement this process prepared reads a table that has changed since.
+        problem = "it changed while this process was using it; open the store again"
+        return SchemaMismatchError(None, f"{problem} ({str(error).strip()})")
+    if state == "23505" and diag.constraint_name == f"{diag.table_name}_pkey":
+        return None  # a lost race
+    if state != "23505" and state not in _POSTGRES_SHAPES:
+        return None
+    problem = (diag.message_primary or str(error)).strip()
+    if diag.column_name:
+        problem += f" (column {diag.column_name})"
+    if diag.constraint_name:
+        problem += f" (constraint {diag.constraint_name})"
+    return SchemaMismatchError(diag.table_name, problem)
 
 
 def _database_errors() -> tuple[type[Exception], ...]:

@@ -14,11 +14,11 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel
 
 from civicflow.domain import integrity
-from civicflow.domain.eventmodel import upcast
+from civicflow.domain.eventmodel import Stored, upcast
 
 
 class OrjsonTranscoder(Transcoder):
@@ -41,6 +41,7 @@ class PydanticMapper(Mapper[UUID]):
     audit_key: bytes | None = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """The record of an event: its JSON, sealed, compressed and encrypted as configured."""
         event = cast("BaseModel", domain_event)
         topic = get_topic(type(event))
         state = integrity.stored_state(event)
@@ -57,13 +58,18 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        cls = resolve_topic(stored_event.topic)
+        """The event a record holds, upcast to its class's current version.
+
+        Raises:
+            NewerRecordError: the record's kind or class version is newer than this code.
+        """
         state = self.decode_state(stored_event)
+        cls = self.event_class(stored_event, state)
         state.pop(integrity.SEAL_FIELD, None)
         stored_digest = integrity.digest(
             stored_event.topic, stored_event.originator_id, stored_event.originator_version, state
         )
-        upcast(cls, state)
+        upcast(cls, state, stored(stored_event))
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         event = cls.model_validate(state)
@@ -76,11 +82,27 @@ class PydanticMapper(Mapper[UUID]):
         Decrypted, decompressed, unsealed and upcast to the class's current version:
         for readers that need a few fields of many events (the views), and trust
         what was validated when it was written.
+
+        Raises:
+            NewerRecordError: the record's kind or class version is newer than this code.
         """
         state = self.decode_state(stored_event)
+        cls = self.event_class(stored_event, state)
         state.pop(integrity.SEAL_FIELD, None)
-        upcast(resolve_topic(stored_event.topic), state)
+        upcast(cls, state, stored(stored_event))
         return state
+
+    def event_class(self, stored_event: StoredEvent, state: dict[str, Any] | None = None) -> Any:
+        """The class a record's topic names (``state``, if decoded, names its version).
+
+        Raises:
+            NewerRecordError: no class here has that topic (newer code wrote it).
+        """
+        try:
+            return resolve_topic(stored_event.topic)
+        except TopicError:
+            version = state.get("class_version", 1) if state is not None else None
+            raise stored(stored_event).newer(version, None) from None
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The stored JSON object of a record, decrypted and decompressed."""
@@ -101,3 +123,13 @@ class PydanticMapper(Mapper[UUID]):
         if self.compressor:
             data = self.compressor.decompress(data)
         return data
+
+
+def stored(record: StoredEvent) -> Stored:
+    """Which record this is: its topic, aggregate, version and (in the log) position."""
+    return Stored(
+        record.topic,
+        record.originator_id,
+        record.originator_version,
+        getattr(record, "id", None),  # a notification's position in the log
+    )

@@ -57,6 +57,8 @@ class Views:
     Raises:
         ConfigurationError: ``k`` or ``batch_size`` is below 1, or the settings do not
             describe a database.
+        ViewsSchemaError: newer code built the views (their schema stamp is newer than
+            this code's); they are left untouched.
         BackendUnavailableError: the views' database failed, cannot be reached, or
             needs a driver that is not installed.
     """
@@ -134,6 +136,10 @@ class Views:
         Raises:
             ConcurrencyError: other processes kept counting at the same time, so this
                 one gave up; nothing it counted is lost, try again later.
+            ViewsSchemaError: newer code has rebuilt the views since they were opened.
+            SchemaMismatchError: a view table does not have the shape civicflow expects.
+            NewerRecordError: the log holds a record newer code wrote; nothing past
+                it is counted.
             BackendUnavailableError: the event store or the views' database failed, and
                 still failed after a few seconds of retries (or failed for good); the
                 pages already committed stay counted.
@@ -188,6 +194,7 @@ class Views:
 
         Raises:
             ConcurrencyError: other processes kept counting at the same time.
+            ViewsSchemaError: newer code has rebuilt the views; they are left untouched.
             BackendUnavailableError: the event store or the views' database failed.
         """
         with self._lock, storage_errors("emptying the views"):
@@ -200,6 +207,8 @@ class Views:
 
         Raises:
             ConcurrencyError: other processes kept counting at the same time.
+            ViewsSchemaError, SchemaMismatchError, NewerRecordError: as ``catch_up``;
+                following stops, and starting it again cannot help.
             BackendUnavailableError: the event store or the views' database failed;
                 following stops, and may be started again.
         """

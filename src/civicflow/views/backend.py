@@ -12,6 +12,7 @@ from uuid import uuid4
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from civicflow.storage import postgres
 from civicflow.storage.errors import opening_errors
 from civicflow.storage.settings import store_settings
 from civicflow.views.retry import retried
@@ -27,14 +28,20 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
 
     Tables of an older definition (``SCHEMA_VERSION``) are emptied, so that the
     next catch-up counts the whole log again: that is how a new definition rolls out.
+    Tables of a newer definition are refused and left as they are: only newer code
+    may count into them.
 
     Raises:
-        ConfigurationError: the settings do not describe a database.
+        ViewsSchemaError: the views are stamped newer than this code's ``SCHEMA_VERSION``.
+        ConfigurationError: the settings do not describe a database, or name a
+            PostgreSQL database or role that does not exist.
         BackendUnavailableError: the database failed, cannot be reached, or needs a
             driver that is not installed.
     """
     with opening_errors("the views"):
         view_class = _adapter(settings)
+        if view_class is not SQLiteViews:
+            postgres.probe(settings)  # its cause at once, not the pool's timeout
         # Opening only reads when the tables exist: ``prepare`` creates what is missing.
         env = Environment("CivicFlowViews", {**settings, "CREATE_TABLE": "no"})
         factory = InfrastructureFactory.construct(env)

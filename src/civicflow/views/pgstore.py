@@ -56,6 +56,10 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
             )
             yield cursor
 
+    def state_table_exists(self, cursor: Any) -> bool:
+        cursor.execute("SELECT to_regclass('cf_view_state') IS NOT NULL AS found")
+        return bool(cursor.fetchone()["found"])
+
     def lock_position(self, cursor: Any) -> None:
         # One writer at a time per store's views, until this transaction ends.
         cursor.execute(

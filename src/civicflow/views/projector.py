@@ -15,8 +15,6 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from eventsourcing.utils import resolve_topic
-
 from civicflow.domain import lifecycle
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
@@ -143,7 +141,7 @@ class Projector:
         """How to count records of this topic: from their stored fields, or decoded."""
         if not isinstance(mapper, PydanticMapper):
             return None
-        return self._from_stored.get(resolve_topic(notification.topic))
+        return self._from_stored.get(mapper.event_class(notification))
 
     def apply(self, event: object) -> None:
         """Count one event of the log, in log order."""

@@ -22,7 +22,7 @@ from uuid import NAMESPACE_URL, uuid5
 from eventsourcing.persistence import RecordConflictError
 
 from civicflow.errors import BackendUnavailableError, ConcurrencyError
-from civicflow.storage.errors import transient
+from civicflow.storage.errors import schema_mismatch, transient
 from civicflow.views.tables import ViewsMovedError
 
 T = TypeVar("T")
@@ -61,6 +61,8 @@ def retried(
         except Exception as error:
             if transient(error):
                 fault: Exception = error
+            elif (mismatch := schema_mismatch(error)) is not None:
+                raise mismatch from None  # a table of another shape: no retry can help
             elif races and isinstance(error, (ViewsMovedError, RecordConflictError)):
                 lost += 1
                 if lost >= MOVED_RETRIES:

@@ -10,15 +10,20 @@ how their backend opens a transaction, spells a statement and takes a lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 
 from civicflow.domain.community.residents import Home
+from civicflow.errors import ViewsSchemaError
 from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
 SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
+# Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
+# never dropped: in a rolling deploy, old and new processes would rebuild each
+# other's views for ever.
 TABLES: dict[str, str] = {
     "cf_view_state": "name TEXT PRIMARY KEY, value TEXT NOT NULL",
     "cf_view_structure": "part TEXT, key TEXT, value TEXT NOT NULL, PRIMARY KEY (part, key)",
@@ -40,6 +45,8 @@ TABLES: dict[str, str] = {
         "district)"
     ),
 }
+# Named, not "*": a column someone added must not shift the row (writing then refuses it).
+PROPOSAL_COLUMNS = ", ".join(field.name for field in fields(ProposalRow))
 UPSERT_PROPOSAL = (
     "INSERT INTO cf_view_proposals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (proposal_id) DO UPDATE SET stage = excluded.stage, round = excluded.round, "
@@ -136,12 +143,15 @@ class ViewTables:
                 self.create_view_tables(c)
 
     def missing_in(self, cursor: Any) -> set[str]:
-        """The tables (and the schema stamp) that do not exist yet."""
+        """The tables (and the schema stamp) that do not exist yet.
+
+        Raises:
+            ViewsSchemaError: the views are stamped newer than this code's.
+        """
         names = {str(row[0]) for row in self.select(cursor, self.table_names_sql)}
         missing = {*TABLES, self.sql("{tracking}")} - names
-        if "cf_view_state" not in missing:
-            found = self.select(cursor, "SELECT value FROM cf_view_state WHERE name = 'schema'")
-            missing |= set() if found else {"the schema stamp"}
+        if "cf_view_state" not in missing and self.stamp_in(cursor) is None:
+            missing.add("the schema stamp")
         return missing
 
     # --- reading back what a view needs to continue --------------------------------
@@ -169,7 +179,7 @@ class ViewTables:
             position = self.position_in(c)
             parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
             homes = self.select(c, "SELECT resident, home FROM cf_view_homes")
-            proposals = self.select(c, "SELECT * FROM cf_view_proposals")
+            proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
         structure = structure_from_rows(parts)
         tracker = StructureTracker(
             structure=structure,
@@ -180,9 +190,42 @@ class ViewTables:
         return tracker, rows, position
 
     def schema_version(self) -> str | None:
+        """The schema version the views are stamped with (None if unstamped).
+
+        Raises:
+            ViewsSchemaError: the stamp is newer than ``SCHEMA_VERSION``.
+        """
         with self.transaction(commit=False) as c:
-            found = self.select(c, "SELECT value FROM cf_view_state WHERE name = 'schema'")
-        return str(found[0][0]) if found else None
+            return self.stamp_in(c)
+
+    def stamp_in(self, cursor: Any) -> str | None:
+        """The views' stamp, read in ``cursor``'s transaction; refused if newer than this code.
+
+        Raises:
+            ViewsSchemaError: the stamp is newer than ``SCHEMA_VERSION``.
+        """
+        found = self.select(cursor, "SELECT value FROM cf_view_state WHERE name = 'schema'")
+        stamp = str(found[0][0]) if found else None
+        if stamp is not None and _newer(stamp):
+            raise ViewsSchemaError(stamp, SCHEMA_VERSION)
+        return stamp
+
+    def refuse_newer_views(self) -> None:
+        """Before creating any table: refuse views that newer code stamped.
+
+        Raises:
+            ViewsSchemaError: the views are stamped newer than ``SCHEMA_VERSION``.
+        """
+        with self.transaction(commit=False) as c:
+            if self.state_table_exists(c):
+                self.stamp_in(c)
+
+    def state_table_exists(self, cursor: Any) -> bool:
+        """Whether ``cf_view_state`` exists (SQLite's catalogue; PostgreSQL overrides)."""
+        found = self.select(
+            cursor, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cf_view_state'"
+        )
+        return bool(found)
 
     # --- writing a batch --------------------------------------------------------------
 
@@ -192,9 +235,11 @@ class ViewTables:
         Raises:
             ViewsMovedError: another process counted past ``counted_from`` meanwhile;
                 this batch was computed from older figures and is not written.
+            ViewsSchemaError: newer code has stamped the views since they were opened.
         """
         with self.transaction(commit=True) as c:
             self.lock_position(c)
+            self.stamp_in(c)  # newer code may have rebuilt the views since they were opened
             if self.position_in(c) != counted_from:
                 raise ViewsMovedError(counted_from)
             self.insert_tracking_in(c, tracking)
@@ -231,9 +276,15 @@ class ViewTables:
             )
 
     def reset(self) -> None:
-        """Empty every view and forget the tracking position (for a rebuild)."""
+        """Empty every view and forget the tracking position (for a rebuild).
+
+        Raises:
+            ViewsSchemaError: newer code stamped the views; they are left untouched.
+        """
         with self.transaction(commit=True) as c:
             self.lock_position(c)
+            if self.state_table_exists(c):
+                self.stamp_in(c)
             for table in TABLES:
                 c.execute(self.sql(f"DROP TABLE IF EXISTS {table}"))
             self.create_view_tables(c)
@@ -276,3 +327,11 @@ class ViewTables:
         """Run a read-only query against the views."""
         with self.transaction(commit=False) as c:
             return self.select(c, statement, params)
+
+
+def _newer(stamp: str) -> bool:
+    """Whether a stamp is newer than this code's (one it cannot read counts as newer)."""
+    try:
+        return int(stamp) > int(SCHEMA_VERSION)
+    except ValueError:
+        return True
