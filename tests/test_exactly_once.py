@@ -8,7 +8,12 @@ is lost) or before it saw the COMMIT, and backends are terminated at random.
 
 from __future__ import annotations
 
+import random
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,8 +28,10 @@ from civicflow import (
     Proposal,
     ProposalAlreadyExistsError,
     ProposalState,
+    RuleViolationError,
 )
 from tests import flows
+from tests.conftest import POSTGRES_URL
 from tests.storage import stored_rows
 from tests.tcpproxy import Proxy, proxy_to_postgres
 
@@ -233,3 +240,133 @@ def test_a_connection_cut_around_the_commit_records_each_command_once(
         backs = [n for n in direct.recorder.select_notifications(0, 10**6) if "Backed" in n.topic]
         assert len(asks) == 3  # the rated one, the backed one and the one named
         assert len(backs) == 1
+
+
+# --- PostgreSQL with its backends terminated at random ------------------------------------
+
+
+class Terminator(threading.Thread):
+    """Terminates every backend of one application name, at random moments, until stopped."""
+
+    def __init__(self, application_name: str, pause: tuple[float, float]) -> None:
+        super().__init__(daemon=True)
+        self.application_name = application_name
+        self.pause = pause
+        self.stopped = threading.Event()
+        self.terminated = 0
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True, application_name=ADMIN) as admin:
+            while not self.stopped.wait(random.uniform(*self.pause)):
+                row = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = %s",
+                    (self.application_name,),
+                ).fetchone()
+                self.terminated += row[0] if row else 0
+
+    def __enter__(self) -> Terminator:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.join()
+
+
+@dataclass
+class Outcomes:
+    """What each command of a stream was told, and how to send it again."""
+
+    acknowledged: Counter[str] = field(default_factory=Counter)
+    unknown: list[tuple[str, UUID, Callable[[UUID], object]]] = field(default_factory=list)
+    failed: int = 0
+    refused: int = 0
+    sent: int = 0
+
+    def send(self, kind: str, command: Callable[[UUID], object]) -> None:
+        key = uuid4()
+        self.sent += 1
+        try:
+            command(key)
+        except CommandOutcomeUnknownError as error:
+            assert error.command_id == key  # noqa: PT017  # the stream goes on after it
+            self.unknown.append((kind, key, command))
+        except BackendUnavailableError:
+            self.failed += 1  # nothing written, or the error would say it may have been
+        except RuleViolationError:
+            assert kind == "back"  # a resident backs a proposal once: a plain refusal
+            self.refused += 1
+        else:
+            self.acknowledged[kind] += 1
+
+    def settle(self) -> None:
+        """Retry, with its own id, every command whose outcome was unknown."""
+        for kind, key, command in self.unknown:
+            try:
+                command(key)
+            except RuleViolationError:
+                assert kind == "back"  # not written, and refused now the store answers
+            else:
+                self.acknowledged[kind] += 1
+
+
+@pytest.mark.postgres
+def test_backends_terminated_at_random_never_double_or_lose_a_command(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every connection of the application is cut several times a second while commands
+    stream in: the store keeps answering, each command acknowledged (or settled by
+    retrying its id) is recorded exactly once, and one reported as failed not at all."""
+    name = f"civicflow-test-{uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", name)  # names the application's connections, only them
+    outcomes = Outcomes()
+    with flows.open_flow(postgres_url) as flow:
+        rated, backed = flows.rating(flow), flows.asked(flow)
+        commands: dict[str, Callable[[str], Callable[[UUID], object]]] = {
+            "rate": lambda who: (
+                lambda key: flow.rate(rated.id, resident=who, level="satisfied", command_id=key)
+            ),
+            "back": lambda who: lambda key: flow.back(backed.id, resident=who, command_id=key),
+            "ask": lambda who: lambda key: flows.asked(flow, resident=who, command_id=key),
+        }
+        with Terminator(name, pause=(0.1, 0.4)) as terminator:
+            deadline = time.monotonic() + SOAK_SECONDS
+            while time.monotonic() < deadline:
+                kind = ("rate", "back", "ask")[outcomes.sent % 3]
+                outcomes.send(kind, commands[kind](f"resident-{outcomes.sent % 30 + 1}"))
+        assert terminator.terminated > 10, "the terminator did not cut the connections"
+        answered = (sum(outcomes.acknowledged.values()) + outcomes.refused) / outcomes.sent
+        assert answered > 0.8, f"only {answered:.0%} of {outcomes.sent} commands were answered"
+        outcomes.settle()
+    with CivicFlow.open(postgres_url) as fresh:
+        log = fresh.recorder.select_notifications(0, 10**6)
+        assert len(events_of(fresh, Proposal.Rated, rated.id)) == outcomes.acknowledged["rate"]
+        assert len(events_of(fresh, Proposal.Backed, backed.id)) == outcomes.acknowledged["back"]
+        asks = [n for n in log if n.topic.endswith("Asked")]
+        assert len(asks) == 2 + outcomes.acknowledged["ask"]
+
+
+@pytest.mark.postgres
+def test_after_every_connection_is_cut_the_next_command_meets_one_dead_connection_at_most(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is swept when a connection fails, so a store that is back answers at
+    once rather than after each idle connection has failed in turn."""
+    name = f"civicflow-test-{uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", name)
+    with flows.open_flow(postgres_url) as flow:
+        p = flows.rating(flow)
+        pool = flow.store.factory.datastore.pool  # type: ignore[attr-defined]
+        pool.wait(timeout=5)  # every idle connection is open
+        idle = pool.get_stats()["pool_available"]
+        assert idle >= 3
+        with Terminator(name, pause=(0, 0)) as terminator:
+            while not terminator.terminated:
+                time.sleep(0.01)
+        time.sleep(0.2)  # the server has closed them
+        flow.rate(p.id, resident="resident-9", level="satisfied")
+        handed_dead = pool.get_stats().get("returns_bad", 0)
+        assert handed_dead == 1, f"{handed_dead} dead connections were handed out in turn"

@@ -33,6 +33,7 @@ from civicflow.domain.proposal import Proposal
 from civicflow.errors import BackendUnavailableError, ConfigurationError
 from civicflow.storage.errors import opening_errors, reading_errors, storage_errors
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
+from civicflow.storage.opening import recovering
 
 logger = logging.getLogger("civicflow")
 AGGREGATES = (Proposal, Directory, Resident, Ledger)
@@ -90,6 +91,7 @@ class Store(Application[UUID]):
             # Two processes opening one PostgreSQL store at once race on eventsourcing's
             # CREATE OR REPLACE FUNCTION ("tuple concurrently updated"): try again.
             return False
+        recovering(self.factory)
         return True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

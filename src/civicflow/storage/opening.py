@@ -84,3 +84,15 @@ def _sqlite_exists(path: str, *, create: bool) -> bool:
     if found is None and not create:
         raise StoreNotFoundError(f"file {path}", "holds no civicflow events")
     return found is not None
+
+
+def recovering(factory: object) -> None:
+    """After eventsourcing opened a store: a PostgreSQL pool learns to drop dead connections.
+
+    See ``civicflow.storage.pgpool``; imported here only for PostgreSQL, so that a
+    SQLite user never loads psycopg.
+    """
+    if "postgres" in type(factory).__module__:
+        from civicflow.storage import pgpool
+
+        pgpool.recovering(factory)
