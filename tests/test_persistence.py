@@ -150,3 +150,25 @@ def test_an_in_memory_sqlite_url_gets_a_private_shared_cache_database() -> None:
 def test_an_unusable_store_url_is_a_configuration_error(url: str) -> None:
     with pytest.raises(ConfigurationError, match="URL"):
         env_from_url(url)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"PERSISTENCE_MODULE": "eventsourcing.nosuchbackend"},
+        {"MAPPER_TOPIC": "nosuch.module:Mapper"},
+        {"TRANSCODER_TOPIC": "civicflow:NoSuchTranscoder"},
+        {"CIPHER_TOPIC": get_topic(AESCipher)},  # and no CIPHER_KEY
+        {"CIPHER_TOPIC": get_topic(AESCipher), "CIPHER_KEY": "!!not base64"},
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_LOCK_TIMEOUT": "soon"},
+    ],
+    ids=["module", "mapper", "transcoder", "no-key", "bad-key", "bad-timeout"],
+)
+def test_settings_that_cannot_be_used_are_a_configuration_error_and_make_nothing(
+    settings: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"SQLITE_DBNAME": str(tmp_path / "civic.db"), **settings}
+    with pytest.raises(ConfigurationError, match="cannot configure"):
+        CivicFlow(env=env)
+    assert list(tmp_path.iterdir()) == []

@@ -74,7 +74,7 @@ def opening_errors(what: str = "the event store") -> Iterator[None]:
             f"cannot open {what}: {error} (PostgreSQL needs the postgres extra: "
             "pip install 'civicflow[postgres]')"
         ) from None
-    except (EventSourcingError, OSError, ValueError) as error:
+    except (EventSourcingError, TopicError, OSError, ValueError) as error:
         raise ConfigurationError(f"cannot configure {what}: {error}") from None
 
 
