@@ -172,3 +172,36 @@ def test_settings_that_cannot_be_used_are_a_configuration_error_and_make_nothing
     with pytest.raises(ConfigurationError, match="cannot configure"):
         CivicFlow(env=env)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_opening_tries_again_while_the_database_is_busy_and_says_what_stayed_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from eventsourcing.application import Application
+    from eventsourcing.persistence import OperationalError
+
+    from civicflow import BackendUnavailableError
+
+    opening = Application.__init__
+    failures = iter([sqlite3.OperationalError("database is locked")] * 2)
+
+    def busy_then_open(self: Any, env: Any = None) -> None:
+        cause = next(failures, None)
+        if cause is not None:
+            raise OperationalError(str(cause)) from cause
+        opening(self, env)
+
+    monkeypatch.setattr(Application, "__init__", busy_then_open)
+    url = f"sqlite:///{tmp_path / 'civic.db'}"
+    with CivicFlow.open(url) as flow:  # two locked attempts, then it opens
+        assert flow.recorder.max_notification_id() is None
+
+    def always_locked(self: Any, env: Any = None) -> None:
+        cause = sqlite3.OperationalError("database is locked")
+        raise OperationalError(str(cause)) from cause
+
+    monkeypatch.setattr(Application, "__init__", always_locked)
+    with pytest.raises(BackendUnavailableError, match="locked"):
+        CivicFlow.open(url)

@@ -15,8 +15,10 @@ from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import (
+    InterfaceError,
     InternalError,
     Mapper,
+    OperationalError,
     PersistenceError,
     ProcessRecorder,
     Recording,
@@ -30,8 +32,8 @@ from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.domain.proposal import Proposal
-from civicflow.errors import BackendUnavailableError, ConfigurationError
-from civicflow.storage.errors import opening_errors, reading_errors, storage_errors
+from civicflow.errors import ConfigurationError
+from civicflow.storage.errors import opening_errors, reading_errors, storage_errors, transient
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.opening import recovering
 
@@ -75,21 +77,27 @@ class Store(Application[UUID]):
             ConfigurationError: a setting cannot be used, or the file is not a database.
             BackendUnavailableError: the database cannot be reached.
         """
-        for attempt in range(1, OPEN_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             with opening_errors():
-                if self._opened(env):
+                if self._opened(env, last_attempt=attempt == OPEN_ATTEMPTS):
                     return
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311
-        raise BackendUnavailableError(
-            "cannot open the event store: it stayed busy with other processes opening it"
-        )
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311
+            attempt += 1
 
-    def _opened(self, env: EnvType | None) -> bool:
+    def _opened(self, env: EnvType | None, *, last_attempt: bool) -> bool:
         try:
             super().__init__(env)
         except InternalError:
             # Two processes opening one PostgreSQL store at once race on eventsourcing's
             # CREATE OR REPLACE FUNCTION ("tuple concurrently updated"): try again.
+            if last_attempt:
+                raise
+            return False
+        except (OperationalError, InterfaceError) as error:
+            # A connection dropped while the tables were looked for: that passes.
+            if last_attempt or not transient(error):
+                raise
             return False
         recovering(self.factory)
         return True
