@@ -1,0 +1,413 @@
+"""Signed tree heads: C2SP signed notes and tlog checkpoints, signed with Ed25519.
+
+A tree head says "the log named *origin* had *size* records, and this is the root
+of their Merkle tree"; the log signs it and publishes it outside the database. The
+formats are the ones the transparency-log world shares, so any Go tool
+(``golang.org/x/mod/sumdb/note``, the transparency-dev witnesses) reads ours:
+
+- the note (https://c2sp.org/signed-note): a text ending in a newline, a blank line,
+  then one line per signature, ``— <key name> <base64(4-byte key id || signature)>``;
+- its body (https://c2sp.org/tlog-checkpoint): ``<origin>\\n<size>\\n<base64 root>\\n``
+  and optional extension lines, which civicflow never writes and refuses unless asked.
+
+Reading is strict: a note must be exactly as a signer writes it (UTF-8 without
+control characters, canonical base64, no repeated signature, no stray line), or it
+is refused as a whole. Signatures by keys the reader does not know are ignored, as
+the format requires; every key the reader requires must have signed, and every
+known key's signature must verify.
+
+**Witnesses** (the district's inspection office, say) co-sign a tree head by adding
+their own Ed25519 note signature after checking the log's. C2SP tlog-cosignature/v1
+(signature type 0x04) would also sign a timestamp, which proves *when* a witness saw
+the head; it is not used because a witness here is an office that checks heads by
+hand on a publication schedule, not a service whose freshness clients measure, and a
+plain note signature is what every note reader already verifies.
+
+Key strings are Go's: a verifier key is ``<name>+<8 hex key id>+<base64(0x01 ||
+public key)>``, a signer key ``PRIVATE+KEY+<name>+<8 hex key id>+<base64(0x01 ||
+seed)>``, with key id = the first four bytes of SHA-256(name || 0x0A || 0x01 || public
+key).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from civicflow.errors import InvalidInputError, InvalidKeyError, MalformedNoteError, SignatureError
+
+ED25519 = 0x01
+DASH = "— "  # an em dash (U+2014) and a space
+MAX_SIGNATURES = 100  # as Go's reader: the format asks for a limit of at least 16
+MAX_SIZE = 2**63 - 1
+HASH_SIZE = 32
+_SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
+_HEX_ID = re.compile(r"[0-9a-f]{8}")
+
+
+def valid_name(name: str) -> bool:
+    """Whether ``name`` may name a key: not empty, no space of any kind, no ``+``."""
+    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+
+
+def key_id(name: str, public_key: bytes) -> int:
+    """The key id of an Ed25519 key: SHA-256(name, newline, 0x01, key), first four bytes."""
+    digest = hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def b64decode(text: str) -> bytes | None:
+    """Standard base64 with padding, in its one canonical spelling, or None."""
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        return None
+    return raw if base64.b64encode(raw).decode() == text else None
+
+
+def b64encode(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The public half of a note key: checks the signatures made with it."""
+
+    name: str
+    public_key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not valid_name(self.name):
+            raise InvalidKeyError("verifier", "a key name is non-empty, without spaces or '+'")
+        if len(self.public_key) != HASH_SIZE:
+            raise InvalidKeyError("verifier", "an Ed25519 public key is 32 bytes")
+
+    @property
+    def key_id(self) -> int:
+        return key_id(self.name, self.public_key)
+
+    @property
+    def key(self) -> str:
+        """``name+key id``, how errors and reports name this key."""
+        return f"{self.name}+{self.key_id:08x}"
+
+    @classmethod
+    def from_key_string(cls, text: str) -> Verifier:
+        """Read a verifier key, ``<name>+<8 hex>+<base64(0x01 || public key)>``.
+
+        Raises:
+            InvalidKeyError: the string is malformed, not Ed25519, or its id is wrong.
+        """
+        parts = text.split("+", 2)  # the base64 key may hold '+', a name never does
+        if len(parts) != 3 or not _HEX_ID.fullmatch(parts[1]):
+            raise InvalidKeyError("verifier", "expected <name>+<8 hex digits>+<base64 key>")
+        raw = _key_bytes("verifier", parts[2])
+        verifier = cls(parts[0], raw)
+        if f"{verifier.key_id:08x}" != parts[1]:
+            raise InvalidKeyError("verifier", "the key id does not match the name and key")
+        return verifier
+
+    def key_string(self) -> str:
+        """This key as a verifier key string, safe to publish."""
+        return f"{self.key}+{b64encode(bytes([ED25519]) + self.public_key)}"
+
+    def verify(self, text: str, signature: bytes) -> bool:
+        """Whether ``signature`` (without its key id) signs ``text`` under this key."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, text.encode())
+        except InvalidSignature:
+            return False
+        return True
+
+
+class Signer:
+    """The private half of a note key; its string form is a secret (see ``audit.keys``)."""
+
+    def __init__(self, name: str, seed: bytes) -> None:
+        if len(seed) != HASH_SIZE:
+            raise InvalidKeyError("signer", "an Ed25519 seed is 32 bytes")
+        self._private = Ed25519PrivateKey.from_private_bytes(seed)
+        public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.verifier = Verifier(name, public)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Signer({self.verifier.key!r})"
+
+    @classmethod
+    def generate(cls, name: str) -> Signer:
+        """A new random key named ``name`` (a log's origin, or a witness's name)."""
+        private = Ed25519PrivateKey.generate()
+        return cls(name, private.private_bytes_raw())
+
+    @classmethod
+    def from_key_string(cls, text: str) -> Signer:
+        """Read a signer key, ``PRIVATE+KEY+<name>+<8 hex>+<base64(0x01 || seed)>``.
+
+        Raises:
+            InvalidKeyError: the string is malformed, not Ed25519, or its id is wrong.
+        """
+        parts = text.split("+", 4)
+        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _HEX_ID.fullmatch(parts[3]):
+            raise InvalidKeyError("signer", "expected PRIVATE+KEY+<name>+<8 hex>+<base64 seed>")
+        signer = cls(parts[2], _key_bytes("signer", parts[4]))
+        if f"{signer.verifier.key_id:08x}" != parts[3]:
+            raise InvalidKeyError("signer", "the key id does not match the name and key")
+        return signer
+
+    def key_string(self) -> str:
+        """This key as a signer key string: keep it secret."""
+        seed = self._private.private_bytes_raw()
+        return f"PRIVATE+KEY+{self.verifier.key}+{b64encode(bytes([ED25519]) + seed)}"
+
+    def sign(self, text: str) -> str:
+        """The signature line of ``text`` (a note's text, ending in a newline)."""
+        raw = self.verifier.key_id.to_bytes(4, "big") + self._private.sign(text.encode())
+        return f"{DASH}{self.name} {b64encode(raw)}\n"
+
+
+def _key_bytes(kind: str, text: str) -> bytes:
+    raw = b64decode(text)
+    if raw is None or len(raw) != HASH_SIZE + 1:
+        raise InvalidKeyError(kind, "the key is not base64 of 33 bytes")
+    if raw[0] != ED25519:
+        raise InvalidKeyError(kind, f"unknown signature type {raw[0]:#04x} (0x01 is Ed25519)")
+    return raw[1:]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature line of a note: the key's name and id, and the signature."""
+
+    name: str
+    key_id: int
+    signature: bytes = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}+{self.key_id:08x}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note read and checked: its text, all its signatures, the keys verified."""
+
+    text: str
+    signatures: tuple[Signature, ...]
+    verified: frozenset[str]  # the ``name+key id`` of each known key whose signature verified
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    """What a log commits to: its origin, its size, the Merkle root of its records.
+
+    ``root`` is the RFC 9162 (RFC 6962) root hash, 32 bytes; ``extensions`` are
+    the tlog-checkpoint extension lines (civicflow writes none).
+    """
+
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = [
+            *(
+                [("origin", "non-empty, without control characters")]
+                if not _line(self.origin)
+                else []
+            ),
+            *([("size", f"from 0 to {MAX_SIZE}")] if not 0 <= self.size <= MAX_SIZE else []),
+            *([("root", f"{HASH_SIZE} bytes")] if len(self.root) != HASH_SIZE else []),
+            *[("extensions", "each a non-empty line") for e in self.extensions if not _line(e)],
+        ]
+        if problems:
+            raise InvalidInputError("tree head", problems)
+
+    def body(self) -> str:
+        """The note text: origin, size, base64 root and extension lines, each ending in \\n."""
+        lines = (self.origin, str(self.size), b64encode(self.root), *self.extensions)
+        return "".join(f"{line}\n" for line in lines)
+
+    @classmethod
+    def parse(cls, text: str) -> TreeHead:
+        """Read a checkpoint body, strictly.
+
+        Raises:
+            MalformedNoteError: fewer than three lines, a size that is not canonical
+                decimal (``01``, ``+1``) or too large, a root that is not canonical base64
+                of 32 bytes, an empty line.
+        """
+        if not text.endswith("\n"):
+            raise MalformedNoteError("the checkpoint body does not end in a newline")
+        lines = text[:-1].split("\n")
+        if len(lines) < 3:
+            raise MalformedNoteError("a checkpoint body has origin, size and root lines")
+        origin, size, root, *extensions = lines
+        if not _SIZE.fullmatch(size) or int(size) > MAX_SIZE:
+            raise MalformedNoteError(f"the size {size!r} is not a decimal from 0 to 2^63-1", 2)
+        raw = b64decode(root)
+        if raw is None or len(raw) != HASH_SIZE:
+            raise MalformedNoteError("the root is not canonical base64 of 32 bytes", 3)
+        try:
+            return cls(origin, int(size), raw, tuple(extensions))
+        except InvalidInputError as error:
+            raise MalformedNoteError(str(error)) from None
+
+
+def _line(text: str) -> bool:
+    return bool(text) and all(ord(c) >= 0x20 for c in text)
+
+
+def sign_note(text: str, signer: Signer) -> str:
+    """A note of ``text`` (ending in a newline) signed by ``signer``.
+
+    Raises:
+        MalformedNoteError: ``text`` cannot be the text of a note.
+    """
+    note = f"{text}\n{signer.sign(text)}"
+    if split_note(note)[0] != text:
+        raise MalformedNoteError("a note's text ends in a newline and its last line is not empty")
+    return note
+
+
+def sign_checkpoint(head: TreeHead, signer: Signer) -> str:
+    """The signed note of ``head``; the log's key name should be its origin."""
+    return sign_note(head.body(), signer)
+
+
+def open_note(
+    note: str | bytes, verifiers: Iterable[Verifier], *, required: Iterable[Verifier] | None = None
+) -> Note:
+    """Parse a signed note strictly and verify the signatures of every known key.
+
+    Signatures of unknown keys are ignored. Without ``required``, at least one
+    known key must have signed (the format's rule); with it, each required key must.
+
+    Raises:
+        MalformedNoteError: the note is not exactly in the signed-note format.
+        SignatureError: a known key's signature does not verify, or a required key
+            (or, without ``required``, every known key) has not signed.
+        InvalidKeyError: two different verifiers share a name and key id.
+    """
+    needed = None if required is None else tuple(required)
+    text, signatures = split_note(note)
+    known = _by_key((*verifiers, *(needed or ())))
+    for signature in signatures:
+        verifier = known.get(signature.key)
+        if verifier is not None and not verifier.verify(text, signature.signature):
+            raise SignatureError(signature.key, "known", "invalid")
+    verified = frozenset(s.key for s in signatures if s.key in known)
+    if needed is None and not verified:
+        raise SignatureError(" or ".join(known) or "(none given)", "known", "missing")
+    for verifier in needed or ():
+        if verifier.key not in verified:
+            raise SignatureError(verifier.key, "required", "missing")
+    return Note(text, signatures, verified)
+
+
+def _by_key(verifiers: Iterable[Verifier]) -> dict[str, Verifier]:
+    known: dict[str, Verifier] = {}
+    for verifier in verifiers:
+        if known.setdefault(verifier.key, verifier) != verifier:
+            raise InvalidKeyError("verifier", f"two different keys are named {verifier.key}")
+    return known
+
+
+def split_note(note: str | bytes) -> tuple[str, tuple[Signature, ...]]:
+    """A note's text and signatures, read strictly but not verified.
+
+    Raises:
+        MalformedNoteError: the note is not exactly in the signed-note format.
+    """
+    text = _decoded(note)
+    bad = next((i for i, c in enumerate(text) if ord(c) < 0x20 and c != "\n"), None)
+    if bad is not None:
+        raise MalformedNoteError("a control character", text.count("\n", 0, bad) + 1)
+    split = text.rfind("\n\n")
+    if split < 0 or not text.endswith("\n"):
+        raise MalformedNoteError("no blank line before the signatures, or no final newline")
+    body, lines = text[: split + 1], text[split + 2 : -1].split("\n")
+    first = body.count("\n") + 2
+    if len(lines) > MAX_SIGNATURES:
+        raise MalformedNoteError(f"more than {MAX_SIGNATURES} signatures")
+    signatures = tuple(_signature(line, first + i) for i, line in enumerate(lines))
+    keys = [s.key for s in signatures]
+    if len(set(keys)) != len(keys):
+        raise MalformedNoteError("two signatures by the same key")
+    return body, signatures
+
+
+def _decoded(note: str | bytes) -> str:
+    try:
+        text = note.decode("utf-8") if isinstance(note, bytes) else note
+        text.encode("utf-8")
+    except UnicodeError:
+        raise MalformedNoteError("the note is not valid UTF-8") from None
+    return text
+
+
+def _signature(line: str, number: int) -> Signature:
+    name, _, encoded = line.removeprefix(DASH).partition(" ")
+    raw = b64decode(encoded)
+    if not line.startswith(DASH) or not valid_name(name) or raw is None or len(raw) < 5:
+        raise MalformedNoteError("not a signature line: '— <key name> <base64>'", number)
+    return Signature(name, int.from_bytes(raw[:4], "big"), raw[4:])
+
+
+def open_checkpoint(
+    note: str | bytes,
+    log: Verifier,
+    *,
+    required_witnesses: Iterable[Verifier] = (),
+    allow_extensions: bool = False,
+) -> TreeHead:
+    """The tree head of a checkpoint signed by ``log`` and co-signed by each witness.
+
+    The origin must be the log's key name.
+
+    Raises:
+        MalformedNoteError: the note or its checkpoint body is malformed, it has
+            extension lines and ``allow_extensions`` is false, or its origin is not
+            the log's name.
+        SignatureError: the log's signature or a required witness's is missing, or
+            does not verify; it names the key.
+    """
+    keys = (log, *required_witnesses)
+    try:
+        text = open_note(note, keys, required=keys).text
+    except SignatureError as error:
+        role = "log" if error.key == log.key else "witness"
+        raise SignatureError(error.key, role, error.problem) from None
+    head = TreeHead.parse(text)
+    if head.origin != log.name:
+        raise MalformedNoteError(f"the origin {head.origin!r} is not the log {log.name!r}", 1)
+    if head.extensions and not allow_extensions:
+        raise MalformedNoteError("extension lines, which civicflow neither writes nor audits", 4)
+    return head
+
+
+def cosign(note: str, witness: Signer, log: Verifier) -> str:
+    """``note`` with the witness's signature added, once the log's signature is checked.
+
+    Co-signing a note twice gives the same note (Ed25519 signatures are
+    deterministic, and a note carries one signature per key).
+
+    Raises:
+        MalformedNoteError: the note or its checkpoint body is malformed.
+        SignatureError: the log has not signed the note, or its signature is wrong.
+    """
+    open_checkpoint(note, log, allow_extensions=True)
+    text, signatures = split_note(note)
+    if witness.verifier.key in {s.key for s in signatures}:
+        open_note(note, (witness.verifier,), required=(witness.verifier,))
+        return note
+    return note + witness.sign(text)
