@@ -27,7 +27,7 @@ from civicflow.errors import FeedError, MalformedNoteError, SignatureError
 class FeedWriter(Protocol):
     """Where signed tree heads go: called once per head with the signed note's text."""
 
-    def __call__(self, note: str) -> None: ...
+    def __call__(self, note: str, /) -> None: ...
 
 
 def feed_line(note: str) -> str:
