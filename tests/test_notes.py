@@ -11,11 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicflow.audit import notes
+from civicflow.audit import signing
 from civicflow.audit.notes import (
-    Signer,
     TreeHead,
-    Verifier,
     cosign,
     open_checkpoint,
     open_note,
@@ -23,6 +21,7 @@ from civicflow.audit.notes import (
     sign_note,
     split_note,
 )
+from civicflow.audit.signing import Signer, Verifier
 from civicflow.errors import InvalidInputError, InvalidKeyError, MalformedNoteError, SignatureError
 from tests.strategies import tree_heads
 
@@ -285,7 +284,7 @@ def test_two_different_keys_of_one_name_and_id_are_refused(
 ) -> None:
     note = sign_checkpoint(HEAD, LOG)
     assert open_note(note, [LOG.verifier, LOG.verifier]).verified == {LOG.verifier.key}
-    monkeypatch.setattr(notes, "key_id", lambda name, key: 1)  # a collision, made to order
+    monkeypatch.setattr(signing, "key_id", lambda name, key: 1)  # a collision, made to order
     with pytest.raises(InvalidKeyError, match="two different keys"):
         open_note(note, [LOG.verifier, Verifier(ORIGIN, bytes(32))])
 

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from civicflow.audit.notes import TreeHead, Verifier, b64encode, open_checkpoint, split_note
+from civicflow.audit.notes import TreeHead, open_checkpoint, split_note
+from civicflow.audit.signing import Verifier, b64encode
 from civicflow.errors import FeedError, MalformedNoteError, SignatureError
 
 

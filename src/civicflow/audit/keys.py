@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from civicflow.audit.notes import Signer, Verifier, valid_name
+from civicflow.audit.signing import Signer, Verifier, valid_name
 from civicflow.errors import ConfigurationError, InvalidKeyError, KeyFileError
 
 SIGNING_KEY_VARIABLE = "CIVICFLOW_SIGNING_KEY"
@@ -110,17 +110,23 @@ def read_secret(path: str | Path) -> str:
         descriptor = os.open(path, os.O_RDONLY)
     except OSError as error:
         raise KeyFileError(str(path), f"cannot be opened ({error.strerror})") from None
-    with os.fdopen(descriptor, "rb") as file:
-        mode = os.fstat(file.fileno()).st_mode  # of the file opened, not of a name swapped since
-        if not stat.S_ISREG(mode):
-            raise KeyFileError(str(path), "is not a regular file")
-        if mode & 0o077:
-            raise KeyFileError(
-                str(path),
-                f"has mode {stat.S_IMODE(mode):04o}, open to group or others; a key that may "
-                "have been read must be replaced (chmod 600 only if you are sure it was not)",
-            )
-        return _text(path, file.read())
+    try:
+        _check_private(path, os.fstat(descriptor).st_mode)  # the file opened, not a name
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            return _text(path, file.read())
+    finally:
+        os.close(descriptor)
+
+
+def _check_private(path: str | Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise KeyFileError(str(path), "is not a regular file")
+    if mode & 0o077:
+        raise KeyFileError(
+            str(path),
+            f"has mode {stat.S_IMODE(mode):04o}, open to group or others; a key that may "
+            "have been read must be replaced (chmod 600 only if you are sure it was not)",
+        )
 
 
 def load_signer(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Signer:
