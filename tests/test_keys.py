@@ -214,3 +214,20 @@ def test_the_feed_file_is_synced_as_it_grows(
     write(head(1))
     write(head(2))
     assert len(synced) == 3  # each line, and the directory once when the file was created
+
+
+def test_a_feed_that_cannot_be_read_or_written_is_a_feed_error(tmp_path: Path) -> None:
+    with pytest.raises(FeedError, match="cannot be read") as refused:
+        read_feed(tmp_path / "none.jsonl", LOG.verifier)
+    assert refused.value.line == 0
+    with pytest.raises(FeedError, match="cannot be appended to"):
+        append_to_file(tmp_path / "no-such-folder" / "heads.jsonl")(head(1))
+
+
+@pytest.mark.parametrize("extra", [b"\r", b" ", b"\xef\xbb\xbf"])
+def test_a_byte_added_between_lines_of_the_feed_is_refused(tmp_path: Path, extra: bytes) -> None:
+    path = tmp_path / "heads.jsonl"
+    path.write_bytes(feed_line(head(0)).encode() + extra + feed_line(head(1)).encode())
+    with pytest.raises(FeedError) as refused:
+        read_feed(path, LOG.verifier)
+    assert refused.value.line == 2

@@ -311,7 +311,8 @@ class KeyFileError(CivicflowError, PermissionError):
 class FeedError(CivicflowError, ValueError):
     """A feed of signed tree heads is damaged, out of order or not signed by the log.
 
-    ``line`` is the 1-based line of the feed file where the problem is.
+    ``line`` is the 1-based line of the feed file where the problem is, or 0 when the
+    file itself cannot be read or appended to.
     """
 
     def __init__(self, path: str, line: int, reason: str) -> None:

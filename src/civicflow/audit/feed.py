@@ -4,7 +4,8 @@ Each head the log signs is handed to a ``FeedWriter``: any callable taking the
 signed note's text. The embedding application may post it to a website, a notice
 board's printer or a witness; ``append_to_file`` keeps a JSON Lines file, one head
 a line, ``{"note": ..., "origin": ..., "size": ..., "root": ...}``, where only
-``note`` counts and the rest is for a reader's convenience (checked against it).
+``note`` counts and the rest is for a reader's convenience: ``read_feed`` wants
+each line exactly as written for its note.
 
 The file is only ever appended to and synced after each line: a head once
 published is never rewritten. ``read_feed`` verifies every head and that sizes
@@ -43,20 +44,27 @@ def feed_line(note: str) -> str:
 
 
 def append_to_file(path: str | Path) -> FeedWriter:
-    """A writer appending each head to the JSON Lines file at ``path``, synced to disk."""
+    """A writer appending each head to the JSON Lines file at ``path``, synced to disk.
+
+    The writer raises ``MalformedNoteError`` for a note that is not a checkpoint,
+    and ``FeedError`` (line 0) when the file cannot be appended to.
+    """
     target = Path(path)
 
     def write(note: str) -> None:
         line = feed_line(note).encode("utf-8")
         created = not target.exists()
-        descriptor = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(descriptor, line)  # one write of one line: readers never see half a head
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        if created:
-            _sync_directory(target.parent)
+            descriptor = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(descriptor, line)  # one write of one line: never half a head between
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            if created:
+                _sync_directory(target.parent)
+        except OSError as error:
+            raise FeedError(str(target), 0, f"cannot be appended to ({error.strerror})") from None
 
     return write
 
@@ -76,17 +84,21 @@ def read_feed(
 
     Raises:
         FeedError: a line is not JSON of a signed note, a head does not verify
-            (signed by ``log`` and each required witness), its convenience fields
-            disagree with its note, or sizes go down or fork (one size, two roots).
-            It names the line.
+            (signed by ``log`` and each required witness), a line is not exactly as
+            written for its note, or sizes go down or fork (one size, two roots).
+            It names the line (0: the file itself cannot be read).
     """
     witnesses = tuple(required_witnesses)
     heads: list[TreeHead] = []
-    with Path(path).open("rb") as file:
-        for number, raw in enumerate(file, 1):
-            head = _head(str(path), number, raw, log, witnesses)
-            _check_order(str(path), number, heads[-1] if heads else None, head)
-            heads.append(head)
+    try:
+        *lines, tail = Path(path).read_bytes().split(b"\n")
+    except OSError as error:
+        raise FeedError(str(path), 0, f"cannot be read ({error.strerror})") from None
+    lines = [line + b"\n" for line in lines] + ([tail] if tail else [])  # a torn last line
+    for number, raw in enumerate(lines, 1):
+        head = _head(str(path), number, raw, log, witnesses)
+        _check_order(str(path), number, heads[-1] if heads else None, head)
+        heads.append(head)
     return heads
 
 
@@ -103,9 +115,8 @@ def _head(
         head = open_checkpoint(entry["note"], log, required_witnesses=witnesses)
     except (MalformedNoteError, SignatureError) as error:
         raise FeedError(path, number, str(error)) from None
-    shown = {"origin": head.origin, "size": head.size, "root": b64encode(head.root)}
-    if any(key in entry and entry[key] != value for key, value in shown.items()):
-        raise FeedError(path, number, "its origin, size or root disagree with its signed note")
+    if raw != feed_line(entry["note"]).encode("utf-8"):
+        raise FeedError(path, number, "not the line written for its note (a field was changed)")
     return head
 
 

@@ -29,7 +29,7 @@ The keys (``Signer``, ``Verifier``) and their Go key strings are in ``audit.sign
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from civicflow.audit.signing import (
@@ -84,16 +84,7 @@ class TreeHead:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        problems = [
-            *(
-                [("origin", "non-empty, without control characters")]
-                if not _line(self.origin)
-                else []
-            ),
-            *([("size", f"from 0 to {MAX_SIZE}")] if not 0 <= self.size <= MAX_SIZE else []),
-            *([("root", f"{HASH_SIZE} bytes")] if len(self.root) != HASH_SIZE else []),
-            *[("extensions", "each a non-empty line") for e in self.extensions if not _line(e)],
-        ]
+        problems = list(_problems(self))
         if problems:
             raise InvalidInputError("tree head", problems)
 
@@ -126,6 +117,17 @@ class TreeHead:
             return cls(origin, int(size), raw, tuple(extensions))
         except InvalidInputError as error:
             raise MalformedNoteError(str(error)) from None
+
+
+def _problems(head: TreeHead) -> Iterator[tuple[str, str]]:
+    if not _line(head.origin):
+        yield "origin", "non-empty, without control characters"
+    if not 0 <= head.size <= MAX_SIZE:
+        yield "size", f"from 0 to {MAX_SIZE}"
+    if len(head.root) != HASH_SIZE:
+        yield "root", f"{HASH_SIZE} bytes"
+    if not all(_line(line) for line in head.extensions):
+        yield "extensions", "each a non-empty line without control characters"
 
 
 def _line(text: str) -> bool:
