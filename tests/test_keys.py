@@ -231,3 +231,8 @@ def test_a_byte_added_between_lines_of_the_feed_is_refused(tmp_path: Path, extra
     with pytest.raises(FeedError) as refused:
         read_feed(path, LOG.verifier)
     assert refused.value.line == 2
+
+
+def test_a_key_file_that_cannot_be_created_is_a_key_file_error(tmp_path: Path) -> None:
+    with pytest.raises(KeyFileError, match="cannot be created"):
+        keys.write_secret(tmp_path / "no-such-folder" / "seal.key", "secret")

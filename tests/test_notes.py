@@ -302,3 +302,45 @@ def test_every_byte_of_a_witnessed_note_is_covered() -> None:
             continue
         accepted.append(at)
     assert accepted == []
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        # Go's TestNewVerifier: a wrong-length key and an unknown algorithm, ids adjusted
+        (
+            "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==",
+            "33 bytes",
+        ),
+        ("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW", "0x65"),
+        (PETER_VKEY.upper(), "8 hex"),
+    ],
+)
+def test_a_verifier_key_of_another_kind_is_refused_saying_why(key: str, reason: str) -> None:
+    with pytest.raises(InvalidKeyError, match=reason):
+        Verifier.from_key_string(key)
+
+
+@pytest.mark.parametrize(
+    ("name", "seed"), [("a b", bytes(32)), ("a+b", bytes(32)), ("", bytes(32)), ("a", bytes(31))]
+)
+def test_a_key_needs_a_name_without_spaces_or_plus_and_32_bytes(name: str, seed: bytes) -> None:
+    with pytest.raises(InvalidKeyError):
+        Signer(name, seed)
+    with pytest.raises(InvalidKeyError):
+        Verifier(name, seed)
+
+
+@pytest.mark.parametrize("text", ["", "no final newline", "a control \x07 character\n"])
+def test_a_text_that_cannot_be_a_note_is_not_signed(text: str) -> None:
+    with pytest.raises(MalformedNoteError):
+        sign_note(text, LOG)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [HEAD.body()[:-1], HEAD.body() + "\n", "\x00" + HEAD.body(), ORIGIN + "\n12\n"],
+)
+def test_a_checkpoint_body_is_parsed_strictly(body: str) -> None:
+    with pytest.raises(MalformedNoteError):
+        TreeHead.parse(body)

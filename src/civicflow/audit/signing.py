@@ -24,7 +24,7 @@ from civicflow.errors import InvalidKeyError
 
 ED25519 = 0x01  # the signature type byte of Ed25519 note signatures
 DASH = "— "  # an em dash (U+2014) and a space: how a signature line starts
-HASH_SIZE = 32
+KEY_SIZE = 32  # an Ed25519 public key, and a seed
 _HEX_ID = re.compile(r"[0-9a-f]{8}")
 
 
@@ -62,7 +62,7 @@ class Verifier:
     def __post_init__(self) -> None:
         if not valid_name(self.name):
             raise InvalidKeyError("verifier", "a key name is non-empty, without spaces or '+'")
-        if len(self.public_key) != HASH_SIZE:
+        if len(self.public_key) != KEY_SIZE:
             raise InvalidKeyError("verifier", "an Ed25519 public key is 32 bytes")
 
     @property
@@ -107,7 +107,9 @@ class Signer:
     """The private half of a note key; its string form is a secret (see ``audit.keys``)."""
 
     def __init__(self, name: str, seed: bytes) -> None:
-        if len(seed) != HASH_SIZE:
+        if not valid_name(name):
+            raise InvalidKeyError("signer", "a key name is non-empty, without spaces or '+'")
+        if len(seed) != KEY_SIZE:
             raise InvalidKeyError("signer", "an Ed25519 seed is 32 bytes")
         self._private = Ed25519PrivateKey.from_private_bytes(seed)
         public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -151,7 +153,7 @@ class Signer:
 
 def _key_bytes(kind: str, text: str) -> bytes:
     raw = b64decode(text)
-    if raw is None or len(raw) != HASH_SIZE + 1:
+    if raw is None or len(raw) != KEY_SIZE + 1:
         raise InvalidKeyError(kind, "the key is not base64 of 33 bytes")
     if raw[0] != ED25519:
         raise InvalidKeyError(kind, f"unknown signature type {raw[0]:#04x} (0x01 is Ed25519)")
