@@ -22,6 +22,7 @@ from uuid import UUID
 from hypothesis import strategies as st
 
 from civicflow import Channel, Level, PublicationChannel
+from civicflow.audit.notes import TreeHead
 
 T = TypeVar("T")
 Strategies = Mapping[str, st.SearchStrategy[object]]
@@ -515,3 +516,13 @@ def _around_a_stage_moment() -> st.SearchStrategy[timedelta]:
 
 def _seconds(low: int, high: int) -> st.SearchStrategy[timedelta]:
     return st.integers(low, high).map(lambda n: timedelta(seconds=n))
+
+
+def tree_heads(origin: str = "civicflow.example/district-1") -> st.SearchStrategy[TreeHead]:
+    """Signed tree heads' contents: any size a log can reach, any 32-byte root."""
+    return st.builds(
+        TreeHead,
+        origin=st.just(origin),
+        size=st.integers(min_value=0, max_value=2**63 - 1),
+        root=st.binary(min_size=32, max_size=32),
+    )

@@ -5,7 +5,11 @@ and may change without notice.
 """
 
 from civicflow.application.flow import CivicFlow
+from civicflow.audit.feed import FeedWriter, append_to_file, read_feed
+from civicflow.audit.keys import KeyPaths, generate_keys, load_seal_key, load_signer, load_verifier
 from civicflow.audit.ledger import Checkpoint
+from civicflow.audit.notes import TreeHead, cosign, open_checkpoint, sign_checkpoint
+from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.verification import Problem, Verification
 from civicflow.domain.community.areas import AreaKind
@@ -24,7 +28,11 @@ from civicflow.errors import (
     CommandOutcomeUnknownError,
     ConcurrencyError,
     ConfigurationError,
+    FeedError,
     InvalidInputError,
+    InvalidKeyError,
+    KeyFileError,
+    MalformedNoteError,
     MissingRegistrationError,
     NewerRecordError,
     NotEligibleError,
@@ -32,6 +40,7 @@ from civicflow.errors import (
     ProposalNotFoundError,
     RuleViolationError,
     SchemaMismatchError,
+    SignatureError,
     StepNotAllowedError,
     StoreNotFoundError,
     UnreadableRecordError,
@@ -56,10 +65,16 @@ __all__ = [
     "ConcurrencyError",
     "ConfigurationError",
     "Council",
+    "FeedError",
+    "FeedWriter",
     "Home",
     "InvalidInputError",
+    "InvalidKeyError",
+    "KeyFileError",
+    "KeyPaths",
     "Level",
     "Majority",
+    "MalformedNoteError",
     "Membership",
     "MissingRegistrationError",
     "NewerRecordError",
@@ -79,6 +94,8 @@ __all__ = [
     "RuleViolationError",
     "Satisfaction",
     "SchemaMismatchError",
+    "SignatureError",
+    "Signer",
     "SponsorKind",
     "Sponsorship",
     "Stage",
@@ -86,11 +103,22 @@ __all__ = [
     "StepNotAllowedError",
     "StoreNotFoundError",
     "Structure",
+    "TreeHead",
     "UnreadableRecordError",
     "Verification",
+    "Verifier",
     "Via",
     "Views",
     "ViewsSchemaError",
     "Vote",
     "__version__",
+    "append_to_file",
+    "cosign",
+    "generate_keys",
+    "load_seal_key",
+    "load_signer",
+    "load_verifier",
+    "open_checkpoint",
+    "read_feed",
+    "sign_checkpoint",
 ]

@@ -250,3 +250,73 @@ class CommandOutcomeUnknownError(CivicflowError, ConnectionError):
             f"may not be recorded ({cause}); retry with command_id={command_id}: that is "
             "always safe"
         )
+
+
+class MalformedNoteError(CivicflowError, ValueError):
+    """A signed note or signed tree head is not in the exact form the format requires.
+
+    ``line`` is the 1-based line of the note where the problem is, when there is one.
+    Nothing in a malformed note is trusted, not even the signatures it may carry.
+    """
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line is not None else ""
+        super().__init__(f"malformed signed note{where}: {reason}")
+
+
+class SignatureError(CivicflowError, ValueError):
+    """A signature the reader requires is missing from a note, or does not verify.
+
+    ``key`` names the key (``name+key id``); ``role`` is ``log`` or ``witness`` for
+    a tree head (``required`` or ``known`` for any other note); ``problem`` is
+    ``missing`` or ``invalid``.
+    """
+
+    def __init__(self, key: str, role: str, problem: str) -> None:
+        self.key = key
+        self.role = role
+        self.problem = problem
+        what = (
+            "has no signature" if problem == "missing" else "has a signature that does not verify"
+        )
+        super().__init__(f"the note {what} by the {role} key {key}; it is not trusted")
+
+
+class InvalidKeyError(CivicflowError, ValueError):
+    """A signer or verifier key string is malformed or does not match its key id.
+
+    The message never repeats the key itself: a signer key is a secret.
+    """
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"invalid {kind} key: {reason}")
+
+
+class KeyFileError(CivicflowError, PermissionError):
+    """A key file cannot be used: readable by others, already there, missing or unreadable.
+
+    ``problem`` says which; nothing was written or read from the file.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"key file {path}: {problem}")
+
+
+class FeedError(CivicflowError, ValueError):
+    """A feed of signed tree heads is damaged, out of order or not signed by the log.
+
+    ``line`` is the 1-based line of the feed file where the problem is, or 0 when the
+    file itself cannot be read or appended to.
+    """
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        super().__init__(f"feed {path}, line {line}: {reason}")
