@@ -446,6 +446,8 @@ def test_out_of_range_sizes_and_indexes_are_invalid_input() -> None:
         lambda: tree.consistency_proof(5, 4),
         lambda: tree.consistency_proof(1, 9),
         lambda: tree.append(b"short"),
+        lambda: tree.append(bytearray(33)),
+        lambda: tree.append(32),  # type: ignore[arg-type]
         lambda: tree.extend([some, b"short"]),
         lambda: tree.extend([some, "a string, not bytes" * 2]),  # type: ignore[list-item]
         lambda: verify_inclusion(some, 3, 3, [], some),
@@ -462,3 +464,4 @@ def test_out_of_range_sizes_and_indexes_are_invalid_input() -> None:
             call()
         assert isinstance(raised.value, CivicflowError | ValueError)
     assert tree.size == 8  # the refused appends added nothing
+    assert tree.append(bytearray(leaf_hash(b"nine"))) == 8  # any 32 bytes will do

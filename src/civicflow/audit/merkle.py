@@ -35,6 +35,7 @@ HASH_SIZE = 32
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
 _LEAF = b"\x00"
 _NODE = b"\x01"
+_NODE_PREFIXED = hashlib.sha256(_NODE)  # copied, never updated in place
 _MAGIC = b"CFMT\x01"  # to_bytes format, version 1
 _HEADER = len(_MAGIC) + 8
 
@@ -105,18 +106,20 @@ class MerkleTree:
         Raises:
             InvalidInputError: the leaf is not a 32-byte hash.
         """
-        _check_hash("Merkle leaf", "leaf", leaf)
-        levels = self._levels
+        if type(leaf) is not bytes or len(leaf) != HASH_SIZE:  # the common case first
+            _check_hash("Merkle leaf", "leaf", leaf)
+        levels, index = self._levels, self._size
         levels[0] += leaf
-        index = self._size
         self._size = n = index + 1
         level = 0
-        while n & 1 == 0:  # a block of 2**(level+1) leaves is complete: hash its two halves
+        while not n & 1:  # a block of 2**(level+1) leaves is complete: hash its two halves
             below = levels[level]
             level += 1
             if level == len(levels):
                 levels.append(bytearray())
-            levels[level] += hashlib.sha256(_NODE + below[-2 * HASH_SIZE :]).digest()
+            node = _NODE_PREFIXED.copy()
+            node.update(below[-2 * HASH_SIZE :])
+            levels[level] += node.digest()
             n >>= 1
         return index
 
@@ -370,7 +373,7 @@ def _verify_growth(
 
 def _pair_hashes(level: bytearray, start: int, stop: int) -> list[bytes]:
     """The node hash of each pair of hashes in ``level[start:stop]``."""
-    prefixed, hashes = hashlib.sha256(_NODE), []
+    prefixed, hashes = _NODE_PREFIXED, []
     with memoryview(level) as view:
         for at in range(start, stop, 2 * HASH_SIZE):
             node = prefixed.copy()
