@@ -9,8 +9,11 @@ Measured in one process (medians):
   time, and ``extend`` in batches of 1,000; leaves per second of wall clock and of CPU;
 - for ``--samples`` random leaves, sizes and size pairs of that tree: an inclusion
   proof, its verification, a consistency proof, its verification, and ``root(size)``
-  of a random earlier size, each call timed alone (microseconds);
-- ``to_bytes`` and ``from_bytes`` of the whole tree, and the bytes it stores;
+  of a random earlier size, each call timed alone (median, 99th percentile and
+  maximum of the wall clock, and the maximum of the thread's CPU time, which a busy
+  machine's preemptions do not inflate; in microseconds);
+- ``to_bytes`` and ``from_bytes`` of the whole tree, the bytes it stores, and the
+  memory a tree keeps allocated once built (``tracemalloc``);
 - against baselines on a tree of ``--baseline-leaves`` leaves (default 100,000): the
   root and an inclusion proof computed naively, by the recursive definitions of
   RFC 9162 §2.1 over the leaf hashes (what a tree without stored nodes pays), and
@@ -25,6 +28,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 
 from civicflow.audit.merkle import (
@@ -77,24 +81,50 @@ def build_rates(hashes: list[bytes], repeats: int) -> tuple[MerkleTree, dict[str
     }
 
 
-def proof_timings(tree: MerkleTree, samples: int, rng: random.Random) -> dict[str, float]:
+def spread(calls: Sequence[Callable[[], object]]) -> tuple[float, float, float, float]:
+    """Median, 99th percentile and maximum of the calls' wall-clock times, then the maximum
+    of their CPU times (which a shared machine's preemptions do not inflate), in µs."""
+    walls, cpus = [], []
+    for call in calls:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        call()
+        cpus.append((time.thread_time() - cpu) * 1e6)
+        walls.append((time.perf_counter() - wall) * 1e6)
+    walls.sort()
+    return statistics.median(walls), walls[int(len(walls) * 0.99)], walls[-1], max(cpus)
+
+
+def proof_timings(
+    tree: MerkleTree, samples: int, rng: random.Random
+) -> dict[str, tuple[float, float, float, float]]:
     n, out = tree.size, {}
     indexes = [rng.randrange(n) for _ in range(samples)]
     claims = [(tree.leaf(i), i, n, tree.inclusion_proof(i), tree.root()) for i in indexes]
-    out["inclusion proof"] = micro([lambda i=i: tree.inclusion_proof(i) for i in indexes])
-    out["inclusion verify"] = micro([lambda c=c: verify_inclusion(*c) for c in claims])
+    out["inclusion proof"] = spread([lambda i=i: tree.inclusion_proof(i) for i in indexes])
+    out["inclusion verify"] = spread([lambda c=c: verify_inclusion(*c) for c in claims])
     expect(all(verify_inclusion(*c) for c in claims), "every inclusion proof verifies")
     pairs = [sorted((rng.randrange(1, n + 1), rng.randrange(1, n + 1))) for _ in range(samples)]
-    out["consistency proof"] = micro([lambda p=p: tree.consistency_proof(*p) for p in pairs])
+    out["consistency proof"] = spread([lambda p=p: tree.consistency_proof(*p) for p in pairs])
     checks = [(a, b, tree.root(a), tree.root(b), tree.consistency_proof(a, b)) for a, b in pairs]
-    out["consistency verify"] = micro([lambda c=c: verify_consistency(*c) for c in checks])
+    out["consistency verify"] = spread([lambda c=c: verify_consistency(*c) for c in checks])
     expect(all(verify_consistency(*c) for c in checks), "every consistency proof verifies")
     sizes = [rng.randrange(n + 1) for _ in range(samples)]
-    out["root(size)"] = micro([lambda s=s: tree.root(s) for s in sizes])
-    out["inclusion proof, earlier size"] = micro(
+    out["root(size)"] = spread([lambda s=s: tree.root(s) for s in sizes])
+    out["inclusion proof, earlier size"] = spread(
         [lambda s=s: tree.inclusion_proof(rng.randrange(s), s) for s in sizes if s]
     )
     return out
+
+
+def held(hashes: list[bytes]) -> int:
+    """The bytes a tree of these leaf hashes keeps allocated once built."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    tree = MerkleTree()
+    tree.extend(hashes)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return after - before if tree.size else 0
 
 
 def split(n: int) -> int:
@@ -209,10 +239,12 @@ def main() -> None:
     tree, rates = build_rates(hashes, args.repeats)
     for what, rate in rates.items():
         print(f"build, {what:<12} {rate:>12,.0f} leaves/s")
-    for what, value in proof_timings(tree, args.samples, rng).items():
-        print(f"{what:<31} {value:>9.1f} µs (median of {args.samples:,})")
+    print(f"{args.samples:,} random calls each, µs: median, 99th percentile, maximum; max CPU")
+    for what, (median, p99, most, cpu) in proof_timings(tree, args.samples, rng).items():
+        print(f"{what:<31} {median:>9.1f} {p99:>9.1f} {most:>9.1f}; {cpu:>9.1f}")
     stored = tree.to_bytes()
     saving, loading = timed(tree.to_bytes), timed(lambda: MerkleTree.from_bytes(stored))
+    print(f"memory held by a tree built by extend: {held(hashes) / 1e6:.1f} MB (tracemalloc)")
     print(
         f"to_bytes {saving * 1e3:.1f} ms, {len(stored) / 1e6:.1f} MB "
         f"({len(stored) / tree.size:.1f} bytes a leaf); from_bytes {loading * 1e3:.1f} ms"
