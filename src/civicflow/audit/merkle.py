@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from civicflow.errors import InvalidInputError
 
 HASH_SIZE = 32
+Hash = bytes | bytearray  # what a leaf hash, root or proof hash given to this module may be
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
 _LEAF = b"\x00"
 _NODE = b"\x01"
@@ -45,7 +46,7 @@ def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(_LEAF + data).digest()
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
+def node_hash(left: Hash, right: Hash) -> bytes:
     """The hash of an inner node: ``SHA-256(0x01 || left || right)``."""
     return hashlib.sha256(_NODE + left + right).digest()
 
@@ -59,7 +60,7 @@ def _bad(what: str, field: str, message: str) -> InvalidInputError:
     return InvalidInputError(what, [(field, message)])
 
 
-def _check_hash(what: str, field: str, value: bytes) -> None:
+def _check_hash(what: str, field: str, value: Hash) -> None:
     if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
         raise _bad(what, field, f"must be {HASH_SIZE} bytes (a SHA-256 hash)")
 
@@ -83,11 +84,12 @@ class MerkleTree:
     Leaves are given as hashes (``leaf_hash(data)``), so the tree never holds the
     data itself. Sizes and indexes count leaves from 0; every method that takes a
     ``size`` works on the tree as it was with that many leaves (default: now).
+    Not locked: one writer at a time (readers may share a tree nobody appends to).
     """
 
     __slots__ = ("_levels", "_size")
 
-    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+    def __init__(self, leaves: Iterable[Hash] = ()) -> None:
         self._levels: list[bytearray] = [bytearray()]
         self._size = 0
         self.extend(leaves)
@@ -100,7 +102,7 @@ class MerkleTree:
     def __len__(self) -> int:
         return self._size
 
-    def append(self, leaf: bytes) -> int:
+    def append(self, leaf: Hash) -> int:
         """Add one leaf hash; return its index.
 
         Raises:
@@ -123,7 +125,7 @@ class MerkleTree:
             n >>= 1
         return index
 
-    def extend(self, leaves: Iterable[bytes]) -> int:
+    def extend(self, leaves: Iterable[Hash]) -> int:
         """Add many leaf hashes in order; return the new size.
 
         All-or-nothing: if one leaf is malformed, none is added.
@@ -228,7 +230,7 @@ class MerkleTree:
         return b"".join([_MAGIC, self._size.to_bytes(8, "big"), *self._levels])
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, check: bool = False) -> MerkleTree:
+    def from_bytes(cls, data: bytes | bytearray, *, check: bool = False) -> MerkleTree:
         """The tree ``to_bytes`` wrote.
 
         With ``check``, every inner node is hashed again from its children and compared
@@ -279,7 +281,7 @@ class MerkleTree:
 
 
 def root_from_inclusion_proof(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes]
+    leaf: Hash, index: int, size: int, proof: Sequence[Hash]
 ) -> bytes | None:
     """The root that ``proof`` leads to from ``leaf`` (RFC 9162 §2.1.3.2), or ``None``.
 
@@ -306,9 +308,7 @@ def root_from_inclusion_proof(
     return r if sn == 0 else None
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> bool:
+def verify_inclusion(leaf: Hash, index: int, size: int, proof: Sequence[Hash], root: Hash) -> bool:
     """Whether ``proof`` shows the leaf hash ``leaf`` at ``index`` in the tree with head ``root``.
 
     Raises:
@@ -321,7 +321,7 @@ def verify_inclusion(
 
 
 def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+    old_size: int, new_size: int, old_root: Hash, new_root: Hash, proof: Sequence[Hash]
 ) -> bool:
     """Whether ``proof`` shows the tree ``old_root`` of ``old_size`` leaves to be a prefix
     of the tree ``new_root`` of ``new_size`` leaves (RFC 9162 §2.1.4.2).
@@ -348,7 +348,7 @@ def verify_consistency(
 
 
 def _verify_growth(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+    old_size: int, new_size: int, old_root: Hash, new_root: Hash, proof: Sequence[Hash]
 ) -> bool:
     """RFC 9162 §2.1.4.2 for ``0 < old_size < new_size``."""
     if not proof or not all(_is_hash(c) for c in proof):
