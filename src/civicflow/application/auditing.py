@@ -18,7 +18,10 @@ from civicflow.application.commands import CommandId, validated
 from civicflow.application.context import proposal_uuid
 from civicflow.audit import export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.audit.notes import sign_checkpoint
+from civicflow.audit.signing import Signer
 from civicflow.audit.trail import AuditEntry
+from civicflow.audit.transparency import Receipt, issue_receipt
 from civicflow.audit.verification import Verification
 from civicflow.domain.proposal_state import ProposalState
 from civicflow.errors import ProposalNotFoundError
@@ -36,8 +39,7 @@ class Auditing(UseCases):
         With ``as_of``, only what the store had recorded by that moment.
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
+            BackendUnavailableError: the database failed while the log was read.
             InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: no such proposal.
         """
@@ -51,8 +53,7 @@ class Auditing(UseCases):
         """The audit trail as a Markdown document (``lang``: en or zh).
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
+            BackendUnavailableError: the database failed while the log was read.
             InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: no such proposal.
         """
@@ -65,8 +66,7 @@ class Auditing(UseCases):
         """The proposal as the store knew it at ``moment`` (by recording time).
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
+            BackendUnavailableError: the database failed while the log was read.
             InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: nothing about it had been recorded by then.
         """
@@ -125,8 +125,6 @@ class Auditing(UseCases):
         """Every checkpoint taken, oldest first.
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
             BackendUnavailableError: the database failed.
         """
         try:
@@ -142,8 +140,7 @@ class Auditing(UseCases):
         ``published`` maps checkpoint numbers to the digests published for them.
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
+            BackendUnavailableError: the database failed while the log was read.
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
@@ -152,12 +149,47 @@ class Auditing(UseCases):
         )
 
     @public
+    def tree_head(self, signer: Signer) -> str:
+        """The log's tree head now, signed: a C2SP checkpoint note (size and Merkle root).
+
+        Publish it (a feed, the notice board): anyone can check it, and every receipt
+        and later head against it, with the public key alone.
+
+        Raises:
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        return sign_checkpoint(self._ctx.grown_log().head(signer.name), signer)
+
+    @public
+    def receipt(
+        self,
+        aggregate_id: UUID | str,
+        version: int,
+        *,
+        signer: Signer,
+        head: str | None = None,
+    ) -> Receipt:
+        """A receipt for one stored record: its inclusion proof under a signed head.
+
+        Under ``head`` (a published checkpoint note) if given, else under a head signed
+        now. A resident checks it with ``civicflow.audit.transparency.check_receipt``
+        and the log's public key alone.
+
+        Raises:
+            InvalidInputError: the id is malformed, the log holds no such record, or
+                ``head`` does not cover it.
+            MalformedNoteError, SignatureError: ``head`` is not the signer's checkpoint.
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        aggregate = proposal_uuid(aggregate_id)
+        return issue_receipt(self._ctx.grown_log(), signer, aggregate, version, head)
+
+    @public
     def export_events(self, out: IO[str]) -> int:
         """Write the whole log as JSON Lines (see ``civicflow.audit.export``); returns how many.
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
+            BackendUnavailableError: the database failed while the log was read.
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
@@ -168,8 +200,9 @@ class Auditing(UseCases):
         """Load an events export into this (empty) store; returns how many.
 
         Raises:
-            CommandOutcomeUnknownError: the store failed while writing; retry with the same
-                ``command_id`` (always safe).
+            BackendUnavailableError: the database failed; if it failed while the import
+                committed, the import may have been written (the store is then not empty,
+                and importing again says so).
             RuleViolationError: the store is not empty.
             InvalidInputError: the export is malformed, or holds a record twice.
             BackendUnavailableError: the database failed; the records go in one

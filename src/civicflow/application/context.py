@@ -7,6 +7,7 @@ another: a command goes use case -> context -> aggregate -> store.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -15,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from civicflow.application.commands import CommandId, Commands, validated
 from civicflow.application.store import Store
+from civicflow.audit.transparency import LogTree
 from civicflow.domain.community import rules
 from civicflow.domain.community.areas import Area, AreaKind
 from civicflow.domain.community.councils import Council
@@ -25,6 +27,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.proposal_state import ProposalState
 from civicflow.errors import InvalidInputError, MissingRegistrationError, ProposalNotFoundError
+from civicflow.storage.errors import reading_errors, storage_errors
 
 Clock = Callable[[], datetime]
 
@@ -53,6 +56,19 @@ class Context:
         self.max_clock_skew = max_clock_skew
         self.default_policy = default_policy
         self.community_rules = community_rules
+        # The Merkle tree over the log, grown on demand (receipts, tree heads).
+        self.log_tree = LogTree()
+        self._log_lock = threading.Lock()
+
+    def grown_log(self) -> LogTree:
+        """The log's Merkle tree, with every record stored so far.
+
+        Raises:
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        with self._log_lock, storage_errors("reading the log"), reading_errors():
+            self.log_tree.grow(self.store.pydantic_mapper, self.store.recorder)
+        return self.log_tree
 
     # --- time -------------------------------------------------------------------------
 
