@@ -68,7 +68,7 @@ class LogTree:
         after = self.positions[-1] if self.positions else 0
         for page in pages(recorder, after):
             for note in page:
-                digest = state_digest(mapper.decode_state(note))
+                digest = _digest_of(mapper, note)
                 aggregate, version = str(note.originator_id), note.originator_version
                 self.records[(UUID(aggregate), version)] = (self.size, note.topic, digest)
                 self.tree.append(_leaf(aggregate, version, note.topic, digest))
@@ -198,6 +198,14 @@ def check_growth(earlier: TreeHead, later: TreeHead, proof: Iterable[bytes]) -> 
     if later.size < earlier.size:
         return False
     return verify_consistency(earlier.size, later.size, earlier.root, later.root, list(proof))
+
+
+def _digest_of(mapper: PydanticMapper, note: Any) -> str:
+    try:
+        return state_digest(mapper.decode_state(note))
+    except Exception:  # a damaged record still takes its place in the tree
+        # ...with a leaf no honest record has: the heads it was published under no longer match.
+        return "undecodable:" + hashlib.sha256(bytes(note.state)).hexdigest()
 
 
 def _decoded(text: str) -> bytes:
