@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
@@ -69,9 +69,9 @@ class LogTree:
         for page in pages(recorder, after):
             for note in page:
                 digest = _digest_of(mapper, note)
-                aggregate, version = str(note.originator_id), note.originator_version
-                self.records[(UUID(aggregate), version)] = (self.size, note.topic, digest)
-                self.tree.append(_leaf(aggregate, version, note.topic, digest))
+                aggregate, version = cast(UUID, note.originator_id), note.originator_version
+                self.records[(aggregate, version)] = (self.size, note.topic, digest)
+                self.tree.append(_leaf(str(aggregate), version, note.topic, digest))
                 self.positions.append(note.id)
                 added += 1
         return added
