@@ -107,7 +107,7 @@ class InvalidInputError(CivicflowError, ValueError):
         return cls(what, pairs)
 
 
-class ImportRefusedError(InvalidInputError):
+class ImportRefusedError(InvalidInputError, ValueError):
     """An events export failed a check on reading; nothing was imported.
 
     ``line`` is the 1-based line of the file where the first problem is (a cut file:
