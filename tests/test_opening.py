@@ -257,7 +257,7 @@ def test_a_large_import_into_postgres_goes_in_bounded_statements(
 def test_a_record_refused_in_a_late_chunk_leaves_nothing_imported(durable_url: str) -> None:
     lines = export_lines(2 * bulk.CHUNK + 500, repeat_first_at=2 * bulk.CHUNK + 400)
     with CivicFlow.open(durable_url) as flow:
-        with pytest.raises(InvalidInputError, match="line 2400: .*nothing was imported"):
+        with pytest.raises(InvalidInputError, match=r"line 2400: .*nothing was imported"):
             flow.import_events(lines)
         assert flow.recorder.max_notification_id() is None
 

@@ -26,7 +26,13 @@ import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel
 
-from civicflow.audit.exportfile import check_export, header_line, read_head, trailer_line
+from civicflow.audit.exportfile import (
+    aggregate_name,
+    check_export,
+    header_line,
+    read_head,
+    trailer_line,
+)
 from civicflow.audit.ledger import Ledger
 from civicflow.audit.merkle import MerkleTree
 from civicflow.audit.notes import TreeHead, sign_checkpoint
@@ -76,7 +82,7 @@ def export_events(
             tree.append(record_leaf(record_id, version, topic, state))
             line = {
                 "position": tree.size,
-                "aggregate": _aggregate(topic),
+                "aggregate": aggregate_name(topic),
                 "id": record_id,
                 "version": version,
                 "topic": topic,
@@ -170,10 +176,6 @@ def _sealed_again(mapper: PydanticMapper, stored: StoredEvent) -> StoredEvent:
         topic=stored.topic,
         state=mapper.pack(stored.state),
     )
-
-
-def _aggregate(topic: str) -> str:
-    return topic.rsplit(":", 1)[-1].split(".", 1)[0]
 
 
 def _cell(value: Any) -> Any:

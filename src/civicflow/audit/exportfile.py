@@ -42,6 +42,14 @@ from civicflow.errors import ImportRefusedError, MalformedNoteError, SignatureEr
 
 FORMAT_V1 = "civicflow-events/1"
 FORMAT = "civicflow-events/2"
+HEADER_FIELDS = frozenset({"format", "origin"})
+RECORD_FIELDS = frozenset({"position", "aggregate", "id", "version", "topic", "state"})
+TRAILER_FIELDS = frozenset({"trailer", "count", "root", "checkpoint", "heads"})
+
+
+def aggregate_name(topic: str) -> str:
+    """The aggregate a topic's event belongs to: ``Proposal`` for ``…:Proposal.Rated``."""
+    return topic.rsplit(":", 1)[-1].split(".", 1)[0]
 
 
 def header_line(origin: str | None) -> str:
@@ -169,6 +177,7 @@ class _Reader:
         return item
 
     def _header(self, number: int, item: dict[str, Any]) -> None:
+        _exact(number, item, HEADER_FIELDS, "the header")
         if item.get("format") != FORMAT:
             raise ImportRefusedError(
                 number,
@@ -181,7 +190,15 @@ class _Reader:
         self.checked.format, self.checked.origin = FORMAT, origin
 
     def _record(self, number: int, item: dict[str, Any]) -> None:
+        # v1 files of early versions carried no ``aggregate``; v2 files always do.
+        optional = frozenset({"aggregate"}) if self.checked.format == FORMAT_V1 else frozenset()
+        _exact(number, item, RECORD_FIELDS, "a record", optional)
         position, aggregate_id, version, topic, state = _fields(number, item)
+        named = item.get("aggregate", aggregate_name(topic))
+        if named != aggregate_name(topic):
+            raise ImportRefusedError(
+                number, f"the record's aggregate {named!r} is not its topic's {topic!r}"
+            )
         expected = len(self.checked.records) + 1
         if position != expected:
             raise ImportRefusedError(number, _misplaced(position, expected))
@@ -238,6 +255,7 @@ class _Reader:
     def _trailer(self, number: int, item: dict[str, Any]) -> None:
         if number != len(self.lines):
             raise ImportRefusedError(number + 1, "a line after the trailer")
+        _exact(number, item, TRAILER_FIELDS, "the trailer")
         count, root, checkpoint, heads = _trailer_fields(number, item)
         records = len(self.checked.records)
         if count != records:
@@ -285,6 +303,20 @@ class _Reader:
             )
 
 
+def _exact(
+    number: int,
+    item: dict[str, Any],
+    fields: frozenset[str],
+    what: str,
+    optional: frozenset[str] = frozenset(),
+) -> None:
+    unknown, missing = set(item) - fields, fields - optional - set(item)
+    if unknown or missing:
+        names = ", ".join(sorted(unknown or missing))
+        problem = f"unknown fields {names}" if unknown else f"no {names}"
+        raise ImportRefusedError(number, f"not {what} of the export: {problem}")
+
+
 def _fields(number: int, item: dict[str, Any]) -> tuple[int, UUID, int, str, dict[str, Any]]:
     position, version = item.get("position"), item.get("version")
     topic, state = item.get("topic"), item.get("state")
@@ -313,7 +345,7 @@ def _fields(number: int, item: dict[str, Any]) -> tuple[int, UUID, int, str, dic
 
 def _trailer_fields(number: int, item: dict[str, Any]) -> tuple[int, bytes, str | None, list[str]]:
     count, root = item.get("count"), b64decode(str(item.get("root")))
-    checkpoint, heads = item.get("checkpoint"), item.get("heads", [])
+    checkpoint, heads = item.get("checkpoint"), item.get("heads")
     if not _count(count, 0):
         raise ImportRefusedError(number, "the trailer's count is missing or malformed")
     if root is None or len(root) != 32:
