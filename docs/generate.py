@@ -598,7 +598,8 @@ def events_schema() -> dict[str, Any]:
         "description": (
             "Each line of an events export (CivicFlow.export_events, JSON Lines) between "
             "its header (the first line) and its trailer (the last) is one record of the "
-            "log (a civicflow-events/1 file has no header or trailer). Its state follows the schema its topic names, "
+            "log (a civicflow-events/1 file has no header or trailer). Its state follows "
+            "the schema its topic names, "
             '$defs["Aggregate.Event"]. Generated from civicflow\'s pydantic models by '
             "docs/generate.py; describes records written by this version of civicflow."
         ),

@@ -243,7 +243,9 @@ class _Reader:
             raise ImportRefusedError(
                 number, "the record has no seal, and this store has an audit key"
             )
-        if not isinstance(mac, str) or not integrity.verifies(self.key, digest, mac):
+        # compare_digest takes ASCII text only: any other seal is simply not the key's.
+        valid = isinstance(mac, str) and mac.isascii()
+        if not valid or not integrity.verifies(self.key, digest, mac):
             raise ImportRefusedError(
                 number,
                 "the record's seal does not match its content: it was altered, or sealed "
