@@ -21,7 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicflow import CivicFlow, ImportRefusedError, InvalidInputError
-from civicflow.audit.keys import generate_keys
+from civicflow.audit.feed import append_to_file
+from civicflow.audit.keys import generate_keys, load_signer
 from civicflow.audit.signing import Signer
 from civicflow.extras.demo import Size, build
 from tests import flows
@@ -252,19 +253,20 @@ def test_a_v1_file_is_read_but_a_verifier_key_refuses_it() -> None:
 # --- any single-line damage of a small export is refused ---------------------------------
 
 
-def small_export() -> list[str]:
-    with flows.open_flow(env=KEY) as flow:
+def small_export(env: dict[str, str], signer: Signer | None) -> list[str]:
+    with flows.open_flow(env=env) as flow:
         p = flows.rating(flow)
         flows.rate_all(flow, p, ["satisfied", "dissatisfied"])
-        return export_of(flow).splitlines()
+        return export_of(flow, signer=signer).splitlines()
 
 
-SMALL = small_export()
+SMALL = small_export(KEY, SIGNER)  # sealed and signed: imported with the key and the verifier
+BARE = small_export({}, None)  # neither: only the chains, the count and the root prove it
 
 
 @st.composite
-def damaged(draw: st.DrawFn) -> list[str]:
-    lines = SMALL.copy()
+def damaged(draw: st.DrawFn, export: list[str]) -> list[str]:
+    lines = export.copy()
     i = draw(st.integers(0, len(lines) - 1))
     kind = draw(st.sampled_from(["edit", "delete", "duplicate", "swap"]))
     if kind == "delete":
@@ -281,7 +283,7 @@ def damaged(draw: st.DrawFn) -> list[str]:
     return lines
 
 
-@given(damaged())
+@given(damaged(SMALL))
 def test_any_single_line_edit_deletion_duplication_or_swap_is_refused(lines: list[str]) -> None:
     with CivicFlow(env=KEY) as target:
         with pytest.raises(ImportRefusedError):
@@ -289,9 +291,30 @@ def test_any_single_line_edit_deletion_duplication_or_swap_is_refused(lines: lis
         assert stored_rows(target) == []
 
 
-def test_the_small_export_itself_is_accepted() -> None:
+@given(damaged(BARE))
+def test_without_key_or_signature_any_single_line_damage_is_still_refused(
+    lines: list[str],
+) -> None:
+    with CivicFlow() as target:
+        with pytest.raises(ImportRefusedError):
+            target.import_events(lines)
+        assert stored_rows(target) == []
+
+
+def test_the_small_exports_themselves_are_accepted() -> None:
     with CivicFlow(env=KEY) as target:
         assert target.import_events(SMALL, verifier=SIGNER.verifier) == len(SMALL) - 2
+    with CivicFlow() as target:
+        assert target.import_events(BARE) == len(BARE) - 2
+
+
+def test_an_empty_log_exports_a_signed_head_of_size_zero_and_imports_as_nothing() -> None:
+    with CivicFlow(env=KEY) as empty:
+        lines = export_of(empty).splitlines()
+    assert len(lines) == 2
+    with CivicFlow(env=KEY) as target:
+        assert target.import_events(lines, verifier=SIGNER.verifier) == 0
+        assert target.recorder.max_notification_id() is None
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -305,8 +328,10 @@ def test_the_command_signs_an_export_and_checks_it_on_import(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AUDIT_KEY", KEY["AUDIT_KEY"])
     keys = generate_keys(tmp_path / "keys", ORIGIN, seal=False)
+    feed = tmp_path / "feed.jsonl"
     with flows.open_flow("sqlite:///source.db", env=KEY) as flow:
         p = flows.rating(flow)
+        append_to_file(feed)(flow.tree_head(load_signer(keys.signing_key)))  # published
         flows.rate_all(flow, p, ["satisfied", "dissatisfied"])
         count = flow.recorder.max_notification_id()
     said = ok(f"export --out events.jsonl --signing-key {keys.signing_key}", "sqlite:///source.db")
@@ -331,6 +356,14 @@ def test_the_command_signs_an_export_and_checks_it_on_import(
     )
     assert wrong.startswith(f"civicflow: invalid events export: line {len(lines)}: ")
     assert not Path("w.db").exists()
+
+    with_heads = f"export --out heads.jsonl --signing-key {keys.signing_key} --feed {feed}"
+    ok(with_heads, "sqlite:///source.db")
+    trailer = orjson.loads(Path("heads.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert trailer["heads"] == [orjson.loads(feed.read_text(encoding="utf-8"))["note"]]
+    ok(f"import heads.jsonl {verifier}", "sqlite:///with-heads.db")
+    unsigned = refusal(civicflow(f"export --out x.jsonl --feed {feed}", "sqlite:///source.db"))
+    assert unsigned.endswith("--feed needs the log's signing key")
 
     Path("v1.jsonl").write_text("".join(lines[1:-1]), encoding="utf-8")
     old = ok("import v1.jsonl", "sqlite:///old.db").out

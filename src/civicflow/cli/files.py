@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any, TextIO
 
 from civicflow.application.flow import CivicFlow
 from civicflow.audit.exportfile import FORMAT_V1, file_format
+from civicflow.audit.feed import read_feed
 from civicflow.audit.keys import SIGNING_KEY_VARIABLE, load_signer, load_verifier
 from civicflow.audit.signing import Signer
 from civicflow.cli.options import LEVELS, Sub, choices, command, output_path, require
@@ -32,6 +34,11 @@ def register(commands: Sub) -> None:
         type=Path,
         help=f"sign the export's checkpoint with this key file (default: ${SIGNING_KEY_VARIABLE})",
     )
+    p.add_argument(
+        "--feed",
+        type=Path,
+        help="carry the heads published in this feed (checked with the signing key's public half)",
+    )
     p.set_defaults(run=reading(_export))
 
     p = command(commands, "import", "check an events export, then load it into an empty store")
@@ -46,6 +53,12 @@ def _signer(a: argparse.Namespace) -> Signer | None:
     if a.signing_key is not None:
         return load_signer(a.signing_key)
     return load_signer() if os.environ.get(SIGNING_KEY_VARIABLE, "").strip() else None
+
+
+def _published(feed: Path, signer: Signer) -> list[str]:
+    read_feed(feed, signer.verifier)  # every head signed by the log, in order
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    return [str(json.loads(line)["note"]) for line in lines]
 
 
 def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
@@ -63,9 +76,11 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
         "--signing-key signs the events export, not a view",
     )
     signer = _signer(a) if a.view is None else None
+    require(a.feed is None or signer is not None, "feed", "--feed needs the log's signing key")
+    heads = _published(a.feed, signer) if a.feed is not None and signer is not None else []
     with a.out.open("w", encoding="utf-8", newline="") as out:
         if a.view is None:
-            count = flow.export_events(out, signer=signer)
+            count = flow.export_events(out, signer=signer, heads=heads)
             signed = f", signed by {signer.name}" if signer else ""
             return f"{count} events written to {a.out}{signed}"
         with Views(flow, k=a.k) as views:
