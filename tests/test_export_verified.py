@@ -308,6 +308,34 @@ def test_the_small_exports_themselves_are_accepted() -> None:
         assert target.import_events(BARE) == len(BARE) - 2
 
 
+def with_field(line: str, **changes: object) -> str:
+    return orjson.dumps({**orjson.loads(line), **changes}).decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "reason"),
+    [
+        (lambda ls: ["", *ls], 1, "a blank line"),
+        (lambda ls: [with_field(ls[0], format="civicflow-events/9"), *ls[1:]], 1, "not one"),
+        (lambda ls: [ls[0], with_field(ls[1], note="x"), *ls[2:]], 2, "unknown fields note"),
+        (lambda ls: [ls[0], with_field(ls[1], aggregate="Proposal"), *ls[2:]], 2, "aggregate"),
+        (lambda ls: [*ls[:-1], with_field(ls[-1], count=1)], len(SMALL), "counts 1 records"),
+        (lambda ls: [*ls, ls[-1]], len(SMALL) + 1, "a line after the trailer"),
+        (lambda ls: [*ls[:-1], with_field(ls[-1], checkpoint=None)], len(SMALL), "no signed"),
+    ],
+    ids=["blank", "format", "field", "aggregate", "count", "after", "unsigned"],
+)
+def test_a_file_not_in_the_exports_form_is_refused_where_it_departs_from_it(
+    change: Callable[[list[str]], list[str]], line: int, reason: str
+) -> None:
+    with CivicFlow(env=KEY) as target:
+        with pytest.raises(ImportRefusedError) as refused:
+            target.import_events(change(SMALL), verifier=SIGNER.verifier)
+        assert refused.value.line == line
+        assert reason in refused.value.reason
+        assert stored_rows(target) == []
+
+
 def test_an_empty_log_exports_a_signed_head_of_size_zero_and_imports_as_nothing() -> None:
     with CivicFlow(env=KEY) as empty:
         lines = export_of(empty).splitlines()

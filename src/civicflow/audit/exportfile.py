@@ -100,7 +100,6 @@ class Checked:
     origin: str | None = None
     records: list[StoredEvent] = field(default_factory=list)
     tree: MerkleTree = field(default_factory=MerkleTree)
-    proof: bool = False  # a trailer was there, and held
 
 
 def check_export(
@@ -136,9 +135,8 @@ class _Reader:
         first = next((n for n, line in enumerate(self.lines, 1) if line.strip()), None)
         if first is None or file_format(self.lines[first - 1]) == FORMAT_V1:
             return self._version_1()
-        header = self._object(first, self.lines[first - 1])
-        self._header(first, header)
-        for number in range(first + 1, len(self.lines) + 1):
+        self._header(1, self._object(1, self.lines[0]))  # a blank first line is refused
+        for number in range(2, len(self.lines) + 1):
             item = self._object(number, self.lines[number - 1])
             if item.get("trailer") is True:
                 self._trailer(number, item)
@@ -280,7 +278,6 @@ class _Reader:
             self._check_head(number, checkpoint, "the trailer's checkpoint", exact=True)
         for head in heads:
             self._check_head(number, head, "a published head in the trailer", exact=False)
-        self.checked.proof = True
 
     def _check_head(self, number: int, note: str, what: str, *, exact: bool) -> None:
         try:
