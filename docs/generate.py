@@ -60,7 +60,7 @@ from civicflow import (
     Vote,
     errors,
 )
-from civicflow.audit import export
+from civicflow.audit import export, exportfile
 from civicflow.domain import integrity, lifecycle
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.policy import PolicyChange
@@ -594,10 +594,12 @@ def events_schema() -> dict[str, Any]:
     properties["topic"]["enum"] = topics
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"civicflow events export ({export.FORMAT}): one line",
+        "title": f"civicflow events export ({exportfile.FORMAT}): one record line",
         "description": (
-            "Each line of an events export (CivicFlow.export_events, JSON Lines) is one "
-            "record of the log. Its state follows the schema its topic names, "
+            "Each line of an events export (CivicFlow.export_events, JSON Lines) between "
+            "its header (the first line) and its trailer (the last) is one record of the "
+            "log (a civicflow-events/1 file has no header or trailer). Its state follows "
+            "the schema its topic names, "
             '$defs["Aggregate.Event"]. Generated from civicflow\'s pydantic models by '
             "docs/generate.py; describes records written by this version of civicflow."
         ),

@@ -852,7 +852,7 @@ Figures = dict[str, tuple[list[Satisfaction], list[Participation], list[Pipeline
 def exported(flow: CivicFlow) -> str:
     out = io.StringIO()
     count = flow.export_events(out)
-    assert count == len(out.getvalue().splitlines())
+    assert count == len(out.getvalue().splitlines()) - 2  # a header and a trailer
     return out.getvalue()
 
 
@@ -879,7 +879,7 @@ def test_an_export_imported_into_an_empty_store_gives_the_same_store(store_url: 
     text = exported(source)
     lines = text.splitlines(keepends=True)
     with source, CivicFlow.open(store_url, env=AUDITED) as target:
-        assert target.import_events(lines) == len(lines)
+        assert target.import_events(lines) == len(lines) - 2
         assert target.verify(published=published) == source.verify(published=published)
         assert target.verify(published=published).ok
         assert target.checkpoints() == source.checkpoints()
@@ -939,15 +939,16 @@ def test_a_malformed_line_late_in_a_long_export_imports_nothing(sqlite_url: str)
     with source:
         template = next(
             item
-            for item in map(orjson.loads, exported(source).splitlines())
+            for item in map(orjson.loads, exported(source).splitlines()[1:-1])
             if item["topic"] == "civicflow.resident:Resident.Registered"
         )
-    # A long export (many residents: more than one import batch), then one broken line.
+    # A long export (many residents: more than one import batch, as a headerless v1 file
+    # into an unkeyed store, since new ids break the seals), then one broken line.
     lines = [
         orjson.dumps({**template, "id": str(uuid4()), "position": n}).decode()
         for n in range(1, 1501)
     ]
-    with CivicFlow.open(sqlite_url, env=AUDITED) as target:
+    with CivicFlow.open(sqlite_url) as target:
         with pytest.raises(InvalidInputError, match="line 1501"):
             target.import_events([*lines, "{broken"])
         assert stored_rows(target) == []  # so the whole export can be imported once fixed
@@ -966,7 +967,7 @@ def test_views_as_of_a_moment_equal_views_counted_from_what_was_recorded_by_then
         flows.close_round(flow, second)
         flows.asked(flow)
         flow.move_out("resident-1", actor="office")
-        lines = exported(flow).splitlines()
+        lines = exported(flow).splitlines()[1:-1]  # the records: a v1 file cut anywhere
         known = [
             line
             for line in lines

@@ -540,7 +540,7 @@ def test_export_and_import_into_a_fresh_store(
     assert ok("export --out events.jsonl", store.url).out == (
         f"{count} events written to events.jsonl\n"
     )
-    lines = Path("events.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = Path("events.jsonl").read_text(encoding="utf-8").splitlines()[1:-1]
     assert [json.loads(line)["position"] for line in lines] == list(range(1, count + 1))
 
     fresh = "sqlite:///fresh.db"

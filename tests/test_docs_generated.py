@@ -102,7 +102,8 @@ def test_every_line_of_an_export_has_the_fields_the_schema_names(env: dict[str, 
         flow.checkpoint(actor="office")
         out = io.StringIO()
         flow.export_events(out)
-    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    header, *lines, trailer = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (header["format"], trailer["count"]) == ("civicflow-events/2", len(lines))
     for line in lines:
         assert set(line) == set(schema["required"]) == set(schema["properties"])
         assert line["aggregate"] in schema["properties"]["aggregate"]["enum"]

@@ -212,7 +212,7 @@ def test_a_reading_command_on_a_missing_postgres_schema_creates_nothing(
 
 
 def export_lines(count: int, repeat_first_at: int | None = None) -> list[str]:
-    """An events export of ``count`` records; one may repeat the first (the database refuses)."""
+    """A v1 events export of ``count`` records; one may repeat the first (the import refuses)."""
     ids = [uuid.UUID(int=n + 1) for n in range(count)]
     if repeat_first_at is not None:
         ids[repeat_first_at - 1] = ids[0]
@@ -257,7 +257,7 @@ def test_a_large_import_into_postgres_goes_in_bounded_statements(
 def test_a_record_refused_in_a_late_chunk_leaves_nothing_imported(durable_url: str) -> None:
     lines = export_lines(2 * bulk.CHUNK + 500, repeat_first_at=2 * bulk.CHUNK + 400)
     with CivicFlow.open(durable_url) as flow:
-        with pytest.raises(InvalidInputError, match="none were imported"):
+        with pytest.raises(InvalidInputError, match=r"line 2400: .*nothing was imported"):
             flow.import_events(lines)
         assert flow.recorder.max_notification_id() is None
 
@@ -266,7 +266,8 @@ def test_a_failed_import_into_a_new_sqlite_store_leaves_no_file(tmp_path: Path) 
     export = tmp_path / "events.jsonl"
     export.write_text("".join(export_lines(2500, repeat_first_at=2400)), encoding="utf-8")
     said = refusal(civicflow(f"import {export}", f"sqlite:///{tmp_path / 'new.db'}"))
-    assert "none were imported" in said
+    assert said.startswith("civicflow: invalid events export: line 2400: ")
+    assert said.endswith("nothing was imported")
     assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]
 
 

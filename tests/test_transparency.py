@@ -41,7 +41,8 @@ def grown(flow: CivicFlow) -> LogTree:
 def exported(flow: CivicFlow) -> list[dict[str, Any]]:
     out = io.StringIO()
     flow.export_events(out)
-    return [orjson.loads(line) for line in out.getvalue().splitlines()]
+    lines = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    return [line for line in lines if "position" in line]  # not the header, not the trailer
 
 
 def a_rated_store(url: str) -> tuple[CivicFlow, Any]:

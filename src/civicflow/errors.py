@@ -107,6 +107,20 @@ class InvalidInputError(CivicflowError, ValueError):
         return cls(what, pairs)
 
 
+class ImportRefusedError(InvalidInputError, ValueError):
+    """An events export failed a check on reading; nothing was imported.
+
+    ``line`` is the 1-based line of the file where the first problem is (a cut file:
+    its last line), ``reason`` what is wrong there (a line missing, repeated, out of
+    order or altered; a broken seal or chain; a trailer missing or not matching).
+    """
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__("events export", [(f"line {line}", f"{reason}; nothing was imported")])
+
+
 class ConcurrencyError(CivicflowError, RuntimeError):
     """A command kept losing optimistic-concurrency races and gave up.
 

@@ -218,31 +218,47 @@ class Auditing(UseCases):
         return issue_receipt(self._ctx.grown_log(), signer, aggregate, version, head)
 
     @public
-    def export_events(self, out: IO[str]) -> int:
-        """Write the whole log as JSON Lines (see ``civicflow.audit.export``); returns how many.
+    def export_events(
+        self, out: IO[str], *, signer: Signer | None = None, heads: Iterable[str] = ()
+    ) -> int:
+        """Write the whole log as a v2 events export; returns how many records.
+
+        The file ends in a trailer with the count and Merkle root of the records;
+        with ``signer``, also their checkpoint signed by it, and ``heads`` (published
+        checkpoint notes of this log) for an importer to check. See
+        ``civicflow.audit.exportfile`` and ``docs/audit.md``.
 
         Raises:
             BackendUnavailableError: the database failed while the log was read.
             ConfigurationError: the store is not configured with civicflow's mapper.
+            InvalidInputError: a head is not a checkpoint of this log.
         """
         store = self._ctx.store
-        return export.export_events(store.pydantic_mapper, store.recorder, out)
+        return export.export_events(
+            store.pydantic_mapper, store.recorder, out, signer=signer, heads=heads
+        )
 
     @public
-    def import_events(self, lines: Iterable[str]) -> int:
-        """Load an events export into this (empty) store; returns how many.
+    def import_events(self, lines: Iterable[str], *, verifier: Verifier | None = None) -> int:
+        """Check an events export whole, then load it into this (empty) store; returns how many.
+
+        Before anything is written: positions in order, versions without gaps or
+        repeats, seals (under this store's ``AUDIT_KEY``) and chains, and for a v2
+        file the trailer's count and Merkle root; with ``verifier``, the trailer's
+        checkpoint must be signed by it.
 
         Raises:
-            BackendUnavailableError: the database failed; if it failed while the import
-                committed, the import may have been written (the store is then not empty,
-                and importing again says so).
             RuleViolationError: the store is not empty.
-            InvalidInputError: the export is malformed, or holds a record twice.
+            ImportRefusedError: a check failed; it names the first bad line. Nothing
+                was written.
+            InvalidInputError: the database refused the records; none were imported.
             BackendUnavailableError: the database failed; the records go in one
-                transaction, so none was imported.
+                transaction, so none was imported (if it failed while the import
+                committed, the import may have been written: the store is then not
+                empty, and importing again says so).
         """
         store = self._ctx.store
-        return export.import_events(store.pydantic_mapper, store.recorder, lines)
+        return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
 
 
 def _opened_heads(

@@ -30,6 +30,7 @@ from civicflow.application.queries import Queries
 from civicflow.application.residents import ResidentCommands
 from civicflow.application.steps import Deliberation
 from civicflow.application.store import Store
+from civicflow.audit.signing import Verifier
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.errors import ConfigurationError
@@ -114,13 +115,17 @@ class CivicFlow(
         return cls(env, **options)
 
     @classmethod
-    def import_into(cls, url: str, lines: Iterable[str], **options: Any) -> int:
+    def import_into(
+        cls, url: str, lines: Iterable[str], *, verifier: Verifier | None = None, **options: Any
+    ) -> int:
         """Load an events export into the store at ``url``, made if missing; returns how many.
 
-        All or nothing: a store this call made is removed again if the import fails.
+        All or nothing: the file is checked whole first (see ``import_events``), and a
+        store this call made is removed again if the import fails.
 
         Raises:
             RuleViolationError: the store has events already.
+            ImportRefusedError: a check failed; it names the first bad line.
             InvalidInputError: the export is malformed.
             ConfigurationError: the URL cannot be used.
             BackendUnavailableError: the database cannot be reached or failed; nothing
@@ -130,7 +135,7 @@ class CivicFlow(
         existed = prepare_store(env, cls.name)
         try:
             with cls(env, **options) as flow:
-                return flow.import_events(lines)
+                return flow.import_events(lines, verifier=verifier)
         except BaseException:
             if not existed:
                 discard_store(env, cls.name)

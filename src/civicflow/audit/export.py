@@ -2,90 +2,133 @@
 
 The events export carries each record exactly as stored (its JSON state and
 seal), so importing it into an empty store reproduces the same views and the
-same verification result under the same audit key. One line per record:
+same verification result under the same audit key. The file is a header line,
+one line per record, and a trailer with the count, the Merkle root and (with a
+signer) a signed checkpoint of the records (``audit.exportfile`` has the
+format). A record line:
 
 ``{"position": 17, "aggregate": "Proposal", "id": "…", "version": 3,
 "topic": "civicflow.proposal:Proposal.Discussed", "state": {…}}``
 
 ``position`` is the record's place in the exported log (1, 2, …), not a
 database id, so stores with different id sequences export the same file.
+An import checks the whole file first (``exportfile.check_export``) and writes
+all of it in one transaction, or nothing.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import IO, Any
-from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel
 
+from civicflow.audit.exportfile import (
+    aggregate_name,
+    check_export,
+    header_line,
+    read_head,
+    trailer_line,
+)
 from civicflow.audit.ledger import Ledger
+from civicflow.audit.merkle import MerkleTree
+from civicflow.audit.notes import TreeHead, sign_checkpoint
+from civicflow.audit.signing import Signer, Verifier
+from civicflow.audit.transparency import record_leaf
 from civicflow.audit.verification import pages
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.proposal import Proposal
-from civicflow.errors import InvalidInputError, RuleViolationError
+from civicflow.errors import (
+    InvalidInputError,
+    MalformedNoteError,
+    RuleViolationError,
+    SignatureError,
+)
 from civicflow.storage.bulk import insert_all
 from civicflow.storage.mapper import PydanticMapper
 
-FORMAT = "civicflow-events/1"
 AGGREGATES: tuple[type[Any], ...] = (Proposal, Directory, Resident, Ledger)
 
 
-def export_events(mapper: PydanticMapper, recorder: Any, out: IO[str]) -> int:
-    """Write every record of the log to ``out`` as JSON Lines; returns how many."""
-    count = 0
-    for page in pages(recorder):
-        for note in page:
-            count += 1
-            line = {
-                "position": count,
-                "aggregate": _aggregate(note.topic),
-                "id": str(note.originator_id),
-                "version": note.originator_version,
-                "topic": note.topic,
-                "state": mapper.decode_state(note),
-            }
-            out.write(orjson.dumps(line).decode() + "\n")
-    return count
+def export_events(
+    mapper: PydanticMapper,
+    recorder: Any,
+    out: IO[str],
+    *,
+    signer: Signer | None = None,
+    heads: Iterable[str] = (),
+) -> int:
+    """Write the log to ``out`` as a v2 events export; returns how many records.
 
-
-def read_events(lines: Iterable[str]) -> Iterator[StoredEvent]:
-    """Records from an events export, checked for shape (not for seals: verify does that).
+    With ``signer``, the trailer carries a checkpoint of the records signed by it
+    (the header names its origin). ``heads`` (published checkpoint notes) go in
+    the trailer; each must commit to a prefix of the log.
 
     Raises:
-        InvalidInputError: a line is not a record of this format.
+        InvalidInputError: a head is not a checkpoint of this log (the file then
+            ends without its trailer, and no import accepts it).
     """
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = orjson.loads(line)
-            yield StoredEvent(
-                originator_id=UUID(item["id"]),
-                originator_version=int(item["version"]),
-                topic=str(item["topic"]),
-                state=orjson.dumps(item["state"]),
-            )
-        except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as error:
-            raise InvalidInputError("events export", [(f"line {number}", str(error))]) from None
+    notes = tuple(heads)
+    out.write(header_line(signer.name if signer else None))
+    tree = MerkleTree()
+    for page in pages(recorder):
+        for note in page:
+            record_id, state = str(note.originator_id), mapper.decode_state(note)
+            version, topic = note.originator_version, note.topic
+            tree.append(record_leaf(record_id, version, topic, state))
+            line = {
+                "position": tree.size,
+                "aggregate": aggregate_name(topic),
+                "id": record_id,
+                "version": version,
+                "topic": topic,
+                "state": state,
+            }
+            out.write(orjson.dumps(line).decode() + "\n")
+    for head in notes:
+        _check_head(head, tree, signer.verifier if signer else None)
+    checkpoint = None
+    if signer is not None:
+        checkpoint = sign_checkpoint(TreeHead(signer.name, tree.size, tree.root()), signer)
+    out.write(trailer_line(tree.size, tree.root(), checkpoint, notes))
+    return tree.size
 
 
-def import_events(mapper: PydanticMapper, recorder: Any, lines: Iterable[str]) -> int:
-    """Load an events export into an empty store, in its order; returns how many.
+def _check_head(note: str, tree: MerkleTree, verifier: Verifier | None) -> None:
+    try:
+        head = read_head(note, verifier)
+    except (MalformedNoteError, SignatureError) as error:
+        raise InvalidInputError("published head", [("head", str(error))]) from None
+    if head.size > tree.size or head.root != tree.root(head.size):
+        problem = ("head", f"the head of {head.size} records is not a checkpoint of this log")
+        raise InvalidInputError("published head", [problem])
+
+
+def import_events(
+    mapper: PydanticMapper,
+    recorder: Any,
+    lines: Iterable[str],
+    *,
+    verifier: Verifier | None = None,
+) -> int:
+    """Check an events export whole, then load it into an empty store; returns how many.
 
     Raises:
         RuleViolationError: the store is not empty.
-        InvalidInputError: the export is malformed, or holds a record twice.
+        ImportRefusedError: a check failed (it names the first bad line); nothing
+            was written.
+        InvalidInputError: the database refused the records; none were imported.
     """
     if recorder.max_notification_id():
         raise RuleViolationError(None, "import", "events are imported into an empty store only")
     # Every line is read and checked first, and all are written in one transaction:
     # a bad line late in a file must not leave a half-imported (and so non-empty) store.
-    records = [_sealed_again(mapper, stored) for stored in read_events(lines)]
+    checked = check_export(lines, key=mapper.audit_key, verifier=verifier)
+    records = [_sealed_again(mapper, stored) for stored in checked.records]
     try:
         insert_all(recorder, records)  # in bounded statements, all in one transaction
     except IntegrityError as error:
@@ -133,10 +176,6 @@ def _sealed_again(mapper: PydanticMapper, stored: StoredEvent) -> StoredEvent:
         topic=stored.topic,
         state=mapper.pack(stored.state),
     )
-
-
-def _aggregate(topic: str) -> str:
-    return topic.rsplit(":", 1)[-1].split(".", 1)[0]
 
 
 def _cell(value: Any) -> Any:

@@ -22,7 +22,7 @@ from civicflow.cli.options import (
 )
 from civicflow.cli.output import label, reading, show, with_flow
 from civicflow.domain.community.areas import AreaKind
-from civicflow.errors import InvalidInputError, RuleViolationError
+from civicflow.errors import RuleViolationError
 
 VIEWS = ("satisfaction", "participation", "pipeline")  # the views a table or a CSV can show
 DEMO_DB = "sqlite:///civicflow-demo.db"
@@ -54,18 +54,6 @@ def register(commands: Sub) -> None:
     p = command(commands, "checkpoint", "seal the log so far; publish the digest it prints")
     when(p)
     p.set_defaults(run=with_flow(_checkpoint))
-
-    p = command(commands, "export", "events as JSON Lines, or a view as CSV")
-    p.add_argument("--out", type=output_path, required=True)
-    p.add_argument("--view", choices=VIEWS)
-    p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
-    p.add_argument("--quarter", help="only this quarter of the view, like 2026Q3")
-    p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
-    p.set_defaults(run=reading(_export))
-
-    p = command(commands, "import", "load an events export into an empty store")
-    p.add_argument("file", type=Path)
-    p.set_defaults(run=_import)
 
     p = command(commands, "rebuild", "recount every view from the whole log")
     p.set_defaults(run=reading(_rebuild))
@@ -151,39 +139,6 @@ def _checkpoint(flow: CivicFlow, a: argparse.Namespace) -> Any:
         f"checkpoint {checkpoint.number}: {checkpoint.sealed} records sealed\n"
         f"publish with the results: {checkpoint.number}={checkpoint.digest}"
     )
-
-
-def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
-    from civicflow.audit.export import write_csv
-    from civicflow.views import Views
-
-    require(
-        a.view is not None or a.quarter is None,
-        "quarter",
-        "--quarter picks the quarter of a view: use it with --view",
-    )
-    with a.out.open("w", encoding="utf-8", newline="") as out:
-        if a.view is None:
-            return f"{flow.export_events(out)} events written to {a.out}"
-        with Views(flow, k=a.k) as views:
-            views.catch_up()
-            rows: Any = (
-                views.pipeline(level=a.level)
-                if a.view == "pipeline"
-                else getattr(views, a.view)(level=a.level, quarter=a.quarter)
-            )
-            return f"{write_csv(rows, out)} rows written to {a.out}"
-
-
-def _import(a: argparse.Namespace, out: TextIO) -> int:
-    try:
-        with a.file.open(encoding="utf-8") as lines:
-            # A store the import makes is removed again if the import fails.
-            show(f"{CivicFlow.import_into(a.db, lines)} events imported", a, out)
-            return 0
-    except UnicodeDecodeError as error:
-        problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
-        raise InvalidInputError("events export", problem) from None
 
 
 def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:

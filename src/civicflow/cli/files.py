@@ -1,0 +1,113 @@
+"""Files: the events export (signed with the log's key) and its checked import, views as CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+from civicflow.application.flow import CivicFlow
+from civicflow.audit.exportfile import FORMAT_V1, file_format
+from civicflow.audit.feed import read_feed
+from civicflow.audit.keys import SIGNING_KEY_VARIABLE, load_signer, load_verifier
+from civicflow.audit.signing import Signer
+from civicflow.cli.options import LEVELS, Sub, choices, command, output_path, require
+from civicflow.cli.output import reading, show
+from civicflow.domain.community.areas import AreaKind
+from civicflow.errors import InvalidInputError
+
+VIEWS = ("satisfaction", "participation", "pipeline")  # the views a CSV can show
+
+
+def register(commands: Sub) -> None:
+    """Add ``export`` and ``import``."""
+    p = command(commands, "export", "events as JSON Lines, or a view as CSV")
+    p.add_argument("--out", type=output_path, required=True)
+    p.add_argument("--view", choices=VIEWS)
+    p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
+    p.add_argument("--quarter", help="only this quarter of the view, like 2026Q3")
+    p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
+    p.add_argument(
+        "--signing-key",
+        type=Path,
+        help=f"sign the export's checkpoint with this key file (default: ${SIGNING_KEY_VARIABLE})",
+    )
+    p.add_argument(
+        "--feed",
+        type=Path,
+        help="carry the heads published in this feed (checked with the signing key's public half)",
+    )
+    p.set_defaults(run=reading(_export))
+
+    p = command(commands, "import", "check an events export, then load it into an empty store")
+    p.add_argument("file", type=Path)
+    p.add_argument(
+        "--verifier-key", type=Path, help="the log's public key: the export must be signed by it"
+    )
+    p.set_defaults(run=_import)
+
+
+def _signer(a: argparse.Namespace) -> Signer | None:
+    if a.signing_key is not None:
+        return load_signer(a.signing_key)
+    return load_signer() if os.environ.get(SIGNING_KEY_VARIABLE, "").strip() else None
+
+
+def _published(feed: Path, signer: Signer) -> list[str]:
+    read_feed(feed, signer.verifier)  # every head signed by the log, in order
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    return [str(json.loads(line)["note"]) for line in lines]
+
+
+def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.audit.export import write_csv
+    from civicflow.views import Views
+
+    require(
+        a.view is not None or a.quarter is None,
+        "quarter",
+        "--quarter picks the quarter of a view: use it with --view",
+    )
+    require(
+        a.view is None or a.signing_key is None,
+        "signing-key",
+        "--signing-key signs the events export, not a view",
+    )
+    signer = _signer(a) if a.view is None else None
+    require(a.feed is None or signer is not None, "feed", "--feed needs the log's signing key")
+    heads = _published(a.feed, signer) if a.feed is not None and signer is not None else []
+    with a.out.open("w", encoding="utf-8", newline="") as out:
+        if a.view is None:
+            count = flow.export_events(out, signer=signer, heads=heads)
+            signed = f", signed by {signer.name}" if signer else ""
+            return f"{count} events written to {a.out}{signed}"
+        with Views(flow, k=a.k) as views:
+            views.catch_up()
+            rows: Any = (
+                views.pipeline(level=a.level)
+                if a.view == "pipeline"
+                else getattr(views, a.view)(level=a.level, quarter=a.quarter)
+            )
+            return f"{write_csv(rows, out)} rows written to {a.out}"
+
+
+def _import(a: argparse.Namespace, out: TextIO) -> int:
+    verifier = load_verifier(a.verifier_key) if a.verifier_key is not None else None
+    try:
+        lines = a.file.read_text(encoding="utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError as error:
+        problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
+        raise InvalidInputError("events export", problem) from None
+    # A store the import makes is removed again if the import fails.
+    count = CivicFlow.import_into(a.db, lines, verifier=verifier)
+    first = next((line for line in lines if line.strip()), "")
+    if file_format(first) == FORMAT_V1:
+        said = f"{count} events imported ({FORMAT_V1}: the file carries no proof, no trailer)"
+    elif verifier is not None:
+        said = f"{count} events imported, signed by {verifier.name}"
+    else:
+        said = f"{count} events imported"
+    show(said, a, out)
+    return 0
