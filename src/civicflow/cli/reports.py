@@ -286,6 +286,7 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         }
         if protection is not None:
             summary |= {"public_key": str(protection.public_key), "feed": str(protection.feed)}
+            say_protection(protection, a, out)  # new keys said on stderr
         show(summary, a, out)
         return 0
     out.write(_review_text(reviews[AreaKind.STREET], a.lang))
