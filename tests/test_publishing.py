@@ -5,6 +5,7 @@ command."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -152,3 +153,25 @@ def test_a_checkpoint_is_a_publication_too() -> None:
 def test_a_policy_that_never_comes_due_is_refused(options: dict[str, object]) -> None:
     with pytest.raises(ConfigurationError):
         Transparency(Signer.generate(ORIGIN), Feed(), **options)  # type: ignore[arg-type]
+
+
+def test_threads_sharing_one_application_never_send_the_feed_a_smaller_head(
+    tmp_path: Path,
+) -> None:
+    signer = Signer.generate(ORIGIN)
+    feed = tmp_path / "feed.jsonl"
+    transparency = Transparency(signer, append_to_file(feed), every_events=2, every=None)
+    with flows.open_flow(transparency=transparency) as flow:
+        proposal = flows.asked(flow)
+
+        def back(residents: tuple[str, ...]) -> None:
+            for resident in residents:
+                flow.back(proposal.id, resident=resident)
+
+        groups = [flows.RESIDENTS[n::4] for n in range(1, 5)]
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(back, groups))
+        flow.publish_head()
+        heads = read_feed(feed, signer.verifier)  # sizes never go down, no fork
+        assert heads[-1].size == flow.recorder.max_notification_id()
+    assert len(heads) >= 10  # 29 backings, a head every two records

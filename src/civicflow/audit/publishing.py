@@ -68,6 +68,7 @@ class HeadPublisher:
         self._log = log
         self._clock = clock
         self._lock = threading.Lock()  # one head at a time: the feed's sizes never go down
+        self._counting = threading.Lock()
         self.last: TreeHead | None = None  # the last head this process appended
         self.unpublished = 0  # records written since the last head
         self.due = False
@@ -75,9 +76,11 @@ class HeadPublisher:
 
     def recorded(self, events: int, *, publication: bool) -> None:
         """Count a committed write; publish a head if one is due (never raises)."""
-        self.unpublished += events
-        self.due = self.due or publication or self._overdue()
-        if self.due:
+        with self._counting:  # threads share the application: no count is lost
+            self.unpublished += events
+            self.due = self.due or publication or self._overdue()
+            due = self.due
+        if due:
             self._try()
 
     def publish(self) -> str:
