@@ -31,7 +31,7 @@ from typing import Any, cast
 
 import pytest
 
-from civicflow import domain
+from civicflow import CivicFlow, domain
 from civicflow.cli.main import build_parser, main
 from civicflow.domain import vocabulary
 from civicflow.domain.community.areas import AreaKind
@@ -96,9 +96,16 @@ def civicflow(line: str, db: str | None = None) -> Ran:
     return Ran(code, out.getvalue(), err.getvalue())
 
 
-def ok(line: str, db: str | None = None) -> Ran:
+def ok(line: str, db: str | None = None, *, code: int = 0) -> Ran:
     ran = civicflow(line, db=db)
-    assert (ran.code, ran.err) == (0, ""), ran.err
+    assert (ran.code, ran.err) == (code, ""), ran.err
+    return ran
+
+
+def unproven(line: str, db: str | None = None) -> Ran:
+    """``verify`` that finds nothing wrong but has no published head: exit 3."""
+    ran = ok(line, db, code=3)
+    assert ran.out.startswith("UNPROVEN: ")
     return ran
 
 
@@ -395,8 +402,8 @@ def test_checkpoint_verify_and_a_tampered_byte(store: Store, tmp_path: Path) -> 
     assert sealed["number"] == 1
     assert re.fullmatch(r"[0-9a-f]{64}", sealed["digest"])
 
-    assert ok("verify", db).out.startswith("OK: ")
-    assert ok(f"verify --published 1={sealed['digest']}", db).out.startswith("OK: ")
+    assert "no published head was given" in unproven("verify", db).out  # keyed by default
+    unproven(f"verify --published 1={sealed['digest']}", db)
     wrong = civicflow(f"verify --published 1={'0' * 64}", db)
     assert (wrong.code, wrong.lines[0].split(":")[0]) == (1, "PROBLEMS FOUND")
 
@@ -409,6 +416,29 @@ def test_checkpoint_verify_and_a_tampered_byte(store: Store, tmp_path: Path) -> 
     assert report.code == 1
     assert report.json()["ok"] is False
     assert "checkpoint" in {problem["kind"] for problem in report.json()["problems"]}
+
+
+def test_verify_against_a_published_head_proves_the_store_and_finds_an_edit(
+    store: Store, tmp_path: Path
+) -> None:
+    from civicflow.audit.keys import write_verifier_key
+    from civicflow.audit.signing import Signer
+
+    db = copy_of(store, tmp_path)
+    signer = Signer.generate("civicflow.example/district-1")
+    write_verifier_key(tmp_path / "signing.pub", signer.verifier)
+    with CivicFlow.open(db) as flow:
+        (tmp_path / "head.note").write_text(flow.tree_head(signer), encoding="utf-8")
+    keys = f"--log-key {tmp_path / 'signing.pub'} --head {tmp_path / 'head.note'}"
+    proven = ok(f"verify {keys}", db)
+    assert proven.out.startswith("OK: ")
+    assert "every record is proven against a published head" in proven.out
+    missing = civicflow(f"verify --head {tmp_path / 'head.note'}", db)
+    assert (missing.code, "--log-key" in missing.err) == (2, True)
+    tamper(tmp_path / "copy.db", b'"too bright"', b'"too brighT"')
+    found = civicflow(f"verify {keys}", db)
+    assert found.code == 1
+    assert "published" in found.out
 
 
 def test_verify_runs_as_a_process_and_exits_1_on_a_tampered_store(
@@ -432,7 +462,7 @@ def test_a_keyed_store_names_the_altered_record(
         f"area add s-1 --kind street --name Street --parent d-1 --actor office --at {REGISTERED}",
         db,
     )
-    assert ok("verify", db).out.endswith(", keyed\n")
+    assert "no published head" in unproven("verify", db).out
     tamper(tmp_path / "keyed.db", b'"District"', b'"Distric!"')  # not the last event
     report = civicflow("verify --json", db)
     assert report.code == 1
@@ -518,7 +548,7 @@ def test_export_and_import_into_a_fresh_store(
     fresh = "sqlite:///fresh.db"
     assert ok("import events.jsonl", fresh).out == f"{count} events imported\n"
     # The copy is sealed with the original key: verify it with the original key directory.
-    assert ok(f"verify --keys {store.path}.keys", fresh).out.startswith(f"OK: {count} records")
+    unproven(f"verify --keys {store.path}.keys", fresh)
     for line in (f"show {store.id} --json", f"history {store.id}", "views satisfaction --k 1"):
         assert ok(line, fresh).out == ok(line, store.url).out
 
@@ -915,6 +945,7 @@ def test_the_tutorials_shell_transcript_runs_as_shown(
         if expected and expected[0].startswith("civicflow:"):
             assert _words(refusal(ran)) == expected[0]
             continue
-        assert ran.code == 0, (command, ran.err)
+        unproven = bool(expected) and expected[0].startswith("UNPROVEN")  # verify's exit 3
+        assert ran.code == (3 if unproven else 0), (command, ran.err)
         printed = {_words(a) for a in ran.lines}
         assert [s for s in expected if s not in printed] == [], (command, ran.out)

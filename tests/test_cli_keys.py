@@ -69,9 +69,9 @@ def test_the_demo_makes_owner_only_keys_and_prints_where_the_public_key_and_feed
     assert head.size == stored_events(db)  # one head over the whole district
     assert head.origin == "civicflow.local/d.db"
     assert re.search(rf"\nLog head: {head.size} records, root \S+= \(", ran.stdout)
-    verified = ok(f"verify --db sqlite:///{db}").out  # sealed with seal.key
-    assert verified.startswith("OK: ")
-    assert verified.endswith(", keyed\n")
+    feed = f"--log-key {folder}/signing.pub --feed {folder}/feed.jsonl"
+    verified = ok(f"verify {feed} --db sqlite:///{db}").lines[0]  # sealed with seal.key
+    assert verified == f"OK: {head.size} records, 0 checkpoints, 1 published heads, keyed"
 
 
 def test_a_second_demo_on_the_same_path_reuses_the_keys_and_starts_a_new_feed(

@@ -16,16 +16,16 @@ from eventsourcing.application import AggregateNotFoundError
 from civicflow.application.boundary import UseCases, public
 from civicflow.application.commands import CommandId, validated
 from civicflow.application.context import proposal_uuid
-from civicflow.audit import export, trail, verification
+from civicflow.audit import assurance, export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
-from civicflow.audit.notes import TreeHead, sign_checkpoint
+from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
 from civicflow.audit.publishing import head_line
-from civicflow.audit.signing import Signer
+from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.transparency import Receipt, issue_receipt
 from civicflow.audit.verification import Verification
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.errors import ConfigurationError, ProposalNotFoundError
+from civicflow.errors import ConfigurationError, InvalidInputError, ProposalNotFoundError
 
 
 class Auditing(UseCases):
@@ -140,18 +140,51 @@ class Auditing(UseCases):
         return ledger.checkpoints
 
     @public
-    def verify(self, published: Mapping[int, str] | None = None) -> Verification:
-        """Check every seal, chain and checkpoint of the store.
+    def verify(
+        self,
+        published: Mapping[int, str] | None = None,
+        *,
+        heads: Iterable[TreeHead | str] = (),
+        log_key: Verifier | None = None,
+        witnesses: Iterable[Verifier] = (),
+    ) -> Verification:
+        """Check every seal, chain, checkpoint and snapshot, and the store against ``heads``.
 
         ``published`` maps checkpoint numbers to the digests published for them.
+        ``heads`` are published tree heads: signed checkpoint notes, opened with
+        ``log_key`` (and co-signed by each of ``witnesses``), or ``TreeHead`` objects
+        already verified (``civicflow.audit.feed.read_feed`` returns those). The
+        result's ``assurance`` says what a clean result proves.
 
         Raises:
+            MalformedNoteError, SignatureError: a head note is malformed, or not signed
+                by ``log_key`` and every witness.
+            InvalidInputError: head notes were given without ``log_key``.
             BackendUnavailableError: the database failed while the log was read.
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
-        return verification.verify(
-            store.pydantic_mapper, store.recorder, store.snapshots, self.checkpoints(), published
+        opened = _opened_heads(heads, log_key, tuple(witnesses))
+        mapper = store.pydantic_mapper
+        base = verification.verify(mapper, store.recorder, self.checkpoints(), published)
+        log = self._ctx.grown_log()
+        problems = list(base.problems)
+        if store.snapshots is not None:
+            ids = {aggregate_id for aggregate_id, _ in log.records}
+            problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots, ids)
+        found, proven = assurance.check_heads(log, opened)
+        problems += found
+        said = assurance.assurance(
+            keyed=base.keyed, heads=len(opened), proven=proven, records=log.size
+        )
+        return base.model_copy(
+            update={
+                "ok": not problems,
+                "problems": tuple(problems),
+                "heads": len(opened),
+                "proven": proven,
+                "assurance": said,
+            }
         )
 
     @public
@@ -240,3 +273,18 @@ class Auditing(UseCases):
         """
         store = self._ctx.store
         return export.import_events(store.pydantic_mapper, store.recorder, lines)
+
+
+def _opened_heads(
+    heads: Iterable[TreeHead | str], log_key: Verifier | None, witnesses: tuple[Verifier, ...]
+) -> list[TreeHead]:
+    opened: list[TreeHead] = []
+    for head in heads:
+        if isinstance(head, TreeHead):
+            opened.append(head)
+            continue
+        if log_key is None:
+            problem = ("log_key", "signed heads are checked with the log's public key")
+            raise InvalidInputError("verify", [problem])
+        opened.append(open_checkpoint(head, log_key, required_witnesses=witnesses))
+    return opened

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from civicflow.cli import commands, reports, structure
+from civicflow.cli import commands, reports, structure, verifying
 from civicflow.cli.options import common
 from civicflow.errors import CivicflowError
 
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.register(subparsers)
     structure.register(subparsers)
     reports.register(subparsers)
+    verifying.register(subparsers)
     return parser
 
 

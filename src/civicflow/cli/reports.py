@@ -56,16 +56,6 @@ def register(commands: Sub) -> None:
     when(p)
     p.set_defaults(run=with_flow(_checkpoint))
 
-    p = command(commands, "verify", "check every seal, chain and checkpoint (exit 1 if bad)")
-    p.add_argument(
-        "--published",
-        action="append",
-        default=[],
-        metavar="N=DIGEST",
-        help="a checkpoint number and the digest published for it; repeat",
-    )
-    p.set_defaults(run=_verify)
-
     p = command(commands, "export", "events as JSON Lines, or a view as CSV")
     p.add_argument("--out", type=output_path, required=True)
     p.add_argument("--view", choices=VIEWS)
@@ -162,38 +152,6 @@ def _checkpoint(flow: CivicFlow, a: argparse.Namespace) -> Any:
         f"checkpoint {checkpoint.number}: {checkpoint.sealed} records sealed\n"
         f"publish with the results: {checkpoint.number}={checkpoint.digest}"
     )
-
-
-def _verify(a: argparse.Namespace, out: TextIO) -> int:
-    published = {}
-    for item in a.published:
-        number, _, digest = item.partition("=")
-        require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
-        published[int(number)] = digest
-    flow, _ = open_flow(a, create=False)  # with the seal key of the store's key directory
-    with flow:
-        report = flow.verify(published)
-    if a.json:
-        show(report, a, out)
-    else:
-        out.write(
-            f"{'OK' if report.ok else 'PROBLEMS FOUND'}: {report.events} records, "
-            f"{report.checkpoints} checkpoints, "
-            f"{'keyed' if report.keyed else 'NOT keyed (set AUDIT_KEY)'}\n"
-        )
-        for problem in report.problems:  # whole lines: ids and details are meant to be copied
-            where = " ".join(
-                str(x)
-                for x in (
-                    problem.aggregate,
-                    problem.aggregate_id,
-                    problem.version,
-                    problem.position,
-                )
-                if x is not None
-            )
-            out.write(f"  {problem.kind}: {where}: {problem.detail}\n")
-    return 0 if report.ok else 1
 
 
 def _export(flow: CivicFlow, a: argparse.Namespace) -> str:

@@ -1,0 +1,98 @@
+"""``civicflow verify``: seals, chains, checkpoints, snapshots, and the store against heads.
+
+Exit codes: 0 when nothing is wrong and published heads prove the store; 1 when
+something is wrong; 3 when nothing is wrong but nothing was published to prove it
+against (no head given): the output says what such a result cannot prove.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from civicflow.audit.feed import read_feed
+from civicflow.audit.keys import load_verifier
+from civicflow.audit.notes import TreeHead
+from civicflow.audit.verification import Problem, Verification
+from civicflow.cli.options import Sub, command, require
+from civicflow.cli.output import show
+from civicflow.cli.protection import open_flow
+
+UNPROVEN = 3  # clean, but nothing published to prove it against
+
+
+def register(commands: Sub) -> None:
+    """Add ``verify``."""
+    p = command(
+        commands,
+        "verify",
+        "check seals, chains, checkpoints, snapshots and published heads (exit 1 if bad)",
+    )
+    p.add_argument(
+        "--published",
+        action="append",
+        default=[],
+        metavar="N=DIGEST",
+        help="a checkpoint number and the digest published for it; repeat",
+    )
+    p.add_argument("--log-key", type=Path, help="the log's public key (signing.pub)")
+    p.add_argument("--feed", type=Path, help="the public feed of signed heads (JSON Lines)")
+    p.add_argument(
+        "--head", type=Path, action="append", default=[], help="a signed head (note file); repeat"
+    )
+    p.add_argument(
+        "--witness-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness whose co-signature every head must carry; repeat",
+    )
+    p.set_defaults(run=_verify)
+
+
+def _verify(a: argparse.Namespace, out: TextIO) -> int:
+    published = {}
+    for item in a.published:
+        number, _, digest = item.partition("=")
+        require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
+        published[int(number)] = digest
+    require(
+        a.log_key is not None or not (a.feed or a.head),
+        "log-key",
+        "heads are checked with the log's public key: give --log-key",
+    )
+    log_key = load_verifier(a.log_key) if a.log_key else None
+    witnesses = tuple(load_verifier(path) for path in a.witness_key)
+    heads: list[TreeHead | str] = []
+    if a.feed and log_key:
+        heads += read_feed(a.feed, log_key, required_witnesses=witnesses)
+    heads += [path.read_text(encoding="utf-8") for path in a.head]
+    flow, _ = open_flow(a, create=False)  # with the seal key of the store's key directory
+    with flow:
+        report = flow.verify(published, heads=heads, log_key=log_key, witnesses=witnesses)
+    if a.json:
+        show(report, a, out)
+    else:
+        _write(report, out)
+    if not report.ok:
+        return 1
+    return 0 if report.heads else UNPROVEN
+
+
+def _write(report: Verification, out: TextIO) -> None:
+    verdict = "PROBLEMS FOUND" if not report.ok else ("OK" if report.heads else "UNPROVEN")
+    out.write(
+        f"{verdict}: {report.events} records, {report.checkpoints} checkpoints, "
+        f"{report.heads} published heads, "
+        f"{'keyed' if report.keyed else 'NOT keyed (set AUDIT_KEY)'}\n"
+    )
+    if report.ok:
+        out.write(f"  {report.assurance}\n")
+    for problem in report.problems:  # whole lines: ids and details are meant to be copied
+        out.write(f"  {problem.kind}: {_where(problem)}: {problem.detail}\n")
+
+
+def _where(problem: Problem) -> str:
+    parts = (problem.aggregate, problem.aggregate_id, problem.version, problem.position)
+    return " ".join(str(x) for x in parts if x is not None)
