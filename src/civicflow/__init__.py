@@ -9,6 +9,7 @@ from civicflow.audit.feed import FeedWriter, append_to_file, read_feed
 from civicflow.audit.keys import KeyPaths, generate_keys, load_seal_key, load_signer, load_verifier
 from civicflow.audit.ledger import Checkpoint
 from civicflow.audit.notes import TreeHead, cosign, open_checkpoint, sign_checkpoint
+from civicflow.audit.publishing import Transparency
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.verification import Problem, Verification
@@ -105,6 +106,7 @@ __all__ = [
     "StepNotAllowedError",
     "StoreNotFoundError",
     "Structure",
+    "Transparency",
     "TreeHead",
     "UnreadableRecordError",
     "Verification",

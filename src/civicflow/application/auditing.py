@@ -19,12 +19,13 @@ from civicflow.application.context import proposal_uuid
 from civicflow.audit import assurance, export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
 from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
+from civicflow.audit.publishing import head_line
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.transparency import Receipt, issue_receipt
 from civicflow.audit.verification import Verification
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.errors import InvalidInputError, ProposalNotFoundError
+from civicflow.errors import ConfigurationError, InvalidInputError, ProposalNotFoundError
 
 
 class Auditing(UseCases):
@@ -52,6 +53,9 @@ class Auditing(UseCases):
     def audit_document(self, proposal_id: UUID | str, *, lang: str = "en") -> str:
         """The audit trail as a Markdown document (``lang``: en or zh).
 
+        With a transparency policy, it ends with the last head this application
+        published (its size and root), for the notice board.
+
         Raises:
             BackendUnavailableError: the database failed while the log was read.
             InvalidInputError: the id is not a UUID.
@@ -59,7 +63,9 @@ class Auditing(UseCases):
         """
         pid = proposal_uuid(proposal_id)
         title = self._ctx.proposal(pid).state.title
-        return trail.markdown(title, trail.trail(self._ctx.history(pid)), lang)
+        document = trail.markdown(title, trail.trail(self._ctx.history(pid)), lang)
+        head = self.last_head
+        return document if head is None else f"{document}\n{head_line(head, lang)}\n"
 
     @public
     def proposal_as_of(self, proposal_id: UUID | str, moment: datetime) -> ProposalState:
@@ -192,6 +198,30 @@ class Auditing(UseCases):
             BackendUnavailableError: the database failed while the log was read.
         """
         return sign_checkpoint(self._ctx.grown_log().head(signer.name), signer)
+
+    @property
+    def last_head(self) -> TreeHead | None:
+        """The last tree head this application appended to its feed (None: none yet)."""
+        publisher = self._ctx.publisher
+        return publisher.last if publisher is not None else None
+
+    @public
+    def publish_head(self) -> str:
+        """Sign the log's tree head now and append it to the transparency feed.
+
+        The policy does this by itself after publications and every N records or T
+        minutes; call it to publish at other moments (after a bulk import, say).
+        Returns the signed note.
+
+        Raises:
+            ConfigurationError: the application has no transparency policy.
+            BackendUnavailableError: the database failed while the log was read.
+            FeedError: the feed could not be appended to.
+        """
+        publisher = self._ctx.publisher
+        if publisher is None:
+            raise ConfigurationError("no transparency policy: CivicFlow(transparency=...)")
+        return publisher.publish()
 
     @public
     def receipt(

@@ -7,15 +7,19 @@ another: a command goes use case -> context -> aggregate -> store.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import Recording
 
 from civicflow.application.commands import CommandId, Commands, validated
 from civicflow.application.store import Store
+from civicflow.audit.ledger import Ledger
+from civicflow.audit.publishing import HeadPublisher, Transparency
 from civicflow.audit.transparency import LogTree
 from civicflow.domain.community import rules
 from civicflow.domain.community.areas import Area, AreaKind
@@ -30,6 +34,7 @@ from civicflow.errors import InvalidInputError, MissingRegistrationError, Propos
 from civicflow.storage.errors import reading_errors, storage_errors
 
 Clock = Callable[[], datetime]
+PUBLICATIONS = (Proposal.Published, Ledger.Checkpointed)  # writes after which a head is due
 
 
 def utc_now() -> datetime:
@@ -49,6 +54,7 @@ class Context:
         default_policy: Policy,
         community_rules: bool,
         max_attempts: int,
+        transparency: Transparency | None = None,
     ) -> None:
         self.store = store
         self.commands = Commands(store, max_attempts)
@@ -59,6 +65,10 @@ class Context:
         # The Merkle tree over the log, grown on demand (receipts, tree heads).
         self.log_tree = LogTree()
         self._log_lock = threading.Lock()
+        self.publisher: HeadPublisher | None = None
+        if transparency is not None:
+            self.publisher = HeadPublisher(transparency, self.grown_log, clock)
+            store.on_recorded = functools.partial(_count, self.publisher)
 
     def grown_log(self) -> LogTree:
         """The log's Merkle tree, with every record stored so far.
@@ -256,6 +266,13 @@ class Context:
         if not events or not isinstance(events[0], Proposal.Asked):
             raise ProposalNotFoundError(proposal_id)
         return events
+
+
+def _count(publisher: HeadPublisher, recordings: Sequence[Recording[UUID]]) -> None:
+    # On the write path: a count and a type test per event; the log is read only
+    # when a head is due (see audit/publishing.py).
+    publication = any(isinstance(r.domain_event, PUBLICATIONS) for r in recordings)
+    publisher.recorded(len(recordings), publication=publication)
 
 
 def proposal_uuid(value: UUID | str) -> UUID:

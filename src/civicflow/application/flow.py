@@ -30,6 +30,7 @@ from civicflow.application.queries import Queries
 from civicflow.application.residents import ResidentCommands
 from civicflow.application.steps import Deliberation
 from civicflow.application.store import Store
+from civicflow.audit.publishing import Transparency
 from civicflow.audit.signing import Verifier
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import PydanticAggregate
@@ -62,6 +63,9 @@ class CivicFlow(
             structure (default); False leaves that to the embedding application.
         max_attempts: how many times a command is re-run on fresh state after
             losing an optimistic-concurrency race before giving up.
+        transparency: sign the log's tree head and append it to a public feed at
+            every Publish step and checkpoint, and every N records or T minutes
+            (``civicflow.Transparency``; see ``docs/audit.md``). None: no heads.
 
     Raises:
         ConfigurationError: a setting cannot be used, or the store is not a database.
@@ -81,6 +85,7 @@ class CivicFlow(
         rectification_threshold: Decimal | str | float | None = None,
         community_rules: bool = True,
         max_attempts: int = 50,
+        transparency: Transparency | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ConfigurationError("max_attempts must be at least 1")
@@ -93,6 +98,7 @@ class CivicFlow(
             default_policy=default_policy,
             community_rules=community_rules,
             max_attempts=max_attempts,
+            transparency=transparency,
         )
 
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
@@ -69,6 +70,8 @@ class Store(Application[UUID]):
     # Snapshots bound replay cost: proposals collect many ratings, the directory many changes.
     snapshotting_intervals: ClassVar[dict[Any, int]] = dict.fromkeys(AGGREGATES, 100)
     snapshotting_projectors: ClassVar[dict[Any, Any]] = dict.fromkeys(AGGREGATES, _project)
+    # Told of every committed save (the publishing policy counts them); must not raise.
+    on_recorded: Callable[[Sequence[Recording[UUID]]], None] | None = None
 
     def __init__(self, env: EnvType | None = None) -> None:
         """Open the store that ``env`` names.
@@ -166,6 +169,10 @@ class Store(Application[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if self.on_recorded is not None:
+            self.on_recorded(recordings)
 
     def recorded_version(self, command: UUID, aggregate_id: UUID) -> int | None:
         """The version the command left ``aggregate_id`` at, or None if it is not recorded.

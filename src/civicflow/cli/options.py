@@ -41,6 +41,13 @@ def common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         help="store URL: sqlite:///path.db, postgresql://user@host:port/db, memory:// "
         "(default: CIVICFLOW_DB, else sqlite:///civicflow.db)",
     )
+    parser.add_argument(
+        "--keys",
+        **({"default": None} if top else unset),
+        metavar="DIR",
+        help="the store's key directory (default: CIVICFLOW_KEYS, else PATH.db.keys beside a "
+        "SQLite file); a new store gets its signing and seal keys there",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts", **unset)
     parser.add_argument(
         "--lang",

@@ -1,6 +1,7 @@
 """What every command shares on the way out: running on the store, printing, labels.
 
-Imports no other ``civicflow.cli`` module, so that every command module can use it.
+Imports no other ``civicflow.cli`` module but ``protection``, so that every command module
+can use it.
 Stage and area-kind values read in Chinese with ``--lang zh``; their labels, like every
 enum value's, come from ``civicflow.domain.vocabulary``.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -16,6 +18,9 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 
 from civicflow.application.flow import CivicFlow
+from civicflow.audit.notes import TreeHead
+from civicflow.audit.publishing import head_line
+from civicflow.cli.protection import Protection, open_flow
 from civicflow.domain import vocabulary
 
 Handler = Callable[[CivicFlow, argparse.Namespace], Any]
@@ -27,17 +32,37 @@ def with_flow(
     """Open the store, run ``handler``, print what it returns, close the store.
 
     A command that only reads passes ``create=False``: a store that is not there is
-    refused (``StoreNotFoundError``, exit 2), never made.
+    refused (``StoreNotFoundError``, exit 2), never made. The store is opened with
+    its keys (``protection``); a head the command published is printed after its
+    result, with the feed it went to.
     """
 
     def run(args: argparse.Namespace, out: TextIO) -> int:
-        with CivicFlow.open(args.db, create=create) as flow:
+        flow, protection = open_flow(args, create=create)
+        with flow:
+            before = flow.last_head
             result = handler(flow, args)
+            head = flow.last_head
         if result is not None:
             show(result, args, out)
+        if protection is not None:
+            published = head if head is not None and head is not before else None
+            say_protection(protection, args, out, published)
         return 0
 
     return run
+
+
+def say_protection(
+    protection: Protection, args: argparse.Namespace, out: TextIO, head: TreeHead | None = None
+) -> None:
+    """Where new keys are (on stderr with ``--json``), and the head a command published."""
+    text = not getattr(args, "json", False)
+    if protection.created:
+        (out if text else sys.stderr).write(protection.where(args.lang))
+    if head is not None and text:
+        fed = "已记入" if args.lang == "zh" else "appended to"
+        out.write(f"{head_line(head, args.lang)}; {fed} {protection.feed}\n")
 
 
 def show(result: Any, args: argparse.Namespace, out: TextIO) -> None:
@@ -180,6 +205,7 @@ __all__ = [
     "label",
     "plain",
     "reading",
+    "say_protection",
     "show",
     "table",
     "with_flow",

@@ -20,7 +20,8 @@ from civicflow.cli.options import (
     require,
     when,
 )
-from civicflow.cli.output import label, reading, show, with_flow
+from civicflow.cli.output import label, reading, say_protection, show, with_flow
+from civicflow.cli.protection import Protection, open_flow
 from civicflow.domain.community.areas import AreaKind
 from civicflow.errors import RuleViolationError
 
@@ -169,12 +170,15 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     require(a.compounds >= 1, "compounds", "the demo needs at least one compound")
     size = demo.Size.scaled(a.compounds)
     started = time.perf_counter()
-    with CivicFlow.open(target, clock=demo.demo_clock) as flow:
+    flow, protection = open_flow(argparse.Namespace(**{**vars(a), "db": target}))
+    with flow:
         if flow.recorder.max_notification_id():
             raise RuleViolationError(
                 None, "demo", f"{target} is not empty; give --db a new store for the demo"
             )
         built = demo.build_into(flow, seed=a.seed, size=size, progress=_bar(out))
+        if protection is not None:  # the district went in as one import: one head for it
+            flow.publish_head()
         with Views(flow) as views:
             views.catch_up()
             quarter = demo.quarter_labels(size)[-1]
@@ -193,6 +197,9 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
             "quarter": quarter,
             "review": reviews,
         }
+        if protection is not None:
+            summary |= {"public_key": str(protection.public_key), "feed": str(protection.feed)}
+            say_protection(protection, a, out)  # new keys said on stderr
         show(summary, a, out)
         return 0
     out.write(_review_text(reviews[AreaKind.STREET], a.lang))
@@ -205,6 +212,9 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         else f"\n已写入 {built.events} 个事件到 {target}，用时 {seconds:.1f} 秒"
         f"（每秒 {built.events / seconds:,.0f} 个）；事项 {len(built.proposals)} 个。\n"
     )
+    if protection is not None:
+        out.write(protection.where(a.lang))
+        say_protection(Protection(protection.directory, False), a, out, flow.last_head)
     out.write(f"Next: civicflow views review --quarter {quarter} --db {target}\n")
     return 0
 

@@ -11,13 +11,13 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from civicflow.application.flow import CivicFlow
 from civicflow.audit.feed import read_feed
 from civicflow.audit.keys import load_verifier
 from civicflow.audit.notes import TreeHead
 from civicflow.audit.verification import Problem, Verification
 from civicflow.cli.options import Sub, command, require
 from civicflow.cli.output import show
+from civicflow.cli.protection import open_flow
 
 UNPROVEN = 3  # clean, but nothing published to prove it against
 
@@ -68,7 +68,8 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
     if a.feed and log_key:
         heads += read_feed(a.feed, log_key, required_witnesses=witnesses)
     heads += [path.read_text(encoding="utf-8") for path in a.head]
-    with CivicFlow.open(a.db, create=False) as flow:
+    flow, _ = open_flow(a, create=False)  # with the seal key of the store's key directory
+    with flow:
         report = flow.verify(published, heads=heads, log_key=log_key, witnesses=witnesses)
     if a.json:
         show(report, a, out)

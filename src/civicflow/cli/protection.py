@@ -1,0 +1,151 @@
+"""Protected by default: the keys and the feed of a store opened from the command line.
+
+The key directory of a store is ``--keys DIR``, else ``CIVICFLOW_KEYS``, else, for a
+SQLite file ``path.db``, the folder ``path.db.keys`` beside it. A PostgreSQL or
+in-memory store has none unless one is given.
+
+A command that makes a new store makes its keys there when none exist (see
+``civicflow.audit.keys``): ``signing.key`` (0600) signs the log's tree heads,
+``signing.pub`` is its public half, ``seal.key`` (0600) is the audit key that seals
+every record; the feed of signed heads is ``feed.jsonl`` in the same folder. Every
+command opens the store with the keys found there (the seal key as ``AUDIT_KEY``,
+heads at every Publish step and checkpoint), and never overwrites a key. A store
+that was made without keys stays without them: sealing its later records alone
+would prove nothing of its past.
+
+Imports no other ``civicflow.cli`` module, so that ``output`` can use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from civicflow.application.flow import CivicFlow
+from civicflow.audit.feed import append_to_file
+from civicflow.audit.keys import generate_keys, load_seal_key, load_signer
+from civicflow.audit.publishing import Transparency
+from civicflow.errors import ConfigurationError, StoreNotFoundError
+from civicflow.storage.opening import prepare_store
+from civicflow.storage.settings import application_env
+
+KEYS_VARIABLE = "CIVICFLOW_KEYS"
+ORIGIN_VARIABLE = "CIVICFLOW_ORIGIN"
+AUDIT_KEY_VARIABLES = ("CIVICFLOW_AUDIT_KEY", "AUDIT_KEY")
+FEED = "feed.jsonl"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Where a store's keys and feed are, and whether this command made the keys."""
+
+    directory: Path
+    created: bool
+
+    @property
+    def public_key(self) -> Path:
+        return self.directory / "signing.pub"
+
+    @property
+    def feed(self) -> Path:
+        return self.directory / FEED
+
+    def where(self, lang: str) -> str:
+        """Lines saying where the public key and the feed are."""
+        made = self.created
+        if lang == "zh":
+            lead = f"已新建密钥于 {self.directory}" if made else f"密钥位于 {self.directory}"
+            return f"{lead}：公钥 {self.public_key}（请公开），树头公告 {self.feed}\n"
+        lead = f"New keys made in {self.directory}" if made else f"Keys in {self.directory}"
+        feed = f"feed of signed heads {self.feed}"
+        return f"{lead}: public key {self.public_key} (publish it), {feed}\n"
+
+
+def key_directory(db: str, keys: str | None = None) -> Path | None:
+    """The key directory of the store at ``db`` (None: the store has none)."""
+    given = keys or os.environ.get(KEYS_VARIABLE)
+    if given:
+        return Path(given)
+    if urlsplit(db).scheme.lower() != "sqlite":
+        return None
+    path = db[len("sqlite:///") :]
+    return None if path in ("", ":memory:") else Path(f"{path}.keys")
+
+
+def open_flow(
+    args: argparse.Namespace, *, create: bool = True, **options: Any
+) -> tuple[CivicFlow, Protection | None]:
+    """Open ``args.db`` with the keys of its key directory, made first for a new store.
+
+    Raises:
+        KeyFileError: a key file is open to group or others, or cannot be written.
+        InvalidKeyError: a key file holds a malformed key.
+        ConfigurationError: the environment sets another audit key than ``seal.key``,
+            or the URL cannot be used.
+        StoreNotFoundError: ``create`` is False and there is no store.
+        BackendUnavailableError: the database cannot be reached.
+    """
+    folder = key_directory(args.db, getattr(args, "keys", None))
+    new = folder is not None and create and _is_new(args.db)
+    if folder is None or not (new or (folder / "signing.key").exists()):
+        return CivicFlow.open(args.db, create=create, **options), None
+    created = not (folder / "signing.key").exists()
+    if created:
+        generate_keys(folder, _origin(args.db), seal=_outside_audit_key() is None)
+    if new:
+        _set_aside(folder / FEED)  # heads of an earlier log under the same keys
+    env = _seal(folder)
+    transparency = Transparency(load_signer(folder / "signing.key"), append_to_file(folder / FEED))
+    flow = CivicFlow.open(args.db, create=create, env=env, transparency=transparency, **options)
+    return flow, Protection(folder, created)
+
+
+def _is_new(db: str) -> bool:
+    try:
+        prepare_store(application_env(db, CivicFlow.name), CivicFlow.name, create=False)
+    except StoreNotFoundError:
+        return True
+    return False
+
+
+def _origin(db: str) -> str:
+    given = os.environ.get(ORIGIN_VARIABLE)
+    if given:
+        return given
+    parts = urlsplit(db)
+    name = Path(parts.path).name if parts.scheme.lower() == "sqlite" else parts.path.strip("/")
+    return f"civicflow.local/{re.sub(r'[^A-Za-z0-9._-]', '-', name) or 'store'}"
+
+
+def _outside_audit_key() -> str | None:
+    return next((v for name in AUDIT_KEY_VARIABLES if (v := os.environ.get(name))), None)
+
+
+def _seal(folder: Path) -> dict[str, str]:
+    path = folder / "seal.key"
+    if not path.exists():
+        return {}  # the environment's audit key, if any, seals the records
+    key = load_seal_key(path)
+    outside = _outside_audit_key()
+    if outside is not None and outside != key:
+        raise ConfigurationError(
+            f"two audit keys: {path} and the environment's AUDIT_KEY differ; unset one"
+        )
+    return {"AUDIT_KEY": key}
+
+
+def _set_aside(feed: Path) -> None:
+    # A new store is a new log: heads of the old one stay, under another name, for
+    # whoever kept them, and the new log's feed starts empty.
+    if feed.exists() and feed.stat().st_size:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        feed.rename(feed.with_name(f"feed-before-{stamp}.jsonl"))
+
+
+__all__ = ["FEED", "KEYS_VARIABLE", "Protection", "key_directory", "open_flow"]
