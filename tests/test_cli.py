@@ -402,8 +402,9 @@ def test_checkpoint_verify_and_a_tampered_byte(store: Store, tmp_path: Path) -> 
     assert sealed["number"] == 1
     assert re.fullmatch(r"[0-9a-f]{64}", sealed["digest"])
 
-    assert "no published head was given" in unproven("verify", db).out  # keyed by default
-    unproven(f"verify --published 1={sealed['digest']}", db)
+    # keyed by default, and checked against the feed in the store's key directory
+    assert "every record is proven against a published head" in ok("verify", db).out
+    assert ok(f"verify --published 1={sealed['digest']}", db).out.startswith("OK: ")
     wrong = civicflow(f"verify --published 1={'0' * 64}", db)
     assert (wrong.code, wrong.lines[0].split(":")[0]) == (1, "PROBLEMS FOUND")
 
@@ -433,7 +434,7 @@ def test_verify_against_a_published_head_proves_the_store_and_finds_an_edit(
     proven = ok(f"verify {keys}", db)
     assert proven.out.startswith("OK: ")
     assert "every record is proven against a published head" in proven.out
-    missing = civicflow(f"verify --head {tmp_path / 'head.note'}", db)
+    missing = civicflow(f"verify --keys {tmp_path / 'none'} --head {tmp_path / 'head.note'}", db)
     assert (missing.code, "--log-key" in missing.err) == (2, True)
     tamper(tmp_path / "copy.db", b'"too bright"', b'"too brighT"')
     found = civicflow(f"verify {keys}", db)
@@ -547,8 +548,8 @@ def test_export_and_import_into_a_fresh_store(
 
     fresh = "sqlite:///fresh.db"
     assert ok("import events.jsonl", fresh).out == f"{count} events imported\n"
-    # The copy is sealed with the original key: verify it with the original key directory.
-    unproven(f"verify --keys {store.path}.keys", fresh)
+    # The copy is sealed with the original key, and the original's published heads prove it.
+    assert "proven against a published head" in ok(f"verify --keys {store.path}.keys", fresh).out
     for line in (f"show {store.id} --json", f"history {store.id}", "views satisfaction --k 1"):
         assert ok(line, fresh).out == ok(line, store.url).out
 

@@ -17,9 +17,10 @@ from civicflow.audit.notes import TreeHead
 from civicflow.audit.verification import Problem, Verification
 from civicflow.cli.options import Sub, command, require
 from civicflow.cli.output import show
-from civicflow.cli.protection import open_flow
+from civicflow.cli.protection import FEED, key_directory, open_flow
 
 UNPROVEN = 3  # clean, but nothing published to prove it against
+PUBLIC_KEY = "signing.pub"  # as civicflow.audit.keys.generate_keys names it
 
 
 def register(commands: Sub) -> None:
@@ -57,6 +58,7 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
         number, _, digest = item.partition("=")
         require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
         published[int(number)] = digest
+    _default_to_the_key_directory(a)
     require(
         a.log_key is not None or not (a.feed or a.head),
         "log-key",
@@ -78,6 +80,19 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
     if not report.ok:
         return 1
     return 0 if report.heads else UNPROVEN
+
+
+def _default_to_the_key_directory(a: argparse.Namespace) -> None:
+    """Without ``--log-key``, the store's own key directory's public key and feed, if there.
+
+    They are public material: a copy of them anyone holds proves as much.
+    """
+    folder = key_directory(a.db, getattr(a, "keys", None))
+    if a.log_key is not None or folder is None or not (folder / PUBLIC_KEY).exists():
+        return
+    a.log_key = folder / PUBLIC_KEY
+    if a.feed is None and (folder / FEED).exists():
+        a.feed = folder / FEED
 
 
 def _write(report: Verification, out: TextIO) -> None:
