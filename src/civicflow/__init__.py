@@ -35,6 +35,7 @@ from civicflow.errors import (
     StepNotAllowedError,
     StoreNotFoundError,
     UnreadableRecordError,
+    ViewsEncryptionError,
     ViewsSchemaError,
 )
 from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
@@ -90,6 +91,7 @@ __all__ = [
     "Verification",
     "Via",
     "Views",
+    "ViewsEncryptionError",
     "ViewsSchemaError",
     "Vote",
     "__version__",
