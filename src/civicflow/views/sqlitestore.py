@@ -36,6 +36,10 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
                 # often, most copies are spared. Only this connection's commits wait
                 # for 10,000 pages; the application's keep SQLite's 1,000.
                 connection.cursor().execute("PRAGMA wal_autocheckpoint = 10000")
+                if self.sealing.stamp is not None:
+                    # Encrypted views: what is deleted is zeroed, not left in free pages
+                    # (it matters once, when views kept in clear are dropped).
+                    connection.cursor().execute("PRAGMA secure_delete = ON")
                 self._checkpointing_less.add(connection)
             with connection.cursor() as cursor:
                 # The write lock first: a deferred transaction that has read cannot wait
@@ -54,6 +58,15 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    def reset(self) -> None:
+        super().reset()
+        if self.sealing.stamp is not None:
+            # The dropped pages' last images stay in the write-ahead log until it is
+            # written back and cut to nothing (if a reader holds on to it, this waits
+            # for the lock timeout, then leaves that to the next checkpoint).
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self.datastore.close()
