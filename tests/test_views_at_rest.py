@@ -19,11 +19,26 @@ import pytest
 from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civicflow import AreaKind, CivicFlow, ConfigurationError, Views, ViewsEncryptionError
 from civicflow.views import backend
 from civicflow.views.sealing import PLAIN, Plain, Sealed
 from tests.conftest import FakeClock
+from tests.test_views_properties import (
+    SETUPS,
+    Questions,
+    Recount,
+    Setup,
+    answers,
+    assert_same,
+    expected,
+    histories,
+    history,
+    logged,
+    segments,
+)
 
 KEY = AESCipher.create_key(num_bytes=32)
 SEALED = {"CIPHER_KEY": KEY}
@@ -366,3 +381,29 @@ def test_unencrypted_stores_keep_their_views_as_before() -> None:
     with CivicFlow.open("sqlite:///:memory:") as flow, Views(flow) as views:
         assert views.tables.sealing is PLAIN
         assert isinstance(views.tables.sealing, Plain)
+
+
+@histories(max_examples=8)
+@given(
+    setup=SETUPS,
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(150, 240),
+    cuts=st.lists(st.integers(0, 10_000), max_size=3),
+    k=st.integers(2, 6),
+    batch_size=st.integers(1, 90),
+)
+def test_encrypted_views_caught_up_in_random_batches_equal_a_naive_recount_of_the_log(
+    *, setup: Setup, seed: int, size: int, cuts: list[int], k: int, batch_size: int
+) -> None:
+    life, genes = history(setup, seed, size, env=SEALED)
+    with Views(life.flow, k=k, batch_size=batch_size) as views:
+        assert isinstance(views.tables.sealing, Sealed)
+        for part in segments(genes, cuts):  # the log grows between catch-ups
+            life.run(part)
+            views.catch_up()
+        recount = Recount(e for _, e in logged(life.flow))
+        questions = Questions.about(recount, life.clock.now.date())
+        caught_up = answers(views, questions)
+        assert_same(caught_up, expected(recount, questions, k))
+        views.rebuild()
+        assert_same(answers(views, questions.brief()), expected(recount, questions.brief(), k))
