@@ -83,6 +83,9 @@ class Sealed(Plain):
         self._areas: dict[str, str] = {"": ""}  # id -> pseudonym ('' stays: above the scope)
         self._clear: dict[str, str] = {"": ""}  # pseudonym -> id
         self._residents: dict[str, str] = {}
+        # A proposal's title, category and scope never change once asked (the upsert
+        # leaves them), but its row is written again whenever it moves: sealed once.
+        self._proposals: dict[str, tuple[str, str, str]] = {}
 
     def pseudonym(self, value: str) -> str:
         digest = hmac.digest(self.key, value.encode(), sha256)[:PSEUDONYM_BYTES]
@@ -139,9 +142,13 @@ class Sealed(Plain):
 
     def _proposal(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
         proposal_id, title, category, scope, *areas = row[:8]
-        place, seal = self.place, self.seal
+        sealed = self._proposals.get(proposal_id)
+        if sealed is None:
+            seal = self.seal
+            sealed = self._proposals[proposal_id] = (seal(title), seal(category), seal(scope))
+        place = self.place
         placed = (None if area is None else place(area) for area in areas)
-        return (proposal_id, seal(title), seal(category), seal(scope), *placed, *row[8:])
+        return (proposal_id, *sealed, *placed, *row[8:])
 
     def structure(self, rows: Iterable[Sequence[Any]]) -> list[tuple[str, str, str]]:
         opened = []
@@ -152,6 +159,7 @@ class Sealed(Plain):
 
     def proposal(self, row: Sequence[Any]) -> tuple[Any, ...]:
         values = list(row)
+        self._proposals[values[0]] = (values[1], values[2], values[3])
         for index in SEALED:
             values[index] = self.open(values[index])
         for index in PLACED:
