@@ -121,9 +121,12 @@ class Sealed(Plain):
         return self._clear.get(stored)
 
     def rows(self, rows: Rows) -> Rows:
+        if rows.sealed:
+            return rows
         place, resident, seal = self.place, self.resident, self.seal
         return replace(
             rows,
+            sealed=True,
             proposals=[self._proposal(row) for row in rows.proposals],
             ratings=[
                 (p, r, resident(who), level, at, q, place(a), place(b), place(c), place(d))
