@@ -1,7 +1,7 @@
 """How fast views count a district's log, against reading and decoding that log alone.
 
     python benchmarks/bench_views.py [--quick | --events N | --million]
-                                     [--backend sqlite|postgres|all] [--repeats R]
+                                     [--backend sqlite|postgres|all] [--repeats R] [--cipher]
 
 It builds a district-sized history (a district of 8 streets, 40 communities and 320
 compounds, most with a council; residents registered; proposals asked, backed,
@@ -30,6 +30,10 @@ only timings.
 The history is written with the aggregates' own command methods (the events are those
 the application records, community facts filled in as it would), many aggregates per
 ``save``, with snapshots and the aggregate cache off while writing.
+
+``--cipher`` encrypts the store at rest (a fresh ``CIPHER_KEY``, set in the environment
+so that the child processes share it): the events, and so the views too (pseudonyms
+and ciphertext, ``docs/views.md``); compare with a run without it.
 
 SQLite runs on a file in a temporary folder; PostgreSQL in a fresh schema
 ``bench_views_<random>`` of ``--postgres-url`` (default: the local ``test`` database),
@@ -687,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the child processes")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace allocations")
     parser.add_argument("--profile", action="store_true", help="cProfile one (a) and one (b)")
+    parser.add_argument("--cipher", action="store_true", help="encrypt the store at rest")
     args = parser.parse_args(argv)
     if args.repeats == 0 and args.no_memory:
         parser.error("--repeats 0 measures in the child processes: drop --no-memory")
@@ -697,10 +702,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats is None:
         args.repeats = 2 if args.quick else 3
     names = ["sqlite", "postgres"] if args.backend == "all" else [args.backend]
+    if args.cipher:
+        from eventsourcing.cipher import AESCipher
+
+        os.environ["CIPHER_KEY"] = AESCipher.create_key(num_bytes=32)
     print(
         f"civicflow views benchmark: Python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, {date.today()}; {args.events:,} events, "
         f"{args.repeats} repeats, medians; pages of {PAGE}"
+        f"{'; encrypted at rest (CIPHER_KEY)' if args.cipher else ''}"
     )
     started = time.perf_counter()
     for name in names:

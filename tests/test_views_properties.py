@@ -92,6 +92,7 @@ class Life:
     """Runs drawn operations against a ``CivicFlow``; a refused command is simply skipped."""
 
     rules: bool = True  # community rules; off, anyone takes part anywhere
+    env: dict[str, str] | None = None  # eventsourcing settings (a cipher, say)
     clock: FakeClock = field(default_factory=lambda: FakeClock(START))
     flow: CivicFlow = field(init=False)
     parent: dict[str, str] = field(default_factory=dict)  # compound -> community now
@@ -106,7 +107,7 @@ class Life:
     refused: int = 0
 
     def __post_init__(self) -> None:
-        self.flow = CivicFlow(clock=self.clock, community_rules=self.rules)
+        self.flow = CivicFlow(env=self.env, clock=self.clock, community_rules=self.rules)
 
     # --- the community at the start -------------------------------------------------------
 
@@ -1153,10 +1154,12 @@ def histories(max_examples: int) -> settings:
 Gene = tuple[str, int, int, int]
 
 
-def history(setup: Setup, seed: int, size: int) -> tuple[Life, list[Gene]]:
+def history(
+    setup: Setup, seed: int, size: int, env: dict[str, str] | None = None
+) -> tuple[Life, list[Gene]]:
     """A community set up as drawn, and ``size`` operations drawn from ``seed``."""
     households, windows, without, rules = setup
-    life = Life(rules=rules)
+    life = Life(rules=rules, env=env)
     life.build(households, windows, without)
     draw = Random(seed)
     genes = [

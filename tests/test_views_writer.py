@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.writer import BatchWriter
 
 
@@ -19,6 +20,7 @@ class FakeTables:
     fail_from: int | None = None
     written: list[int] = field(default_factory=list)
     threads: set[str] = field(default_factory=set)
+    sealing: Plain = PLAIN
 
     def write(self, rows: Any, tracking: Any, counted_from: int) -> None:
         self.threads.add(threading.current_thread().name)

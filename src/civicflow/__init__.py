@@ -46,6 +46,7 @@ from civicflow.errors import (
     StepNotAllowedError,
     StoreNotFoundError,
     UnreadableRecordError,
+    ViewsEncryptionError,
     ViewsSchemaError,
 )
 from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
@@ -113,6 +114,7 @@ __all__ = [
     "Verifier",
     "Via",
     "Views",
+    "ViewsEncryptionError",
     "ViewsSchemaError",
     "Vote",
     "__version__",

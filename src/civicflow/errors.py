@@ -246,6 +246,33 @@ class ViewsSchemaError(ConfigurationError, ValueError):
         )
 
 
+class ViewsEncryptionError(ConfigurationError, ValueError):
+    """The views were kept under another encryption setting than this store's.
+
+    Views of an encrypted store hold pseudonyms and ciphertext under a key derived
+    from ``CIPHER_KEY``; rows written without the key, or under another, would mix
+    with them and count wrong (or in clear). So views encrypted under one key are
+    refused to a process with no key or another key, and left untouched.
+    """
+
+    def __init__(self, found: str, expected: str) -> None:
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            f"the views are kept {_sealing(found)}, but this store's setting is "
+            f"{_sealing(expected)}; they are left untouched (open the store with the key "
+            "the views were built with, or open views in another database)"
+        )
+
+
+def _sealing(stamp: str) -> str:
+    if stamp in {"", "plain"}:
+        return "unencrypted"
+    if stamp == "another key":
+        return "encrypted under another key"
+    return f"encrypted (key check {stamp.removeprefix('sealed:')})"
+
+
 class LifecycleDefinitionError(CivicflowError, ValueError):
     """The lifecycle table itself is wrong (a definition error, raised at import)."""
 

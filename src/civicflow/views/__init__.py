@@ -19,7 +19,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConfigurationError, InvalidInputError
 from civicflow.storage.errors import storage_errors
 from civicflow.views import queries
-from civicflow.views.backend import open_view_tables, private_memory, same_store
+from civicflow.views.backend import open_for, private_memory
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
 from civicflow.views.retry import retried
@@ -59,6 +59,7 @@ class Views:
             describe a database.
         ViewsSchemaError: newer code built the views (their schema stamp is newer than
             this code's); they are left untouched.
+        ViewsEncryptionError: the views are encrypted under another key, or the store is not.
         BackendUnavailableError: the views' database failed, cannot be reached, or
             needs a driver that is not installed.
     """
@@ -76,7 +77,7 @@ class Views:
         self.flow = flow
         self.k = k
         self.batch_size = batch_size
-        self.tables: ViewTables = open_view_tables(settings or same_store(flow), flow.name)
+        self.tables: ViewTables = open_for(flow, settings)
         self._lock = threading.Lock()
         # What the last catch-up counted with, and the position it left the views at.
         self._kept: tuple[int, Projector] | None = None
@@ -313,7 +314,7 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         with storage_errors(READING):
-            return self._retried(lambda: self.tables.load()[0].structure, READING)
+            return self._retried(self.tables.load_structure, READING)
 
     # --- mechanics ----------------------------------------------------------------
 

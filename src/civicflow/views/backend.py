@@ -16,6 +16,7 @@ from civicflow.storage import postgres
 from civicflow.storage.errors import opening_errors
 from civicflow.storage.settings import store_settings
 from civicflow.views.retry import retried
+from civicflow.views.sealing import PLAIN, Plain, sealing_of
 from civicflow.views.sqlitestore import SQLiteViews
 from civicflow.views.tables import SCHEMA_VERSION, ViewTables
 
@@ -23,16 +24,22 @@ if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
 
 
-def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTables:
+def open_view_tables(
+    settings: dict[str, str], application_name: str, sealing: Plain = PLAIN
+) -> ViewTables:
     """Open the view tables for eventsourcing ``settings``, created or rebuilt as needed.
 
     Tables of an older definition (``SCHEMA_VERSION``) are emptied, so that the
     next catch-up counts the whole log again: that is how a new definition rolls out.
     Tables of a newer definition are refused and left as they are: only newer code
-    may count into them.
+    may count into them. Views kept in clear are emptied too when ``sealing`` says
+    the store is encrypted (so no plaintext is left in them); views encrypted under
+    one key are refused to a process with no key or another.
 
     Raises:
         ViewsSchemaError: the views are stamped newer than this code's ``SCHEMA_VERSION``.
+        ViewsEncryptionError: the views are encrypted, under another key or while
+            this store is not.
         ConfigurationError: the settings do not describe a database, or name a
             PostgreSQL database or role that does not exist.
         BackendUnavailableError: the database failed, cannot be reached, or needs a
@@ -48,13 +55,31 @@ def open_view_tables(settings: dict[str, str], application_name: str) -> ViewTab
         try:
             tables = cast(ViewTables, factory.tracking_recorder(view_class))
             tables.application_name = application_name
+            tables.sealing = sealing
             retried(tables.prepare, "opening the views", recover=tables.recover)
-            if tables.schema_version() != SCHEMA_VERSION:
+            if tables.schema_version() != SCHEMA_VERSION or _in_clear(tables, sealing):
                 tables.reset()
+            with tables.transaction(commit=False) as cursor:
+                tables.check_sealing_in(cursor)
         except BaseException:
             factory.close()  # the connections made so far
             raise
         return tables
+
+
+def _in_clear(tables: ViewTables, sealing: Plain) -> bool:
+    """Whether the views are kept in clear while the store is encrypted."""
+    if sealing.stamp is None:
+        return False
+    with tables.transaction(commit=False) as cursor:
+        return tables.sealing_in(cursor) is None
+
+
+def open_for(flow: CivicFlow, settings: dict[str, str] | None) -> ViewTables:
+    """The view tables of ``flow`` in ``settings`` (by default the events' own database),
+    kept encrypted when its events are (see ``open_view_tables`` for what it raises).
+    """
+    return open_view_tables(settings or same_store(flow), flow.name, sealing_of(flow))
 
 
 def same_store(flow: CivicFlow) -> dict[str, str]:

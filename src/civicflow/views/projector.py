@@ -81,6 +81,7 @@ class Rows:
     participation: list[tuple[Any, ...]]
     structure: list[tuple[str, str, str]]
     homes: list[tuple[str, str]]
+    sealed: bool = False  # ids and text already as an encrypted store keeps them
 
 
 class Projector:

@@ -33,8 +33,9 @@ def satisfaction(
         _params(quarter),
     )
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    clear = tables.area_in_clear  # the stored area may be a pseudonym (see sealing.py)
     for area, when, grade, count in rows:
-        counts[(area, when)][grade] = int(count)
+        counts[(clear(area), when)][grade] = int(count)
     found = [
         figures.satisfaction(area, c, k, level=level, quarter=when)
         for (area, when), c in sorted(counts.items())
@@ -64,8 +65,9 @@ def proposal_satisfaction(
         params,
     )
     counts: dict[tuple[str, str, str, int], dict[str, int]] = defaultdict(dict)
+    opened = tables.sealing.open  # title and scope may be encrypted (see sealing.py)
     for pid, title, scope, round_, grade, count in rows:
-        counts[(pid, title, scope, int(round_))][grade] = int(count)
+        counts[(pid, opened(title) or "", opened(scope) or "", int(round_))][grade] = int(count)
     return [
         figures.satisfaction(
             scope, c, k, proposal_id=pid, title=title, round=round_, quarter=quarter
@@ -92,10 +94,11 @@ def participation(
         _params(quarter),
     )
     kinds: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    clear = tables.area_in_clear
     for area, when, kind, count in rows:
-        kinds[(area, when)][kind] = int(count)
+        kinds[(clear(area), when)][kind] = int(count)
     quarters = sorted({when for _, when, _ in anyone} | ({quarter} if quarter else set()))
-    totals = {(area, when): int(count) for area, when, count in anyone}
+    totals = {(clear(area), when): int(count) for area, when, count in anyone}
     found = [
         _participation(
             structure,
@@ -133,7 +136,7 @@ def pipeline(
     )
     by_area: dict[str, list[tuple[str | None, ...]]] = defaultdict(list)
     for row in rows:
-        by_area[row[0]].append(row[1:])
+        by_area[tables.area_in_clear(row[0])].append(row[1:])
     # Days are those of the district's time zone, as quarters are.
     return [
         _pipeline(area, level, items, as_of, ZoneInfo(_zone_of(structure, area)))
@@ -170,6 +173,8 @@ def _protected(
         f"WHERE {column} != ''{_and_quarter(quarter)}",
         _params(quarter),
     )
+    clear = tables.area_in_clear
+    pairs = [(clear(child), clear(up), when) for child, up, when in pairs]
     result: list[figures.F] = []
     for when in sorted({f.quarter for f in found if f.quarter is not None}):  # type: ignore[attr-defined]
         group = [f for f in found if f.quarter == when]  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
     """Views in a SQLite database (the events' own file, or another)."""
 
     _checkpointing_less: weakref.WeakSet[Any]  # connections set up as below
+    _scrubbing = False  # while views are dropped for good (see ``reset``)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._checkpointing_less = weakref.WeakSet()
@@ -38,6 +39,10 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
                 connection.cursor().execute("PRAGMA wal_autocheckpoint = 10000")
                 self._checkpointing_less.add(connection)
             with connection.cursor() as cursor:
+                if self.sealing.stamp is not None:
+                    # Views kept in clear, dropped for encrypted ones, are zeroed rather
+                    # than left in free pages; other writes need not pay for zeroing.
+                    cursor.execute(f"PRAGMA secure_delete = {int(self._scrubbing)}")
                 # The write lock first: a deferred transaction that has read cannot wait
                 # for the lock (SQLite answers "database is locked" at once), while
                 # BEGIN IMMEDIATE waits for it as long as the lock timeout allows.
@@ -54,6 +59,19 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         self._insert_tracking(cursor, tracking)
+
+    def reset(self) -> None:
+        self._scrubbing = True
+        try:
+            super().reset()
+        finally:
+            self._scrubbing = False
+        if self.sealing.stamp is not None:
+            # The dropped pages' last images stay in the write-ahead log until it is
+            # written back and cut to nothing (if a reader holds on to it, this waits
+            # for the lock timeout, then leaves that to the next checkpoint).
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         self.datastore.close()

@@ -16,8 +16,10 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from civicflow.domain.community.residents import Home
-from civicflow.errors import ViewsSchemaError
+from civicflow.domain.community.structure import Structure
+from civicflow.errors import ViewsEncryptionError, ViewsSchemaError
 from civicflow.views.projector import ProposalRow, Rows
+from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
 SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
@@ -85,6 +87,7 @@ class ViewTables:
     _create_table: Callable[[Any], None]  # eventsourcing's tracking table, in a transaction
 
     tracking_table = "tracking"
+    sealing: Plain = PLAIN  # how ids and text are kept (see ``sealing.py``)
     batches_written = 0  # by this object, ever: a sign that counting gets on
 
     def sql(self, statement: str) -> str:
@@ -178,16 +181,59 @@ class ViewTables:
         with self.transaction(commit=False) as c:
             position = self.position_in(c)
             parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
-            homes = self.select(c, "SELECT resident, home FROM cf_view_homes")
+            homes = self.select(c, "SELECT home FROM cf_view_homes")
             proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
-        structure = structure_from_rows(parts)
+        structure = self._structure(parts)
+        opened = self.sealing.open
+        # Keyed by the id each home names: the key column may be a pseudonym.
+        known = (Home.model_validate_json(opened(home) or "") for (home,) in homes)
         tracker = StructureTracker(
             structure=structure,
-            homes={resident: Home.model_validate_json(home) for resident, home in homes},
+            homes={home.resident_id: home for home in known},
             saved_structure=structure,
         )
-        rows = {row[0]: ProposalRow(*row) for row in proposals}
+        rows = {row[0]: ProposalRow(*self.sealing.proposal(row)) for row in proposals}
         return tracker, rows, position
+
+    def load_structure(self) -> Structure:
+        """The structure as the last committed batch left it (areas, councils, policies)."""
+        with self.transaction(commit=False) as c:
+            parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
+        return self._structure(parts)
+
+    def _structure(self, parts: list[tuple[Any, ...]]) -> Structure:
+        structure = structure_from_rows(self.sealing.structure(parts))
+        self.sealing.learn(structure.areas)  # to turn stored area pseudonyms back into ids
+        return structure
+
+    def area_in_clear(self, stored: str) -> str:
+        """The id of an area as a view table holds it (a pseudonym when sealed).
+
+        Raises:
+            ViewsEncryptionError: no area of the structure has this pseudonym.
+        """
+        found = self.sealing.area(stored)
+        if found is None:
+            self.load_structure()  # areas added since this object last read them
+            found = self.sealing.area(stored)
+        if found is None:
+            raise ViewsEncryptionError("another key", str(self.sealing.stamp))
+        return found
+
+    def check_sealing_in(self, cursor: Any) -> None:
+        """Refuse views kept under another encryption setting than this object's.
+
+        Raises:
+            ViewsEncryptionError: they are (encrypted, unencrypted, or another key).
+        """
+        found = self.sealing_in(cursor)
+        if found != self.sealing.stamp:
+            raise ViewsEncryptionError(found or "plain", self.sealing.stamp or "plain")
+
+    def sealing_in(self, cursor: Any) -> str | None:
+        """How the views' rows are kept: None (in clear) or the key check of their key."""
+        found = self.select(cursor, "SELECT value FROM cf_view_state WHERE name = 'sealing'")
+        return str(found[0][0]) if found else None
 
     def schema_version(self) -> str | None:
         """The schema version the views are stamped with (None if unstamped).
@@ -240,8 +286,10 @@ class ViewTables:
         with self.transaction(commit=True) as c:
             self.lock_position(c)
             self.stamp_in(c)  # newer code may have rebuilt the views since they were opened
+            self.check_sealing_in(c)  # a process with another key may have, too
             if self.position_in(c) != counted_from:
                 raise ViewsMovedError(counted_from)
+            rows = self.sealing.rows(rows)
             self.insert_tracking_in(c, tracking)
             self.many(c, UPSERT_PROPOSAL, rows.proposals)
             self.many(c, UPSERT_RATING, rows.ratings)
@@ -309,6 +357,11 @@ class ViewTables:
             ),
             (SCHEMA_VERSION,),
         )
+        if self.sealing.stamp is not None:
+            cursor.execute(
+                self.sql("INSERT INTO cf_view_state VALUES ('sealing', ?) ON CONFLICT DO NOTHING"),
+                (self.sealing.stamp,),
+            )
 
     # --- helpers ----------------------------------------------------------------------
 

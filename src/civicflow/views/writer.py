@@ -56,6 +56,10 @@ class BatchWriter:
                 other error writing met); ``Views`` translates it.
         """
         self._raise_error()
+        # Sealed here, on the counting thread: on the writer's, the cipher's many short
+        # calls, each letting go of the GIL, made the two threads wait on each other
+        # (measured on PostgreSQL: a rebuild took half as long again, against a sixth).
+        rows = self.tables.sealing.rows(rows)
         if self._thread is None:
             self._write((rows, tracking, counted_from, size))
         else:
