@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from civicflow import load_verifier, read_feed
+from civicflow import CivicFlow, load_verifier, read_feed
 from tests.test_cli import (
     Store,
     _clean_environment,
@@ -153,3 +153,30 @@ def test_an_audit_key_in_the_environment_that_differs_from_the_seal_key_is_refus
     db = copy_of(store, tmp_path)
     monkeypatch.setenv("CIVICFLOW_AUDIT_KEY", "another key")
     assert "two audit keys" in refusal(civicflow("checkpoint --actor office", db))
+
+
+def test_a_resident_gets_a_receipt_and_checks_it_with_the_public_key_alone(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "d.db"
+    assert process(f"demo --compounds 2 --db sqlite:///{db}", cwd=tmp_path).returncode == 0
+    folder = Path(f"{db}.keys")
+    with CivicFlow.open(f"sqlite:///{db}", create=False) as flow:
+        proposal = next(
+            n for n in flow.recorder.select_notifications(0, 10**6) if "Rated" in n.topic
+        )
+    receipt = tmp_path / "receipt.json"
+    made = ok(f"receipt {proposal.originator_id} --out {receipt} --db sqlite:///{db}")
+    assert made.out.startswith(f"receipt for {proposal.originator_id} version ")
+    assert len(receipt.read_bytes()) < 2953  # a QR code holds it
+    checked = ok(f"check-receipt {receipt} --log-key {folder / 'signing.pub'}")
+    assert checked.out.startswith(f"OK: {proposal.originator_id} version ")
+    heads = read_feed(folder / "feed.jsonl", load_verifier(folder / "signing.pub"))
+    assert f"of {heads[-1].size} in the log" in checked.out  # under the head just published
+    data = json.loads(receipt.read_text())
+    data["version"] -= 1  # a receipt claiming another record
+    receipt.write_text(json.dumps(data))
+    refused = civicflow(f"check-receipt {receipt} --log-key {folder / 'signing.pub'}")
+    assert (refused.code, refused.out.startswith("NOT PROVEN: ")) == (1, True)
+    other = ok(f"receipt {proposal.originator_id} --version 1 --db sqlite:///{db}")
+    assert json.loads(other.out)["version"] == 1

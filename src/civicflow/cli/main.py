@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from civicflow.cli import commands, files, reports, structure, verifying
+from civicflow.cli import commands, files, receipts, reports, structure, verifying
 from civicflow.cli.options import common
 from civicflow.errors import CivicflowError
 
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports.register(subparsers)
     files.register(subparsers)
     verifying.register(subparsers)
+    receipts.register(subparsers)
     return parser
 
 

@@ -1,0 +1,78 @@
+"""``civicflow receipt`` and ``civicflow check-receipt``: a resident's proof, given and checked.
+
+``receipt`` publishes the log's head now (to the store's feed) and prints the
+receipt of one record under it; ``check-receipt`` needs only the receipt and the
+log's public key, no store: exit 0 when the record is in the log under a head the
+log signed, 1 when it is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from civicflow.audit.keys import load_signer, load_verifier
+from civicflow.audit.transparency import Receipt, check_receipt
+from civicflow.cli.options import Sub, command, output_path
+from civicflow.cli.protection import open_flow
+from civicflow.errors import InvalidInputError, MalformedNoteError, SignatureError
+
+
+def register(commands: Sub) -> None:
+    """Add ``receipt`` and ``check-receipt``."""
+    p = command(
+        commands, "receipt", "a receipt for one record: its proof under a head published now"
+    )
+    p.add_argument("id", help="the proposal's (or another aggregate's) id")
+    p.add_argument(
+        "--version", type=int, help="the record's version (default: the proposal's last)"
+    )
+    p.add_argument("--out", type=output_path, help="write the receipt here, not to stdout")
+    p.set_defaults(run=_receipt)
+
+    p = command(commands, "check-receipt", "check a receipt with the log's public key alone")
+    p.add_argument("receipt", type=Path, help="the receipt file (JSON)")
+    p.add_argument("--log-key", type=Path, required=True, help="the log's public key")
+    p.add_argument(
+        "--witness-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness whose co-signature the head must carry; repeat",
+    )
+    p.set_defaults(run=_check)
+
+
+def _receipt(a: argparse.Namespace, out: TextIO) -> int:
+    flow, protection = open_flow(a, create=False)
+    with flow:
+        if protection is None:
+            problem = "the store has no key directory with a signing key (--keys DIR)"
+            raise InvalidInputError("keys", [("keys", problem)])
+        version = a.version if a.version is not None else flow.proposal(a.id).version
+        head = flow.publish_head()  # the head the receipt leads to is in the public feed
+        signer = load_signer(protection.directory / "signing.key")
+        text = flow.receipt(a.id, version, signer=signer, head=head).to_text() + "\n"
+    if a.out is None:
+        out.write(text)
+    else:
+        a.out.write_text(text, encoding="utf-8")
+        out.write(f"receipt for {a.id} version {version} written to {a.out}\n")
+    return 0
+
+
+def _check(a: argparse.Namespace, out: TextIO) -> int:
+    receipt = Receipt.from_text(a.receipt.read_text(encoding="utf-8"))
+    log = load_verifier(a.log_key)
+    witnesses = [load_verifier(path) for path in a.witness_key]
+    try:
+        head = check_receipt(receipt, log, witnesses=witnesses)
+    except (InvalidInputError, MalformedNoteError, SignatureError) as error:
+        out.write(f"NOT PROVEN: {error}\n")
+        return 1
+    out.write(
+        f"OK: {receipt.id} version {receipt.version} ({receipt.topic.rsplit(':', 1)[-1]}) "
+        f"is record {receipt.index + 1} of {head.size} in the log {head.origin}, unaltered\n"
+    )
+    return 0
