@@ -122,6 +122,17 @@ def output_path(text: str) -> Path:
     return path
 
 
+def witness_keys(parser: argparse.ArgumentParser) -> None:
+    """``--witness-key PATH``, repeatable: witnesses whose co-signature a head must carry."""
+    parser.add_argument(
+        "--witness-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness whose co-signature every head must carry; repeat",
+    )
+
+
 def require(condition: bool, what: str, message: str) -> None:
     """Refuse bad combinations of options with the usual typed error."""
     if not condition:

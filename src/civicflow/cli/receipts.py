@@ -14,7 +14,7 @@ from typing import TextIO
 
 from civicflow.audit.keys import load_signer, load_verifier
 from civicflow.audit.transparency import Receipt, check_receipt
-from civicflow.cli.options import Sub, command, output_path
+from civicflow.cli.options import Sub, command, output_path, witness_keys
 from civicflow.cli.protection import open_flow
 from civicflow.errors import InvalidInputError, MalformedNoteError, SignatureError
 
@@ -34,13 +34,7 @@ def register(commands: Sub) -> None:
     p = command(commands, "check-receipt", "check a receipt with the log's public key alone")
     p.add_argument("receipt", type=Path, help="the receipt file (JSON)")
     p.add_argument("--log-key", type=Path, required=True, help="the log's public key")
-    p.add_argument(
-        "--witness-key",
-        type=Path,
-        action="append",
-        default=[],
-        help="a witness whose co-signature the head must carry; repeat",
-    )
+    witness_keys(p)
     p.set_defaults(run=_check)
 
 

@@ -15,7 +15,7 @@ from civicflow.audit.feed import read_feed
 from civicflow.audit.keys import load_verifier
 from civicflow.audit.notes import TreeHead
 from civicflow.audit.verification import Problem, Verification
-from civicflow.cli.options import Sub, command, require
+from civicflow.cli.options import Sub, command, require, witness_keys
 from civicflow.cli.output import show
 from civicflow.cli.protection import FEED, key_directory, open_flow
 
@@ -42,13 +42,7 @@ def register(commands: Sub) -> None:
     p.add_argument(
         "--head", type=Path, action="append", default=[], help="a signed head (note file); repeat"
     )
-    p.add_argument(
-        "--witness-key",
-        type=Path,
-        action="append",
-        default=[],
-        help="a witness whose co-signature every head must carry; repeat",
-    )
+    witness_keys(p)
     p.set_defaults(run=_verify)
 
 
