@@ -18,10 +18,11 @@ from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConfigurationError, InvalidInputError
 from civicflow.storage.errors import storage_errors
-from civicflow.views import queries
+from civicflow.views import publication, queries
 from civicflow.views.backend import open_for, private_memory
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
+from civicflow.views.publication import Protection
 from civicflow.views.retry import retried
 from civicflow.views.tables import ViewTables
 from civicflow.views.tracker import quarter_of
@@ -81,6 +82,7 @@ class Views:
         self._lock = threading.Lock()
         # What the last catch-up counted with, and the position it left the views at.
         self._kept: tuple[int, Projector] | None = None
+        self._kept_protection: tuple[int, Protection] | None = None
 
     def close(self) -> None:
         """Release the views' database connections.
@@ -234,10 +236,7 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         wanted, when = _level(level), _quarter(quarter)
-        with storage_errors(READING):
-            return self._retried(
-                lambda: queries.satisfaction(self.tables, wanted, when, self.k), READING
-            )
+        return self._protected(lambda p: queries.satisfaction(self.tables, wanted, when, p))
 
     def proposal_satisfaction(self, proposal_id: object) -> list[Satisfaction]:
         """Satisfaction of one proposal, round by round.
@@ -245,13 +244,9 @@ class Views:
         Raises:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
-        with storage_errors(READING):
-            return self._retried(
-                lambda: queries.proposal_satisfaction(
-                    self.tables, self.k, proposal_id=str(proposal_id)
-                ),
-                READING,
-            )
+        return self._protected(
+            lambda p: queries.proposal_satisfaction(self.tables, p, proposal_id=str(proposal_id))
+        )
 
     def participation(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
@@ -263,10 +258,9 @@ class Views:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         wanted, when, structure = _level(level), _quarter(quarter), self.structure()
-        with storage_errors(READING):
-            return self._retried(
-                lambda: queries.participation(self.tables, structure, wanted, when, self.k), READING
-            )
+        return self._protected(
+            lambda p: queries.participation(self.tables, structure, wanted, when, p)
+        )
 
     def pipeline(
         self, *, level: AreaKind | str = AreaKind.COMMUNITY, as_of: date | None = None
@@ -294,10 +288,9 @@ class Views:
         wanted, when = _level(level), _quarter(quarter) or ""
         by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
         by_participation = _ranked(self.participation(level=wanted, quarter=when))
-        with storage_errors(READING):
-            found = self._retried(
-                lambda: queries.proposal_satisfaction(self.tables, self.k, quarter=when), READING
-            )
+        found = self._protected(
+            lambda p: queries.proposal_satisfaction(self.tables, p, quarter=when)
+        )
         proposals = _ranked(found)
         return Review(
             quarter=when,
@@ -316,7 +309,44 @@ class Views:
         with storage_errors(READING):
             return self._retried(self.tables.load_structure, READING)
 
+    def protection(self) -> Protection:
+        """What is hidden, decided once for every figure of the views' current state.
+
+        Raises:
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        with storage_errors(READING):
+            return self._retried(lambda: self._protection(self.tables.position()), READING)
+
     # --- mechanics ----------------------------------------------------------------
+
+    def _protection(self, position: int) -> Protection:
+        """The protection of the views at ``position`` (kept until the views move on:
+        deciding it reads every count, where a query reads one level).
+        """
+        kept = self._kept_protection
+        if kept is not None and kept[0] == position:
+            return kept[1]
+        structure = self.tables.load_structure()
+        found = publication.protect(self.tables, structure, self.k, queries.areas_at)
+        self._kept_protection = (position, found)
+        return found
+
+    def _protected(self, read: Callable[[Protection], T]) -> T:
+        """``read`` under the protection of the state it reads: decided again, and read
+        again, if another process moved the views on in between.
+        """
+
+        def attempt() -> T:
+            for _ in range(3):
+                position = self.tables.position()
+                found = read(self._protection(position))
+                if self.tables.position() == position:
+                    return found
+            return found  # still moving: new counts are hidden by ``Protection.hides``
+
+        with storage_errors(READING):
+            return self._retried(attempt, READING)
 
     def _retried(self, action: Callable[[], T], doing: str, races: bool = False) -> T:
         """``action()``, tried again after a fault that passes (see ``views/retry.py``)."""

@@ -1,17 +1,13 @@
-"""The figures views give, as typed values, and how small groups are kept private.
+"""The figures views give, as typed values.
 
-A figure computed from fewer than ``k`` residents is *suppressed*: its numbers
-are None and ``suppressed`` is True, in every query and export. Where one
-sibling area alone is suppressed, the smallest shown sibling is suppressed too,
-so that the parent's figure minus the shown siblings cannot reveal it.
+A suppressed figure has its numbers None and ``suppressed`` True, in every query
+and export; which figures are suppressed is decided for all of them at once
+(``publication.py``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from decimal import Decimal
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -100,10 +96,10 @@ class Review(BaseModel):
 ratio = fraction  # one rounding for every rate shown
 
 
-def satisfaction(area_id: str, counts: dict[str, int], k: int, **about: object) -> Satisfaction:
-    """A satisfaction figure from counts per level, suppressed below ``k`` ratings."""
+def satisfaction(area_id: str, counts: dict[str, int], hide: bool, **about: object) -> Satisfaction:
+    """A satisfaction figure from counts per level, suppressed when ``hide``."""
     n = sum(counts.values())
-    if n < k:
+    if hide:
         return Satisfaction(area_id=area_id, suppressed=True, **about)
     satisfied = counts.get(Level.SATISFIED.value, 0)
     return Satisfaction(
@@ -121,67 +117,3 @@ def satisfaction(area_id: str, counts: dict[str, int], k: int, **about: object) 
 def hidden(count: int, k: int) -> bool:
     """Whether a count of residents is too small to show (zero reveals nobody)."""
     return 0 < count < k
-
-
-F = TypeVar("F", bound=Figure)
-
-
-def protect_siblings(
-    figures: list[F],
-    parents: Iterable[tuple[str, str]],
-    size: dict[str, int],
-) -> list[F]:
-    """Suppress the smallest shown sibling wherever exactly one sibling is suppressed.
-
-    ``parents`` pairs each area with its parent(s); ``size`` gives each area's count.
-    A compound moved within a quarter has two parents, so hiding it under one can
-    leave it alone under the other: passes repeat until no parent has a lone one.
-    """
-    by_area = {f.area_id: f for f in figures}  # type: ignore[attr-defined]
-    siblings: dict[str, list[str]] = defaultdict(list)
-    for child, parent in parents:
-        if child in by_area:
-            siblings[parent].append(child)
-    hidden = {area for area, figure in by_area.items() if figure.suppressed}
-    while True:
-        more = {_smallest_shown(group, hidden, size) for group in siblings.values()} - {None}
-        if not more:
-            break
-        hidden |= more
-    return [
-        _suppress(f) if f.area_id in hidden and not f.suppressed else f  # type: ignore[attr-defined]
-        for f in figures
-    ]
-
-
-def _smallest_shown(group: list[str], hidden: set[str], size: dict[str, int]) -> str | None:
-    """The sibling to hide too, when exactly one counted sibling is hidden; else None."""
-    alone = [a for a in group if a in hidden and size.get(a, 0) > 0]
-    shown = sorted((size.get(a, 0), a) for a in group if a not in hidden)
-    return shown[0][1] if len(alone) == 1 and shown else None
-
-
-def _suppress(figure: F) -> F:
-    """The same figure with every resident-derived number hidden."""
-    if isinstance(figure, Satisfaction):
-        return figure.model_copy(
-            update={
-                "suppressed": True,
-                "satisfied": None,
-                "basically_satisfied": None,
-                "dissatisfied": None,
-                "n": None,
-                "rate": None,
-                "full_rate": None,
-            }
-        )
-    return figure.model_copy(
-        update={
-            "suppressed": True,
-            "asked_or_backed": None,
-            "discussed": None,
-            "rated": None,
-            "participants": None,
-            "rate": None,
-        }
-    )

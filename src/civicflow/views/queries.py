@@ -12,21 +12,15 @@ from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
+from civicflow.views.publication import ANY, Protection
 from civicflow.views.tables import ViewTables
-
-PARENT = {
-    AreaKind.COMPOUND: "community",
-    AreaKind.COMMUNITY: "street",
-    AreaKind.STREET: "district",
-    AreaKind.DISTRICT: "district",
-}
 
 
 def satisfaction(
-    tables: ViewTables, level: AreaKind, quarter: str | None, k: int
+    tables: ViewTables, level: AreaKind, quarter: str | None, protection: Protection
 ) -> list[Satisfaction]:
     """Satisfaction per area of ``level`` and quarter, from each resident's latest rating."""
-    column, parent = level.value, PARENT[level]
+    column = level.value
     rows = tables.query(
         f"SELECT {column}, quarter, level, COUNT(*) FROM cf_view_ratings "  # noqa: S608
         f"WHERE {column} != ''{_and_quarter(quarter)} GROUP BY {column}, quarter, level",
@@ -36,18 +30,23 @@ def satisfaction(
     clear = tables.area_in_clear  # the stored area may be a pseudonym (see sealing.py)
     for area, when, grade, count in rows:
         counts[(clear(area), when)][grade] = int(count)
-    found = [
-        figures.satisfaction(area, c, k, level=level, quarter=when)
+    return [
+        figures.satisfaction(
+            area,
+            c,
+            protection.hides(("sat", column, area, when), sum(c.values())),
+            level=level,
+            quarter=when,
+        )
         for (area, when), c in sorted(counts.items())
     ]
-    sizes = {key: sum(c.values()) for key, c in counts.items()}
-    return _protected(
-        tables, found, sizes, column=column, parent=parent, quarter=quarter, table="cf_view_ratings"
-    )
 
 
 def proposal_satisfaction(
-    tables: ViewTables, k: int, quarter: str | None = None, proposal_id: str | None = None
+    tables: ViewTables,
+    protection: Protection,
+    quarter: str | None = None,
+    proposal_id: str | None = None,
 ) -> list[Satisfaction]:
     """Satisfaction per proposal and round (in one quarter, or for one proposal)."""
     where, params = ["1 = 1"], []
@@ -70,17 +69,27 @@ def proposal_satisfaction(
         counts[(pid, opened(title) or "", opened(scope) or "", int(round_))][grade] = int(count)
     return [
         figures.satisfaction(
-            scope, c, k, proposal_id=pid, title=title, round=round_, quarter=quarter
+            scope,
+            c,
+            protection.hides(("prop", pid, round_, quarter), sum(c.values())),
+            proposal_id=pid,
+            title=title,
+            round=round_,
+            quarter=quarter,
         )
         for (pid, title, scope, round_), c in sorted(counts.items())
     ]
 
 
 def participation(
-    tables: ViewTables, structure: Structure, level: AreaKind, quarter: str | None, k: int
+    tables: ViewTables,
+    structure: Structure,
+    level: AreaKind,
+    quarter: str | None,
+    protection: Protection,
 ) -> list[Participation]:
     """Distinct participants per area and quarter, against households at the quarter's end."""
-    column, parent = level.value, PARENT[level]
+    column = level.value
     rows = tables.query(
         f"SELECT {column}, quarter, kind, COUNT(DISTINCT resident) "  # noqa: S608
         f"FROM cf_view_participation WHERE {column} != ''{_and_quarter(quarter)} "
@@ -99,29 +108,18 @@ def participation(
         kinds[(clear(area), when)][kind] = int(count)
     quarters = sorted({when for _, when, _ in anyone} | ({quarter} if quarter else set()))
     totals = {(clear(area), when): int(count) for area, when, count in anyone}
-    found = [
+    return [
         _participation(
             structure,
             area,
             level,
             when,
-            kinds=kinds.get((area, when), {}),
-            total=totals.get((area, when), 0),
-            k=k,
+            kinds=kinds.get((area, when), {}) | {ANY: totals.get((area, when), 0)},
+            protection=protection,
         )
         for when in quarters
-        for area in _areas_at(structure, level, when)
+        for area in areas_at(structure, level, when)
     ]
-    sizes = {(f.area_id, f.quarter): totals.get((f.area_id, f.quarter), 0) for f in found}
-    return _protected(
-        tables,
-        found,
-        sizes,
-        column=column,
-        parent=parent,
-        quarter=quarter,
-        table="cf_view_participation",
-    )
 
 
 def pipeline(
@@ -155,36 +153,7 @@ def _params(quarter: str | None) -> tuple[str, ...]:
     return (quarter,) if quarter is not None else ()
 
 
-def _protected(
-    tables: ViewTables,
-    found: list[figures.F],
-    sizes: dict[tuple[str, str], int],
-    *,
-    column: str,
-    parent: str,
-    quarter: str | None,
-    table: str,
-) -> list[figures.F]:
-    """Apply sibling protection quarter by quarter, siblings linked by the view's own facts."""
-    if column == parent:
-        return found
-    pairs = tables.query(
-        f"SELECT DISTINCT {column}, {parent}, quarter FROM {table} "  # noqa: S608
-        f"WHERE {column} != ''{_and_quarter(quarter)}",
-        _params(quarter),
-    )
-    clear = tables.area_in_clear
-    pairs = [(clear(child), clear(up), when) for child, up, when in pairs]
-    result: list[figures.F] = []
-    for when in sorted({f.quarter for f in found if f.quarter is not None}):  # type: ignore[attr-defined]
-        group = [f for f in found if f.quarter == when]  # type: ignore[attr-defined]
-        size = {area: n for (area, q), n in sizes.items() if q == when}
-        links = [(child, up) for child, up, q in pairs if q == when]
-        result.extend(figures.protect_siblings(group, links, size))
-    return result
-
-
-def _areas_at(structure: Structure, level: AreaKind, quarter: str) -> list[str]:
+def areas_at(structure: Structure, level: AreaKind, quarter: str) -> list[str]:
     return sorted(
         a.id
         for a in structure.areas.values()
@@ -199,28 +168,31 @@ def _participation(
     quarter: str,
     *,
     kinds: dict[str, int],
-    total: int,
-    k: int,
+    protection: Protection,
 ) -> Participation:
     end = _quarter_end(structure, area, quarter)
     compounds = structure.compounds_in(area, end)
     households = sum(structure.areas[c].households_at(end) or 0 for c in compounds)
     councils = sum(1 for c in compounds if structure.council_at(c, end) is not None)
+    total = kinds[ANY]
+    hidden = protection.hides(("part", ANY, level.value, area, quarter), total)
 
-    def shown(count: int) -> int | None:
-        return None if figures.hidden(count, k) or figures.hidden(total, k) else count
+    def shown(kind: str) -> int | None:
+        count = kinds.get(kind, 0)
+        node = ("part", kind, level.value, area, quarter)
+        return None if hidden or protection.hides(node, count) else count
 
     return Participation(
         area_id=area,
         level=level,
         quarter=quarter,
-        suppressed=figures.hidden(total, k),
-        asked_or_backed=shown(kinds.get("ask", 0)),
-        discussed=shown(kinds.get("discuss", 0)),
-        rated=shown(kinds.get("rate", 0)),
-        participants=shown(total),
+        suppressed=hidden,
+        asked_or_backed=shown("ask"),
+        discussed=shown("discuss"),
+        rated=shown("rate"),
+        participants=None if hidden else total,
         households=households,
-        rate=None if figures.hidden(total, k) else figures.ratio(total, households),
+        rate=None if hidden else figures.ratio(total, households),
         compounds=len(compounds),
         compounds_with_council=councils,
         council_coverage=figures.ratio(councils, len(compounds)),

@@ -1,0 +1,259 @@
+"""Everything civicflow publishes, as one table of counts, and what to hide in it.
+
+The figures of every query (satisfaction per area and quarter at each level, each
+proposal's rounds per quarter and in total, participation per field, area and
+quarter) are read together from the view tables, with the sums that tie them
+(``suppression.py``), so that one decision covers them all: a figure hidden in one
+query is hidden in every query, export and report, and no difference between two
+queries gives it away.
+
+Nodes:
+
+- ``("sat", level, area, quarter)``: ratings of an area (its ``n``);
+- ``("prop", proposal, round, quarter)``: ratings of a round in a quarter, and with
+  quarter None, of the round in all quarters;
+- ``("part", field, level, area, quarter)``: distinct residents of a participation
+  field (``ask``, ``discuss``, ``rate``, ``any`` for ``participants``);
+- unpublished pieces (``"sat-piece"``, ``"part-piece"``, ``"part-own"``): a child's
+  part under one parent when it had two in a quarter, residents counted at an area
+  but at none of its children.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.community.structure import Structure
+from civicflow.views import suppression
+from civicflow.views.suppression import Node, Table
+
+LEVELS = ("compound", "community", "street", "district")  # the columns, finest first
+FIELDS = ("ask", "discuss", "rate")
+ANY = "any"  # the participants field: residents who did any of these
+AreasAt = Callable[[Structure, AreaKind, str], list[str]]
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Which figures of one state of the views are hidden, and the counts behind them."""
+
+    values: dict[Node, int]
+    hidden: frozenset[Node]
+    unpublished: frozenset[Node]
+
+    def hides(self, node: Node, value: int) -> bool:
+        """Whether to hide ``node``; a count this protection never saw (the views moved
+        on since it was decided) is hidden unless it is zero.
+        """
+        return node in self.hidden or (value > 0 and node not in self.values)
+
+    def share_hidden(self) -> tuple[int, int]:
+        """(hidden, published) non-zero figures: what the protection costs."""
+        published = [n for n, v in self.values.items() if v > 0 and n not in self.unpublished]
+        return sum(1 for n in published if n in self.hidden), len(published)
+
+
+def protect(tables: Any, structure: Structure, k: int, areas_at: AreasAt) -> Protection:
+    """Read every published count of ``tables`` and decide what to hide below ``k``."""
+    table = Table()
+    _satisfaction(tables, table, k)
+    _participation(tables, structure, table, k, areas_at)
+    hidden = frozenset(suppression.suppress(table, k))
+    return Protection(dict(table.values), hidden, frozenset(table.unpublished))
+
+
+# --- satisfaction ----------------------------------------------------------------------
+
+
+def _satisfaction(tables: Any, table: Table, k: int) -> None:
+    clear = tables.area_in_clear
+    atoms = [
+        (str(pid), int(round_), str(when), tuple(clear(a) if a else "" for a in at), int(n))
+        for pid, round_, when, *at, n in tables.query(
+            "SELECT proposal_id, round, quarter, compound, community, street, district, "
+            "COUNT(*) FROM cf_view_ratings GROUP BY proposal_id, round, quarter, compound, "
+            "community, street, district"
+        )
+    ]
+    raters = _raters(tables)
+    rounds: dict[Key, int] = defaultdict(int)
+    for pid, round_, when, _, n in atoms:
+        rounds[("prop", pid, round_, when)] += n
+        rounds[("prop", pid, round_, None)] += n
+    for node, n in rounds.items():
+        table.add(node, n, sensitive=0 < n < k)  # one rating per resident and round
+    by_quarter: dict[Key, list[Node]] = defaultdict(list)
+    for node in rounds:
+        if node[3] is not None:
+            by_quarter[("prop", node[1], node[2], None)].append(node)
+    for total, parts in by_quarter.items():
+        table.relate(total, parts)
+    areas = _sums(((at, when), n) for _, _, when, at, n in atoms)
+    for at, level in enumerate(LEVELS):
+        for (area, when), n in areas[at].items():
+            people = raters.get((level, area, when), 0)
+            table.add(("sat", level, area, when), n, sensitive=0 < people < k)
+    _satisfaction_relations(table, atoms)
+
+
+def _raters(tables: Any) -> dict[Key, int]:
+    """Distinct residents who rated, per area and quarter: ``k`` counts people, not ratings."""
+    found: dict[Key, int] = {}
+    for level in LEVELS:
+        for area, when, people in tables.query(
+            f"SELECT {level}, quarter, COUNT(DISTINCT resident) FROM cf_view_ratings "  # noqa: S608
+            f"WHERE {level} != '' GROUP BY {level}, quarter"
+        ):
+            found[(level, tables.area_in_clear(area), str(when))] = int(people)
+    return found
+
+
+def _sums(items: Iterable[tuple[tuple[tuple[str, ...], str], int]]) -> list[dict[Key, int]]:
+    """Counts per (area, quarter) at each level, from counts per placement."""
+    found: list[dict[Key, int]] = [defaultdict(int) for _ in LEVELS]
+    for (at, when), n in items:
+        for i, area in enumerate(at):
+            if area:
+                found[i][(area, when)] += n
+    return found
+
+
+def _satisfaction_relations(table: Table, atoms: list[Key]) -> None:
+    """An area is the sum of its children's parts under it and of the rounds scoped to it."""
+    parts: dict[Key, set[Node]] = defaultdict(set)
+    pieces: dict[Key, int] = defaultdict(int)
+    for pid, round_, when, at, n in atoms:
+        for i, level in enumerate(LEVELS):
+            if not at[i]:
+                continue
+            parent = ("sat", level, at[i], when)
+            if i == 0 or not at[i - 1]:
+                parts[parent].add(("prop", pid, round_, when))  # scoped here
+            else:
+                piece = ("sat-piece", LEVELS[i - 1], at[i - 1], at[i], when)
+                pieces[piece] += n
+                parts[parent].add(piece)
+    _pieces(table, parts, pieces, "sat")
+
+
+def _pieces(table: Table, parts: dict[Key, set[Node]], pieces: dict[Key, int], kind: str) -> None:
+    """Relate parents to their parts: a child under one parent only stands for itself;
+    under two (it moved within the quarter) its parts are unpublished, and sum to it.
+    """
+    parents: dict[Key, list[Key]] = defaultdict(list)
+    for piece in pieces:
+        parents[_child(piece, kind)].append(piece)
+
+    def node(part: Node) -> Node:
+        if not isinstance(part, tuple) or not str(part[0]).endswith("-piece"):
+            return part
+        child = _child(part, kind)
+        return child if len(parents[child]) == 1 else part
+
+    for child, split in parents.items():
+        if len(split) > 1:
+            for piece in split:
+                table.add(piece, pieces[piece])
+                table.unpublished.add(piece)
+            table.relate(child, split)
+    for parent, found in parts.items():
+        table.relate(parent, sorted({node(p) for p in found}, key=repr))
+
+
+def _child(piece: Key, kind: str) -> Key:
+    """The figure a piece is part of: ``(kind, [field,] level, child, quarter)``."""
+    *head, child, _, when = piece
+    return (kind, *head[1:], child, when)
+
+
+# --- participation ---------------------------------------------------------------------
+
+
+def _participation(
+    tables: Any, structure: Structure, table: Table, k: int, areas_at: AreasAt
+) -> None:
+    clear = tables.area_in_clear
+    for at, level in enumerate(LEVELS):
+        counts = _distinct(tables, [level])
+        quarters = sorted({when for (_, _, when) in counts})
+        shown = {
+            (area, when) for when in quarters for area in areas_at(structure, AreaKind(level), when)
+        }
+        for (field, area, when), n in counts.items():
+            node = ("part", field, level, clear(area), when)
+            published = (clear(area), when) in shown
+            table.add(node, n, sensitive=published and 0 < n < k)
+            if not published:
+                table.unpublished.add(node)
+            if field == ANY:
+                table.tied[node] = tuple(("part", f, *node[2:]) for f in FIELDS)
+                _fields_relations(table, node[2:])
+        if at:
+            _participation_relations(tables, table, LEVELS[at - 1], level)
+
+
+def _fields_relations(table: Table, figure: Key) -> None:
+    """Each field is part of the participants, who are part of the fields' sum (one
+    resident can ask and rate): what a reader knows without any other figure.
+    """
+    values = table.values
+    whole = ("part", ANY, *figure)
+    fields = [("part", f, *figure) for f in FIELDS]
+    for f in fields:
+        rest = ("part-rest", *f[1:])
+        table.add(rest, values.get(whole, 0) - values.get(f, 0))
+        table.unpublished.add(rest)
+        table.relate(whole, [f, rest])
+    both = ("part-sum", *figure)
+    overlap = ("part-overlap", *figure)
+    table.add(both, sum(values.get(f, 0) for f in fields))
+    table.add(overlap, values[both] - values.get(whole, 0))
+    table.unpublished |= {both, overlap}
+    table.relate(both, fields)
+    table.relate(both, [whole, overlap])
+
+
+def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
+    """Distinct residents per field (and per any field) grouped by ``columns`` and quarter."""
+    names = ", ".join(columns)
+    where = f"{columns[-1]} != ''"
+    found: dict[Key, int] = {}
+    for *group, when, kind, people in tables.query(
+        f"SELECT {names}, quarter, kind, COUNT(DISTINCT resident) FROM "  # noqa: S608
+        f"cf_view_participation WHERE {where} GROUP BY {names}, quarter, kind"
+    ):
+        found[(str(kind), *group, str(when))] = int(people)
+    for *group, when, people in tables.query(
+        f"SELECT {names}, quarter, COUNT(DISTINCT resident) FROM "  # noqa: S608
+        f"cf_view_participation WHERE {where} GROUP BY {names}, quarter"
+    ):
+        found[(ANY, *group, str(when))] = int(people)
+    return found
+
+
+def _participation_relations(tables: Any, table: Table, below: str, level: str) -> None:
+    """A parent's residents are its children's under it, and those placed at no child.
+
+    A resident counted in two children (who moved within the quarter) makes the sum
+    exceed the parent; the relation is then treated as exact, which can only make
+    the protection hide more than it needs.
+    """
+    clear = tables.area_in_clear
+    parts: dict[Key, set[Node]] = defaultdict(set)
+    pieces: dict[Key, int] = {}
+    for (field, child, area, when), n in _distinct(tables, [below, level]).items():
+        parent = ("part", field, level, clear(area), when)
+        if child:
+            piece: Key = ("part-piece", field, below, clear(child), clear(area), when)
+            pieces[piece] = n
+        else:
+            piece = ("part-own", field, level, clear(area), when)
+            table.add(piece, n)
+            table.unpublished.add(piece)
+        parts[parent].add(piece)
+    _pieces(table, parts, pieces, "part")

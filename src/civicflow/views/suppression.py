@@ -1,0 +1,245 @@
+"""Complementary (secondary) cell suppression over the sums civicflow publishes.
+
+Every figure civicflow publishes is a count, and many counts add up: a community is
+the sum of its compounds (and of the proposals scoped to it), a compound the sum of
+its proposals, a proposal's round the sum of its quarters. Hiding a small count is
+not enough when the others of one sum are shown: the reader subtracts. This module
+decides, for one whole publication, which counts to hide beside the small ones.
+
+The publication is a ``Table``: nodes (counts) and ``Relation``s (``total = sum of
+parts``). Some nodes are *unpublished* (a compound's part under each of two
+communities when it moved within a quarter; residents placed at a community with no
+compound): they are never shown, so they count as hidden, but they protect nobody.
+
+The rules, applied to every relation until none asks for more (a fixpoint, since a
+node hidden for one relation changes the others it belongs to):
+
+1. *No lone hidden figure.* A relation with exactly one hidden non-zero member gives
+   it away (total minus the shown parts, or the sum of the parts): hide another.
+2. *No small residual.* Where the total is shown and a hidden part is sensitive,
+   what the subtraction leaves must reach ``k`` for each hidden part: the hidden
+   parts' sum, less 1 for every other hidden figure (a hidden figure is at least 1,
+   since zeros are shown). ``Siblings 1, 2 and 10 under 13`` leave 3 when only 1
+   and 2 are hidden.
+
+3. *The audit.* The rules look at one relation at a time; a reader combines them all.
+   ``bounds`` propagates every relation to the ranges a reader can narrow each count
+   to; wherever a sensitive figure's range is a single value or lies below ``k``,
+   the smallest shown count in the relations nearest to it is hidden, and the rules
+   run again.
+
+Each time, the member hidden is the smallest non-zero shown part, so that as little
+as possible is hidden (the classic choice of statistical offices; not an optimum,
+which is NP-hard, but close on hierarchical tables). Zeros reveal nobody: they are
+never hidden and never chosen, since hiding one adds no uncertainty.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+Node = Hashable
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total`` equals the sum of ``parts`` (all non-negative counts)."""
+
+    total: Node
+    parts: tuple[Node, ...]
+
+    def members(self) -> tuple[Node, ...]:
+        return (self.total, *self.parts)
+
+
+@dataclass
+class Table:
+    """A publication: what each count is, which are small, how they add up."""
+
+    values: dict[Node, int] = field(default_factory=dict)
+    sensitive: set[Node] = field(default_factory=set)  # published, from 1..k-1 residents
+    unpublished: set[Node] = field(default_factory=set)
+    relations: list[Relation] = field(default_factory=list)
+    # Nodes hidden whenever their key is (a figure's fields when its total is hidden).
+    tied: dict[Node, tuple[Node, ...]] = field(default_factory=dict)
+
+    def add(self, node: Node, value: int, *, sensitive: bool = False) -> None:
+        self.values[node] = value
+        if sensitive:
+            self.sensitive.add(node)
+
+    def relate(self, total: Node, parts: Iterable[Node]) -> None:
+        found = tuple(parts)
+        if found:
+            self.relations.append(Relation(total, found))
+
+
+def suppress(table: Table, k: int) -> set[Node]:
+    """The published nodes to hide: the sensitive ones, and enough beside them.
+
+    Returns:
+        Every published node to hide (sensitive or complementary).
+    """
+    hidden = set(table.sensitive) | table.unpublished
+    _tie(table, hidden, set(table.sensitive))
+    by_node: dict[Node, list[Relation]] = defaultdict(list)
+    for relation in table.relations:
+        for member in relation.members():
+            by_node[member].append(relation)
+    pending = list(table.relations)
+    while True:
+        _rules(table, hidden, by_node, pending, k)
+        pick = _audit(table, hidden, by_node, k)
+        if pick is None:
+            return hidden - table.unpublished
+        hidden.add(pick)
+        newly = {pick}
+        _tie(table, hidden, newly)
+        pending = [r for node in newly for r in by_node[node]]
+
+
+def _rules(
+    table: Table,
+    hidden: set[Node],
+    by_node: dict[Node, list[Relation]],
+    pending: list[Relation],
+    k: int,
+) -> None:
+    """Apply rules 1 and 2 to every pending relation, and again wherever they hide."""
+    while pending:
+        relation = pending.pop()
+        pick = _wanted(relation, table, hidden, k)
+        if pick is None:
+            continue
+        newly = {pick}
+        hidden.add(pick)
+        _tie(table, hidden, newly)
+        pending.append(relation)  # it may need more than one
+        for node in newly:
+            pending.extend(by_node[node])
+
+
+def _tie(table: Table, hidden: set[Node], newly: set[Node]) -> None:
+    """Hide what goes with each newly hidden node (adding the tied ones to ``newly``)."""
+    for node in list(newly):
+        for tied in table.tied.get(node, ()):
+            if tied not in hidden:
+                hidden.add(tied)
+                newly.add(tied)
+
+
+def _wanted(relation: Relation, table: Table, hidden: set[Node], k: int) -> Node | None:
+    """A member of ``relation`` to hide too, or None when it gives nothing away."""
+    values = table.values
+    secret = [m for m in relation.members() if m in hidden and values.get(m, 0) > 0]
+    if not secret:
+        return None
+    if len(secret) == 1:
+        # An unpublished node alone is worked out, but protects nobody: the audit
+        # sees whether that narrows a figure elsewhere.
+        lone = secret[0] not in table.unpublished
+        return _smallest_shown(relation, table, hidden) if lone else None
+    parts = [m for m in secret if m != relation.total]
+    if relation.total in hidden or not any(p in table.sensitive for p in parts):
+        return None
+    # A hidden figure is known to be at least 1 (zeros are shown), so the reader can
+    # pin each hidden part to the residual minus one for every other one published.
+    published = sum(1 for p in parts if p not in table.unpublished)
+    if sum(values.get(p, 0) for p in parts) - max(0, published - 1) >= k:
+        return None
+    return _smallest_shown(relation, table, hidden)
+
+
+def _smallest_shown(relation: Relation, table: Table, hidden: set[Node]) -> Node | None:
+    """The smallest non-zero shown part; the total when no part is left to hide."""
+    values = table.values
+    shown = [
+        (values.get(p, 0), repr(p), p)
+        for p in relation.parts
+        if p not in hidden and values.get(p, 0) > 0
+    ]
+    if shown:
+        return min(shown)[2]
+    total = relation.total
+    return total if total not in hidden and values.get(total, 0) > 0 else None
+
+
+# --- the audit: what a reader combining every relation can still narrow ----------------
+
+INFINITE = 10**18
+
+
+def bounds(table: Table, hidden: set[Node]) -> dict[Node, tuple[int, int]]:
+    """The range a reader can narrow each node to, by propagating every relation.
+
+    Shown nodes are their value; a hidden published node is at least 1 (zeros are
+    shown). Each relation bounds its total by its parts and each part by the total
+    less the others, until nothing moves: the same ranges a linear program finds on
+    hierarchical tables, far cheaper.
+    """
+    found: dict[Node, tuple[int, int]] = {}
+    for node, value in table.values.items():
+        if node not in hidden:
+            found[node] = (value, value)
+        else:
+            found[node] = (0 if node in table.unpublished else min(1, value), INFINITE)
+    for _ in range(64):
+        if not any([_narrow(r, found) for r in table.relations]):  # noqa: C419 - all of them
+            break
+    return found
+
+
+def _narrow(relation: Relation, found: dict[Node, tuple[int, int]]) -> bool:
+    parts = [found.get(p, (0, 0)) for p in relation.parts]
+    low_sum = sum(lo for lo, _ in parts)
+    high_sum = sum(hi for _, hi in parts)
+    moved = _set(found, relation.total, low_sum, high_sum)
+    low_t, high_t = found.get(relation.total, (0, 0))
+    for part, (lo, hi) in zip(relation.parts, parts, strict=True):
+        moved |= _set(found, part, low_t - (high_sum - hi), high_t - (low_sum - lo))
+    return moved
+
+
+def _set(found: dict[Node, tuple[int, int]], node: Node, low: int, high: int) -> bool:
+    lo, hi = found.get(node, (0, INFINITE))
+    new = (max(lo, low), min(hi, high))
+    if new != (lo, hi) and new[0] <= new[1]:  # an inexact relation can cross them: ignore
+        found[node] = new
+        return True
+    return False
+
+
+def _audit(
+    table: Table, hidden: set[Node], by_node: dict[Node, list[Relation]], k: int
+) -> Node | None:
+    """A node to hide so that no sensitive node stays narrowed (None when none is)."""
+    found = bounds(table, hidden)
+    for node in sorted(table.sensitive, key=repr):
+        lo, hi = found[node]
+        if hi < k or hi == lo:
+            pick = _nearest_shown(node, table, hidden, by_node)
+            if pick is not None:
+                return pick
+    return None
+
+
+def _nearest_shown(
+    node: Node, table: Table, hidden: set[Node], by_node: dict[Node, list[Relation]]
+) -> Node | None:
+    """The smallest shown non-zero node in the relations nearest to ``node``, looking
+    outward through hidden nodes (where the narrowing comes from)."""
+    seen, layer = {node}, [node]
+    while layer:
+        members = {m for n in layer for r in by_node[n] for m in r.members()} - seen
+        shown = [
+            (table.values.get(m, 0), repr(m), m)
+            for m in members
+            if m not in hidden and table.values.get(m, 0) > 0
+        ]
+        if shown:
+            return min(shown)[2]
+        seen |= members
+        layer = [m for m in members if m in hidden]
+    return None
