@@ -34,6 +34,7 @@ from civicflow.views.suppression import Node, Table
 LEVELS = ("compound", "community", "street", "district")  # the columns, finest first
 FIELDS = ("ask", "discuss", "rate")
 ANY = "any"  # the participants field: residents who did any of these
+_RATED = ("sat", "prop", "sat-piece")  # the nodes that count ratings
 AreasAt = Callable[[Structure, AreaKind, str], list[str]]
 Key = tuple[Any, ...]
 
@@ -80,15 +81,39 @@ def _satisfaction(tables: Any, table: Table, k: int) -> None:
             "community, street, district"
         )
     ]
+    grades = [
+        (str(pid), int(round_), str(when), tuple(clear(a) if a else "" for a in at), str(g), int(n))
+        for pid, round_, when, *at, g, n in tables.query(
+            "SELECT proposal_id, round, quarter, compound, community, street, district, level, "
+            "COUNT(*) FROM cf_view_ratings GROUP BY proposal_id, round, quarter, compound, "
+            "community, street, district, level"
+        )
+    ]
     raters = _raters(tables)
+    counts = _sat_table(atoms)
+    for node, n in counts.values.items():
+        assert isinstance(node, tuple)  # noqa: S101 - for mypy: every node here is a tuple
+        if node[0] == "prop":
+            table.add(node, n, sensitive=0 < n < k)  # one rating per resident and round
+        elif node[0] == "sat":
+            table.add(node, n, sensitive=0 < raters.get(node[1:], 0) < k)
+        else:
+            table.add(node, n)
+    table.unpublished |= counts.unpublished
+    table.relations += counts.relations
+    _levels(table, grades)
+
+
+def _sat_table(atoms: list[Key]) -> Table:
+    """Ratings per round and quarter, per round, per area and quarter, and their sums."""
+    table = Table()
     rounds: dict[Key, int] = defaultdict(int)
     for pid, round_, when, _, n in atoms:
         rounds[("prop", pid, round_, when)] += n
         rounds[("prop", pid, round_, None)] += n
-    for node, n in rounds.items():
-        table.add(node, n, sensitive=0 < n < k)  # one rating per resident and round
     by_quarter: dict[Key, list[Node]] = defaultdict(list)
-    for node in rounds:
+    for node, n in rounds.items():
+        table.add(node, n)
         if node[3] is not None:
             by_quarter[("prop", node[1], node[2], None)].append(node)
     for total, parts in by_quarter.items():
@@ -96,9 +121,32 @@ def _satisfaction(tables: Any, table: Table, k: int) -> None:
     areas = _sums(((at, when), n) for _, _, when, at, n in atoms)
     for at, level in enumerate(LEVELS):
         for (area, when), n in areas[at].items():
-            people = raters.get((level, area, when), 0)
-            table.add(("sat", level, area, when), n, sensitive=0 < people < k)
+            table.add(("sat", level, area, when), n)
     _satisfaction_relations(table, atoms)
+    return table
+
+
+def _levels(table: Table, grades: list[Key]) -> None:
+    """Each figure's levels, shown and hidden with it: the same sums hold level by level,
+    and a reader combines them (a level a shown parent has none of is none in its parts).
+    """
+    by_level: dict[str, list[Key]] = defaultdict(list)
+    for pid, round_, when, at, grade, n in grades:
+        by_level[grade].append((pid, round_, when, at, n))
+    for grade, atoms in sorted(by_level.items()):
+        counts = _sat_table(atoms)
+        for node, value in counts.values.items():
+            table.add(("level", grade, node), value)
+        for r in counts.relations:
+            table.relate(("level", grade, r.total), [("level", grade, p) for p in r.parts])
+    figures = [n for n in table.values if isinstance(n, tuple) and n[0] in _RATED]
+    for node in figures:
+        levels = [("level", g, node) for g in sorted(by_level)]
+        for level in levels:  # a level none rated is unknown to a reader while hidden
+            table.values.setdefault(level, 0)
+        table.derived |= set(levels)
+        table.tied[node] = tuple(levels)
+        table.relate(node, levels)
 
 
 def _raters(tables: Any) -> dict[Key, int]:

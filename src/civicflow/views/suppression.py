@@ -64,6 +64,8 @@ class Table:
     relations: list[Relation] = field(default_factory=list)
     # Nodes hidden whenever their key is (a figure's fields when its total is hidden).
     tied: dict[Node, tuple[Node, ...]] = field(default_factory=dict)
+    # Parts of a figure (its levels), shown and hidden with it, never chosen alone.
+    derived: set[Node] = field(default_factory=set)
 
     def add(self, node: Node, value: int, *, sensitive: bool = False) -> None:
         self.values[node] = value
@@ -93,7 +95,7 @@ def suppress(table: Table, k: int) -> set[Node]:
         _rules(table, hidden, by_node, pending, k)
         pick = _audit(table, hidden, by_node, k)
         if pick is None:
-            return hidden - table.unpublished
+            return hidden - table.unpublished - table.derived
         hidden.add(pick)
         newly = {pick}
         _tie(table, hidden, newly)
@@ -139,7 +141,7 @@ def _wanted(relation: Relation, table: Table, hidden: set[Node], k: int) -> Node
     if len(secret) == 1:
         # An unpublished node alone is worked out, but protects nobody: the audit
         # sees whether that narrows a figure elsewhere.
-        lone = secret[0] not in table.unpublished
+        lone = secret[0] not in table.unpublished and secret[0] not in table.derived
         return _smallest_shown(relation, table, hidden) if lone else None
     parts = [m for m in secret if m != relation.total]
     if relation.total in hidden or not any(p in table.sensitive for p in parts):
@@ -158,12 +160,14 @@ def _smallest_shown(relation: Relation, table: Table, hidden: set[Node]) -> Node
     shown = [
         (values.get(p, 0), repr(p), p)
         for p in relation.parts
-        if p not in hidden and values.get(p, 0) > 0
+        if p not in hidden and values.get(p, 0) > 0 and p not in table.derived
     ]
     if shown:
         return min(shown)[2]
     total = relation.total
-    return total if total not in hidden and values.get(total, 0) > 0 else None
+    if total in hidden or total in table.derived:
+        return None
+    return total if values.get(total, 0) > 0 else None
 
 
 # --- the audit: what a reader combining every relation can still narrow ----------------
@@ -183,8 +187,10 @@ def bounds(table: Table, hidden: set[Node]) -> dict[Node, tuple[int, int]]:
     for node, value in table.values.items():
         if node not in hidden:
             found[node] = (value, value)
+        elif node in table.unpublished or node in table.derived:
+            found[node] = (0, INFINITE)
         else:
-            found[node] = (0 if node in table.unpublished else min(1, value), INFINITE)
+            found[node] = (min(1, value), INFINITE)
     for _ in range(64):
         if not any([_narrow(r, found) for r in table.relations]):  # noqa: C419 - all of them
             break
@@ -236,7 +242,7 @@ def _nearest_shown(
         shown = [
             (table.values.get(m, 0), repr(m), m)
             for m in members
-            if m not in hidden and table.values.get(m, 0) > 0
+            if m not in hidden and table.values.get(m, 0) > 0 and m not in table.derived
         ]
         if shown:
             return min(shown)[2]
