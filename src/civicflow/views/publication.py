@@ -21,7 +21,7 @@ Nodes:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -186,21 +186,26 @@ def _satisfaction_relations(table: Table, atoms: list[Key]) -> None:
                 piece = ("sat-piece", LEVELS[i - 1], at[i - 1], at[i], when)
                 pieces[piece] += n
                 parts[parent].add(piece)
-    _pieces(table, parts, pieces, "sat")
+    _pieces(table, dict(parts), pieces, _rated)
 
 
-def _pieces(table: Table, parts: dict[Key, set[Node]], pieces: dict[Key, int], kind: str) -> None:
+def _pieces(
+    table: Table,
+    parts: dict[Node, set[Node]],
+    pieces: dict[Key, int],
+    child_of: Callable[[Key], Node],
+) -> None:
     """Relate parents to their parts: a child under one parent only stands for itself;
     under two (it moved within the quarter) its parts are unpublished, and sum to it.
     """
-    parents: dict[Key, list[Key]] = defaultdict(list)
+    parents: dict[Node, list[Key]] = defaultdict(list)
     for piece in pieces:
-        parents[_child(piece, kind)].append(piece)
+        parents[child_of(piece)].append(piece)
 
     def node(part: Node) -> Node:
         if not isinstance(part, tuple) or not str(part[0]).endswith("-piece"):
             return part
-        child = _child(part, kind)
+        child = child_of(part)
         return child if len(parents[child]) == 1 else part
 
     for child, split in parents.items():
@@ -213,10 +218,10 @@ def _pieces(table: Table, parts: dict[Key, set[Node]], pieces: dict[Key, int], k
         table.relate(parent, sorted({node(p) for p in found}, key=repr))
 
 
-def _child(piece: Key, kind: str) -> Key:
-    """The figure a piece is part of: ``(kind, [field,] level, child, quarter)``."""
-    *head, child, _, when = piece
-    return (kind, *head[1:], child, when)
+def _rated(piece: Key) -> Key:
+    """The figure a piece of ratings is part of: ``("sat", level, child, quarter)``."""
+    _, level, child, _, when = piece
+    return ("sat", level, child, when)
 
 
 # --- participation ---------------------------------------------------------------------
@@ -226,7 +231,7 @@ def _participation(
     tables: Any, structure: Structure, table: Table, k: int, areas_at: AreasAt
 ) -> None:
     clear = tables.area_in_clear
-    for at, level in enumerate(LEVELS):
+    for level in LEVELS:
         counts = _distinct(tables, [level])
         quarters = sorted({when for (_, _, when) in counts})
         shown = {
@@ -241,8 +246,7 @@ def _participation(
             if field == ANY:
                 table.tied[node] = tuple(("part", f, *node[2:]) for f in FIELDS)
                 _fields_relations(table, node[2:])
-        if at:
-            _participation_relations(tables, table, LEVELS[at - 1], level)
+    _participation_relations(tables, table)
 
 
 def _fields_relations(table: Table, figure: Key) -> None:
@@ -284,24 +288,76 @@ def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
     return found
 
 
-def _participation_relations(tables: Any, table: Table, below: str, level: str) -> None:
-    """A parent's residents are its children's under it, and those placed at no child.
+def _participation_relations(tables: Any, table: Table) -> None:
+    """How each field's residents add up, from the set of places each was counted at.
 
-    A resident counted in two children (who moved within the quarter) makes the sum
-    exceed the parent; the relation is then treated as exact, which can only make
-    the protection hide more than it needs.
+    A resident counted at one place adds up like a rating: an area is its children and
+    those placed at it but at no child. One counted at several (who moved within the
+    quarter, or took part both at a compound and at its community) counts once in each
+    area any of them is in: such residents are an unpublished count per set of places,
+    part of every area they touch beside the area's *base* (its residents of one place).
     """
     clear = tables.area_in_clear
+    places: dict[tuple[str, str, str], set[Key]] = defaultdict(set)
+    for resident, kind, when, *at in tables.query(
+        "SELECT resident, kind, quarter, compound, community, street, district "
+        "FROM cf_view_participation"
+    ):
+        where = tuple(clear(a) if a else "" for a in at)
+        places[(str(kind), str(when), str(resident))].add(where)
+        places[(ANY, str(when), str(resident))].add(where)
+    groups: dict[tuple[str, str], Counter[frozenset[Key]]] = defaultdict(Counter)
+    seen: dict[str, set[Key]] = defaultdict(set)  # every place a field could have counted
+    for (field, when, _), where in places.items():
+        groups[(field, when)][frozenset(where)] += 1
+        seen[when] |= where
+    for (field, when), signatures in sorted(groups.items()):
+        for at in seen[when]:
+            signatures[frozenset([at])] += 0
+        _field_relations(table, field, when, signatures)
+
+
+def _field_relations(
+    table: Table, field: str, when: str, signatures: Counter[frozenset[Key]]
+) -> None:
+    moved: dict[tuple[str, str], list[Node]] = defaultdict(list)
+    for where, n in signatures.items():
+        if len(where) > 1:
+            mover = ("part-moved", field, when, tuple(sorted(where)))
+            table.add(mover, n)
+            table.unpublished.add(mover)
+            for area in {(level, at[i]) for at in where for i, level in enumerate(LEVELS) if at[i]}:
+                moved[area].append(mover)
+
+    def name(level: str, area: str) -> Node:
+        cell = ("part", field, level, area, when)
+        return ("part-base", *cell[1:]) if (level, area) in moved else cell
+
+    for (level, area), movers in moved.items():
+        cell, base = ("part", field, level, area, when), name(level, area)
+        table.add(base, table.values.get(cell, 0) - sum(table.values[m] for m in movers))
+        table.unpublished.add(base)
+        table.relate(cell, [base, *movers])
     parts: dict[Key, set[Node]] = defaultdict(set)
-    pieces: dict[Key, int] = {}
-    for (field, child, area, when), n in _distinct(tables, [below, level]).items():
-        parent = ("part", field, level, clear(area), when)
-        if child:
-            piece: Key = ("part-piece", field, below, clear(child), clear(area), when)
-            pieces[piece] = n
-        else:
-            piece = ("part-own", field, level, clear(area), when)
-            table.add(piece, n)
-            table.unpublished.add(piece)
-        parts[parent].add(piece)
-    _pieces(table, parts, pieces, "part")
+    pieces: dict[Key, int] = defaultdict(int)
+    own: dict[Key, int] = defaultdict(int)
+    for where, n in signatures.items():
+        if len(where) > 1:
+            continue
+        [at] = where
+        for i in range(1, len(LEVELS)):
+            if not at[i]:
+                continue
+            parent = ("part", field, LEVELS[i], at[i], when)
+            if at[i - 1]:
+                piece: Key = ("part-piece", field, LEVELS[i - 1], at[i - 1], at[i], when)
+                pieces[piece] += n
+            else:
+                piece = ("part-own", *parent[1:])
+                own[piece] += n
+            parts[parent].add(piece)
+    for piece, n in own.items():
+        table.add(piece, n)
+        table.unpublished.add(piece)
+    _pieces(table, {name(*p[2:4]): found for p, found in parts.items()}, pieces,
+            lambda piece: name(piece[2], piece[3]))

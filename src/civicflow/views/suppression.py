@@ -23,10 +23,11 @@ node hidden for one relation changes the others it belongs to):
    and 2 are hidden.
 
 3. *The audit.* The rules look at one relation at a time; a reader combines them all.
-   ``bounds`` propagates every relation to the ranges a reader can narrow each count
-   to; wherever a sensitive figure's range is a single value or lies below ``k``,
-   the smallest shown count in the relations nearest to it is hidden, and the rules
-   run again.
+   ``disclosure.py`` finds the exact range a reader can narrow each small hidden
+   figure to, from every relation at once (linear programming on each group of
+   hidden figures joined by relations); wherever one is a single value or lies below
+   ``k``, the smallest shown count in the relations nearest to it is hidden, and the
+   rules and the audit run again until no small figure is pinned.
 
 Each time, the member hidden is the smallest non-zero shown part, so that as little
 as possible is hidden (the classic choice of statistical offices; not an optimum,
@@ -39,6 +40,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+
+from civicflow.views import disclosure
 
 Node = Hashable
 
@@ -91,13 +94,13 @@ def suppress(table: Table, k: int) -> set[Node]:
         for member in relation.members():
             by_node[member].append(relation)
     pending = list(table.relations)
+    safe: set[frozenset[Node]] = set()
     while True:
         _rules(table, hidden, by_node, pending, k)
-        pick = _audit(table, hidden, by_node, k)
-        if pick is None:
+        newly = _audit(table, hidden, by_node, k, safe)
+        if not newly:
             return hidden - table.unpublished - table.derived
-        hidden.add(pick)
-        newly = {pick}
+        hidden |= newly
         _tie(table, hidden, newly)
         pending = [r for node in newly for r in by_node[node]]
 
@@ -172,63 +175,16 @@ def _smallest_shown(relation: Relation, table: Table, hidden: set[Node]) -> Node
 
 # --- the audit: what a reader combining every relation can still narrow ----------------
 
-INFINITE = 10**18
 
-
-def bounds(table: Table, hidden: set[Node]) -> dict[Node, tuple[int, int]]:
-    """The range a reader can narrow each node to, by propagating every relation.
-
-    Shown nodes are their value; a hidden published node is at least 1 (zeros are
-    shown). Each relation bounds its total by its parts and each part by the total
-    less the others, until nothing moves: the same ranges a linear program finds on
-    hierarchical tables, far cheaper.
-    """
-    found: dict[Node, tuple[int, int]] = {}
-    for node, value in table.values.items():
-        if node not in hidden:
-            found[node] = (value, value)
-        elif node in table.unpublished or node in table.derived:
-            found[node] = (0, INFINITE)
-        else:
-            found[node] = (min(1, value), INFINITE)
-    for _ in range(64):
-        if not any([_narrow(r, found) for r in table.relations]):  # noqa: C419 - all of them
-            break
-    return found
-
-
-def _narrow(relation: Relation, found: dict[Node, tuple[int, int]]) -> bool:
-    parts = [found.get(p, (0, 0)) for p in relation.parts]
-    low_sum = sum(lo for lo, _ in parts)
-    high_sum = sum(hi for _, hi in parts)
-    moved = _set(found, relation.total, low_sum, high_sum)
-    low_t, high_t = found.get(relation.total, (0, 0))
-    for part, (lo, hi) in zip(relation.parts, parts, strict=True):
-        moved |= _set(found, part, low_t - (high_sum - hi), high_t - (low_sum - lo))
-    return moved
-
-
-def _set(found: dict[Node, tuple[int, int]], node: Node, low: int, high: int) -> bool:
-    lo, hi = found.get(node, (0, INFINITE))
-    new = (max(lo, low), min(hi, high))
-    if new != (lo, hi) and new[0] <= new[1]:  # an inexact relation can cross them: ignore
-        found[node] = new
-        return True
-    return False
-
-
-def _audit(
-    table: Table, hidden: set[Node], by_node: dict[Node, list[Relation]], k: int
-) -> Node | None:
-    """A node to hide so that no sensitive node stays narrowed (None when none is)."""
-    found = bounds(table, hidden)
-    for node in sorted(table.sensitive, key=repr):
-        lo, hi = found[node]
-        if hi < k or hi == lo:
-            pick = _nearest_shown(node, table, hidden, by_node)
-            if pick is not None:
-                return pick
-    return None
+def _audit(table: Table, hidden: set[Node], by_node: dict[Node, list[Relation]], k: int,
+           safe: set[frozenset[Node]]) -> set[Node]:
+    """Nodes to hide, one in each component where a small figure is still pinned."""
+    picks = set()
+    for node, _ in disclosure.pinned(table, hidden, k, safe):
+        pick = _nearest_shown(node, table, hidden, by_node)
+        if pick is not None:
+            picks.add(pick)
+    return picks
 
 
 def _nearest_shown(

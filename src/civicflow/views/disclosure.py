@@ -1,0 +1,105 @@
+"""What a reader who combines every shown count can narrow each hidden count to.
+
+The shown counts are constants; the hidden ones (and the unpublished pieces) are
+unknowns, at least 1 when a reader knows someone is behind them (zeros are shown),
+otherwise at least 0. Every relation with an unknown is an equation between them.
+Relations split the unknowns into independent components (the hidden figures of one
+area and its neighbours, seldom more than a few dozen); in each, the exact largest
+value of every small hidden figure is found by linear programming (``intervals.py``),
+which is the interval attack statistical offices run before they publish a table.
+
+A small figure (1..k-1 residents behind it) is *pinned* when its largest feasible
+value is below k, or when its range is a single value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from civicflow.views import intervals
+
+if TYPE_CHECKING:
+    from civicflow.views.suppression import Node, Relation, Table
+
+Component = frozenset["Node"]
+
+
+def pinned(
+    table: Table, hidden: set[Node], k: int, safe: set[Component]
+) -> Iterator[tuple[Node, Component]]:
+    """A pinned small figure of each component that has one (with the component).
+
+    ``safe`` holds the components found safe so far; the ones found now are added (a
+    component's equations depend on nothing but its unknowns, so it stays safe).
+    """
+    for component, relations in _components(table, hidden):
+        if component in safe or not component & table.sensitive:
+            continue
+        found = _pinned_in(table, hidden, relations, component, k)
+        if found is None:
+            safe.add(component)
+        else:
+            yield found, component
+
+
+def _pinned_in(
+    table: Table, hidden: set[Node], relations: list[Relation], component: Component, k: int
+) -> Node | None:
+    equations = [_equation(table, hidden, r) for r in relations]
+    lower = {node: _lowest(table, node) for node in component}
+    for node in sorted(component & table.sensitive, key=repr):
+        value = table.values.get(node, 0)
+        high = intervals.largest(equations, lower, node)
+        if high is None or (high >= k and high > value):
+            continue
+        if high < k or intervals.smallest(equations, lower, node) == high:
+            return node
+    return None
+
+
+def _lowest(table: Table, node: Node) -> int:
+    """What a reader knows a hidden count is at least: 1 for a hidden published row."""
+    published = node not in table.unpublished and node not in table.derived
+    return 1 if published and table.values.get(node, 0) > 0 else 0
+
+
+def _equation(table: Table, hidden: set[Node], relation: Relation) -> intervals.Equation:
+    """``total - sum(parts) == 0``, with the shown members moved to the right."""
+    row: dict[Node, int] = defaultdict(int)
+    value = 0
+    for node, sign in ((relation.total, 1), *((p, -1) for p in relation.parts)):
+        if node in hidden:
+            row[node] += sign
+        else:
+            value -= sign * table.values.get(node, 0)
+    return dict(row), value
+
+
+def _components(table: Table, hidden: set[Node]) -> Iterator[tuple[Component, list[Relation]]]:
+    """The unknowns joined by relations, each group with the relations that join it."""
+    parent: dict[Node, Node] = {}
+
+    def root(node: Node) -> Node:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    touching = []
+    for relation in table.relations:
+        unknown = [m for m in relation.members() if m in hidden]
+        if unknown:
+            touching.append((relation, unknown[0]))
+            first = root(unknown[0])
+            for other in unknown[1:]:
+                parent[root(other)] = first
+    groups: dict[Node, set[Node]] = defaultdict(set)
+    for node in parent:
+        groups[root(node)].add(node)
+    relations: dict[Node, list[Relation]] = defaultdict(list)
+    for relation, member in touching:
+        relations[root(member)].append(relation)
+    for key, members in groups.items():
+        yield frozenset(members), relations[key]
