@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from civicflow.views import intervals
@@ -48,13 +49,17 @@ def _pinned_in(
     table: Table, hidden: set[Node], relations: list[Relation], component: Component, k: int
 ) -> Node | None:
     equations = [_equation(table, hidden, r) for r in relations]
-    lower = {node: _lowest(table, node) for node in component}
+    ranges = intervals.Ranges(equations, {node: _lowest(table, node) for node in component})
     for node in sorted(component & table.sensitive, key=repr):
         value = table.values.get(node, 0)
-        high = intervals.largest(equations, lower, node)
-        if high is None or (high >= k and high > value):
+
+        def wide(high: Fraction, value: int = value) -> bool:
+            return high >= k and high > value
+
+        high = ranges.largest(node, wide)
+        if high is None or wide(high):
             continue
-        if high < k or intervals.smallest(equations, lower, node) == high:
+        if high < k or ranges.smallest(node) == high:
             return node
     return None
 

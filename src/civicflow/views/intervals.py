@@ -12,36 +12,60 @@ The problem: variables ``x`` at or above their lower bounds, equations
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from fractions import Fraction
 
 Var = Hashable
 Equation = tuple[Mapping[Var, int], int]  # sum(coefficient * x) == value
-Row = dict[int, Fraction]
+Number = int | Fraction  # kept an int while it is one: most pivots are on 1 or -1
+Row = dict[int, Number]
 
 
 class InfeasibleError(ValueError):
     """No values satisfy the equations (the counts given were inconsistent)."""
 
 
-def largest(equations: Sequence[Equation], lower: Mapping[Var, int], target: Var) -> Fraction | None:
-    """The largest feasible value of ``target`` (None when unbounded).
+class Ranges:
+    """The feasible values of each variable of one system, asked one at a time.
+
+    Finding a first solution (phase one) is done once; each question starts from it.
 
     Raises:
         InfeasibleError: the equations have no solution at or above ``lower``.
     """
-    return _optimum(equations, lower, {target: 1})
 
+    def __init__(self, equations: Sequence[Equation], lower: Mapping[Var, int]) -> None:
+        names = list(dict.fromkeys([*lower, *(v for row, _ in equations for v in row)]))
+        self._index = {v: i for i, v in enumerate(names)}
+        self._lower = lower
+        self._start = _Tableau(len(names))
+        for row, value in equations:
+            shifted = value - sum(c * lower.get(v, 0) for v, c in row.items())
+            self._start.add({self._index[v]: c for v, c in row.items() if c}, shifted)
+        self._start.feasible()
 
-def smallest(equations: Sequence[Equation], lower: Mapping[Var, int], target: Var) -> Fraction:
-    """The smallest feasible value of ``target`` (bounded by its lower bound).
+    def optimum(
+        self, objective: Mapping[Var, int], enough: Callable[[Fraction], bool] | None = None
+    ) -> Fraction | None:
+        """The largest ``sum(objective[v] * x[v])`` (None when unbounded); with ``enough``,
+        any feasible value it accepts, found on the way (the first one it accepts)."""
+        base = sum(c * self._lower.get(v, 0) for v, c in objective.items())
+        wanted: Row = {self._index[v]: c for v, c in objective.items() if c}
+        found = self._start.copy().maximise(
+            wanted, None if enough is None else (lambda value: enough(value + base))
+        )
+        return None if found is None else found + base
 
-    Raises:
-        InfeasibleError: the equations have no solution at or above ``lower``.
-    """
-    found = _optimum(equations, lower, {target: -1})
-    assert found is not None  # noqa: S101 - every variable is bounded below
-    return -found
+    def largest(self, target: Var, enough: Callable[[Fraction], bool] | None = None) -> Fraction | None:
+        """The largest value of ``target`` (None when unbounded), or with ``enough`` the
+        first value found that it accepts."""
+        return self.optimum({target: 1}, enough)
+
+    def smallest(self, target: Var) -> Fraction:
+        """The smallest value of ``target`` (it is bounded below)."""
+        found = self.optimum({target: -1})
+        assert found is not None  # noqa: S101 - every variable is bounded below
+        return -found
 
 
 def optimum(
@@ -52,23 +76,8 @@ def optimum(
     Raises:
         InfeasibleError: the equations have no solution at or above ``lower``.
     """
-    return _optimum(equations, lower, objective)
-
-
-def _optimum(
-    equations: Sequence[Equation], lower: Mapping[Var, int], objective: Mapping[Var, int]
-) -> Fraction | None:
-    names = list(dict.fromkeys([*lower, *(v for row, _ in equations for v in row), *objective]))
-    index = {v: i for i, v in enumerate(names)}
-    tableau = _Tableau(len(names))
-    for row, value in equations:
-        shifted = value - sum(c * lower.get(v, 0) for v, c in row.items())
-        tableau.add({index[v]: Fraction(c) for v, c in row.items() if c}, Fraction(shifted))
-    tableau.feasible()
-    found = tableau.maximise({index[v]: Fraction(c) for v, c in objective.items() if c})
-    if found is None:
-        return None
-    return found + sum(c * lower.get(v, 0) for v, c in objective.items())
+    known = dict.fromkeys(objective, 0) | dict(lower)
+    return Ranges(equations, known).optimum(objective)
 
 
 class _Tableau:
@@ -80,18 +89,26 @@ class _Tableau:
         self.rhs: list[Fraction] = []
         self.basis: list[int] = []
 
-    def add(self, row: Row, rhs: Fraction) -> None:
+    def copy(self) -> _Tableau:
+        found = _Tableau(self.columns)
+        found.rows = [dict(row) for row in self.rows]
+        found.rhs = list(self.rhs)
+        found.basis = list(self.basis)
+        return found
+
+    def add(self, row: Row, value: int) -> None:
+        rhs: Number = value
         if rhs < 0:
             row, rhs = {j: -c for j, c in row.items()}, -rhs
         artificial = self.columns + len(self.rows)
-        row[artificial] = Fraction(1)
+        row[artificial] = 1
         self.rows.append(row)
         self.rhs.append(rhs)
         self.basis.append(artificial)
 
     def feasible(self) -> None:
         """Phase one: reach a basis of the problem's own columns, or raise."""
-        artificial = {self.columns + i: Fraction(-1) for i in range(len(self.rows))}
+        artificial: Row = {self.columns + i: -1 for i in range(len(self.rows))}
         found = self.maximise(artificial)
         if found is None or found < 0:
             raise InfeasibleError("the counts admit no solution")
@@ -106,54 +123,74 @@ class _Tableau:
             for j in [j for j in row if j >= self.columns]:
                 del row[j]
 
-    def maximise(self, objective: Row) -> Fraction | None:
-        """The largest ``objective . y`` (None when unbounded), from a feasible basis."""
+    def maximise(
+        self, objective: Row, enough: Callable[[Fraction], bool] | None = None
+    ) -> Number | None:
+        """The largest ``objective . y`` (None when unbounded), from a feasible basis; or
+        the first value on the way that ``enough`` accepts."""
         cost = dict(objective)
-        value = Fraction(0)
+        value: Number = 0
         for i, b in enumerate(self.basis):
-            c = objective.get(b, Fraction(0))
+            c = objective.get(b, 0)
             if c:
                 value += c * self.rhs[i]
                 for j, a in self.rows[i].items():
-                    cost[j] = cost.get(j, Fraction(0)) - c * a
+                    cost[j] = _exact(cost.get(j, 0) - c * a)
         while True:
+            if enough is not None and enough(value):
+                return value
             entering = min((j for j, c in cost.items() if c > 0), default=None)
             if entering is None:
                 return value
             leaving = self._leaving(entering)
             if leaving is None:
                 return None
-            ratio = cost[entering] / self.rows[leaving][entering]
-            value += ratio * self.rhs[leaving]
+            ratio = _divided(cost[entering], self.rows[leaving][entering])
+            value = _exact(value + ratio * self.rhs[leaving])
             for j, a in self.rows[leaving].items():
-                cost[j] = cost.get(j, Fraction(0)) - ratio * a
+                cost[j] = _exact(cost.get(j, 0) - ratio * a)
             cost = {j: c for j, c in cost.items() if c}
             self._pivot(leaving, entering)
 
     def _leaving(self, entering: int) -> int | None:
         """The row to pivot on: the smallest ratio, ties to the smallest basic column."""
-        best: tuple[Fraction, int, int] | None = None
+        best: tuple[Number, int, int] | None = None
         for i, row in enumerate(self.rows):
             a = row.get(entering)
             if a is not None and a > 0:
-                candidate = (self.rhs[i] / a, self.basis[i], i)
+                candidate = (_divided(self.rhs[i], a), self.basis[i], i)
                 if best is None or candidate < best:
                     best = candidate
         return None if best is None else best[2]
 
     def _pivot(self, i: int, j: int) -> None:
         pivot = self.rows[i][j]
-        row = {col: a / pivot for col, a in self.rows[i].items()}
-        rhs = self.rhs[i] / pivot
+        row = {col: _divided(a, pivot) for col, a in self.rows[i].items()}
+        rhs = _divided(self.rhs[i], pivot)
         self.rows[i], self.rhs[i], self.basis[i] = row, rhs, j
         for r, other in enumerate(self.rows):
             factor = other.get(j)
             if r == i or not factor:
                 continue
             for col, a in row.items():
-                updated = other.get(col, Fraction(0)) - factor * a
+                updated = _exact(other.get(col, 0) - factor * a)
                 if updated:
                     other[col] = updated
                 else:
                     other.pop(col, None)
-            self.rhs[r] -= factor * rhs
+            self.rhs[r] = _exact(self.rhs[r] - factor * rhs)
+
+
+def _divided(a: Number, b: Number) -> Number:
+    if b == 1:
+        return a
+    if b == -1:
+        return -a
+    return _exact(Fraction(a) / b)
+
+
+def _exact(a: Number) -> Number:
+    """``a`` as an int when it is one (int arithmetic is many times faster)."""
+    if type(a) is Fraction and a.denominator == 1:
+        return a.numerator
+    return a

@@ -130,9 +130,12 @@ def _levels(table: Table, grades: list[Key]) -> None:
     """Each figure's levels, shown and hidden with it: the same sums hold level by level,
     and a reader combines them (a level a shown parent has none of is none in its parts).
     """
-    by_level: dict[str, list[Key]] = defaultdict(list)
-    for pid, round_, when, at, grade, n in grades:
-        by_level[grade].append((pid, round_, when, at, n))
+    counted = {(*atom[:4], atom[4]): atom[5] for atom in grades}
+    placed = sorted({atom[:4] for atom in grades}, key=repr)
+    by_level: dict[str, list[Key]] = {  # every placement at every level: the same sums
+        grade: [(*atom, counted.get((*atom, grade), 0)) for atom in placed]
+        for grade in sorted({atom[4] for atom in grades})
+    }
     for grade, atoms in sorted(by_level.items()):
         counts = _sat_table(atoms)
         for node, value in counts.values.items():

@@ -88,7 +88,7 @@ def suppress(table: Table, k: int) -> set[Node]:
         Every published node to hide (sensitive or complementary).
     """
     hidden = set(table.sensitive) | table.unpublished
-    _tie(table, hidden, set(table.sensitive))
+    _tie(table, hidden, set(table.sensitive) | table.unpublished)
     by_node: dict[Node, list[Relation]] = defaultdict(list)
     for relation in table.relations:
         for member in relation.members():
