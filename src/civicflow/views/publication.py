@@ -34,7 +34,7 @@ from civicflow.views.suppression import Node, Table
 LEVELS = ("compound", "community", "street", "district")  # the columns, finest first
 FIELDS = ("ask", "discuss", "rate")
 ANY = "any"  # the participants field: residents who did any of these
-_RATED = ("sat", "prop", "sat-piece")  # the nodes that count ratings
+_RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
 AreasAt = Callable[[Structure, AreaKind, str], list[str]]
 Key = tuple[Any, ...]
 
@@ -122,8 +122,34 @@ def _sat_table(atoms: list[Key]) -> Table:
     for at, level in enumerate(LEVELS):
         for (area, when), n in areas[at].items():
             table.add(("sat", level, area, when), n)
-    _satisfaction_relations(table, atoms)
+    _hierarchy(table, _rated_leaves(table, atoms), _area_of("sat"), ("sat-piece",))
     return table
+
+
+def _rated_leaves(table: Table, atoms: list[Key]) -> list[tuple[Node, Key, str]]:
+    """The ratings of each round in a quarter at one placement, the finest counts a reader
+    can name: the round's row itself, or where its area moved within the quarter, an
+    unpublished count per placement (part of the row).
+    """
+    placements: dict[Key, list[Key]] = defaultdict(list)
+    for pid, round_, when, at, n in atoms:
+        placements[("prop", pid, round_, when)].append((at, n))
+    leaves: list[tuple[Node, Key, str]] = []
+    for row, placed in placements.items():
+        if len(placed) == 1:
+            leaves.append((row, placed[0][0], row[3]))
+            continue
+        for at, n in placed:
+            leaf = ("prop-at", *row[1:], at)
+            table.add(leaf, n)
+            table.unpublished.add(leaf)
+            leaves.append((leaf, at, row[3]))
+        table.relate(row, [("prop-at", *row[1:], at) for at, _ in placed])
+    return leaves
+
+
+def _area_of(kind: str) -> Callable[[str, str, str], Node]:
+    return lambda level, area, when: (kind, level, area, when)
 
 
 def _levels(table: Table, grades: list[Key]) -> None:
@@ -174,57 +200,53 @@ def _sums(items: Iterable[tuple[tuple[tuple[str, ...], str], int]]) -> list[dict
     return found
 
 
-def _satisfaction_relations(table: Table, atoms: list[Key]) -> None:
-    """An area is the sum of its children's parts under it and of the rounds scoped to it."""
-    parts: dict[Key, set[Node]] = defaultdict(set)
-    pieces: dict[Key, int] = defaultdict(int)
-    for pid, round_, when, at, n in atoms:
+def _hierarchy(
+    table: Table,
+    leaves: list[tuple[Node, Key, str]],
+    name: Callable[[str, str, str], Node],
+    piece: Key,
+) -> None:
+    """How areas add up from their leaves (each at a placement and quarter).
+
+    An area is the leaves scoped to it and its children's parts under it. A child under
+    one parent stands for itself; under two (it moved within the quarter) it is the sum
+    of unpublished pieces, one per parent, each the sum of its own leaves: a reader who
+    knows where each leaf was placed knows as much.
+    """
+    parts: dict[Node, set[Node]] = defaultdict(set)
+    pieces: dict[Key, set[Node]] = defaultdict(set)
+    for leaf, at, when in leaves:
         for i, level in enumerate(LEVELS):
             if not at[i]:
                 continue
-            parent = ("sat", level, at[i], when)
+            parent = name(level, at[i], when)
             if i == 0 or not at[i - 1]:
-                parts[parent].add(("prop", pid, round_, when))  # scoped here
-            else:
-                piece = ("sat-piece", LEVELS[i - 1], at[i - 1], at[i], when)
-                pieces[piece] += n
-                parts[parent].add(piece)
-    _pieces(table, dict(parts), pieces, _rated)
-
-
-def _pieces(
-    table: Table,
-    parts: dict[Node, set[Node]],
-    pieces: dict[Key, int],
-    child_of: Callable[[Key], Node],
-) -> None:
-    """Relate parents to their parts: a child under one parent only stands for itself;
-    under two (it moved within the quarter) its parts are unpublished, and sum to it.
-    """
+                if leaf != parent:
+                    parts[parent].add(leaf)  # scoped here
+                continue
+            part = (*piece, LEVELS[i - 1], at[i - 1], at[i], when)
+            pieces[part].add(leaf)
+            parts[parent].add(part)
     parents: dict[Node, list[Key]] = defaultdict(list)
-    for piece in pieces:
-        parents[child_of(piece)].append(piece)
+    for part in pieces:
+        parents[name(part[-4], part[-3], part[-1])].append(part)
+    split = set()
+    for child, found in parents.items():
+        if len(found) > 1:
+            split |= set(found)
+            for part in found:
+                table.add(part, sum(table.values.get(leaf, 0) for leaf in pieces[part]))
+                table.unpublished.add(part)
+                table.relate(part, sorted(pieces[part], key=repr))
+            table.relate(child, found)
 
     def node(part: Node) -> Node:
-        if not isinstance(part, tuple) or not str(part[0]).endswith("-piece"):
+        if part in split or part not in pieces:
             return part
-        child = child_of(part)
-        return child if len(parents[child]) == 1 else part
+        return name(part[-4], part[-3], part[-1])  # type: ignore[index]
 
-    for child, split in parents.items():
-        if len(split) > 1:
-            for piece in split:
-                table.add(piece, pieces[piece])
-                table.unpublished.add(piece)
-            table.relate(child, split)
     for parent, found in parts.items():
         table.relate(parent, sorted({node(p) for p in found}, key=repr))
-
-
-def _rated(piece: Key) -> Key:
-    """The figure a piece of ratings is part of: ``("sat", level, child, quarter)``."""
-    _, level, child, _, when = piece
-    return ("sat", level, child, when)
 
 
 # --- participation ---------------------------------------------------------------------
@@ -341,26 +363,15 @@ def _field_relations(
         table.add(base, table.values.get(cell, 0) - sum(table.values[m] for m in movers))
         table.unpublished.add(base)
         table.relate(cell, [base, *movers])
-    parts: dict[Key, set[Node]] = defaultdict(set)
-    pieces: dict[Key, int] = defaultdict(int)
-    own: dict[Key, int] = defaultdict(int)
-    for where, n in signatures.items():
-        if len(where) > 1:
-            continue
-        [at] = where
-        for i in range(1, len(LEVELS)):
-            if not at[i]:
-                continue
-            parent = ("part", field, LEVELS[i], at[i], when)
-            if at[i - 1]:
-                piece: Key = ("part-piece", field, LEVELS[i - 1], at[i - 1], at[i], when)
-                pieces[piece] += n
-            else:
-                piece = ("part-own", *parent[1:])
-                own[piece] += n
-            parts[parent].add(piece)
-    for piece, n in own.items():
-        table.add(piece, n)
-        table.unpublished.add(piece)
-    _pieces(table, {name(*p[2:4]): found for p, found in parts.items()}, pieces,
-            lambda piece: name(piece[2], piece[3]))
+    singles = [(next(iter(where)), n) for where, n in signatures.items() if len(where) == 1]
+    tuples = Counter(at[0] for at, _ in singles if at[0])
+    leaves: list[tuple[Node, Key, str]] = []
+    for at, n in singles:
+        if at[0] and tuples[at[0]] == 1:
+            leaves.append((name("compound", at[0]), at, when))
+        else:  # residents at one of several placements of an area, or at no compound
+            leaf = ("part-at", field, when, at)
+            table.add(leaf, n)
+            table.unpublished.add(leaf)
+            leaves.append((leaf, at, when))
+    _hierarchy(table, leaves, lambda level, area, _: name(level, area), ("part-piece", field))
