@@ -32,7 +32,7 @@ def main() -> None:
             views.catch_up()
             seconds = []
             for _ in range(3):
-                views._kept_protection = None  # noqa: SLF001 - time a fresh decision
+                views._kept_protection = None  # time a fresh decision
                 started = time.perf_counter()
                 protection = views.protection()
                 seconds.append(time.perf_counter() - started)

@@ -66,7 +66,7 @@ class Attack:
         self.equal.append((self.cell_of(cell), value))
 
     def at_least(self, cell: Cell, value: int) -> None:
-        self.at_most.append(({v: -1 for v in self.cells.get(cell, set())}, -value))
+        self.at_most.append((dict.fromkeys(self.cells.get(cell, set()), -1), -value))
 
     def not_above(self, small: Cell, big: Iterable[Cell]) -> None:
         row = self.cell_of(small)
@@ -122,11 +122,11 @@ def rating_cells(attack: Attack, views: Views) -> dict[Cell, set[str]]:
     """
     people: dict[Cell, set[str]] = defaultdict(set)
     clear = views.tables.area_in_clear
-    for pid, round_, when, *at, resident in views.tables.query(
+    for pid, round_, when, *stored, resident in views.tables.query(
         "SELECT proposal_id, round, quarter, compound, community, street, district, "
         "resident FROM cf_view_ratings"
     ):
-        at = [clear(a) if a else "" for a in at]
+        at = [clear(a) if a else "" for a in stored]
         cells = [("prop", pid, round_, when), ("prop", pid, round_, None)]
         cells += [("sat", level, a, when) for level, a in zip(LEVELS, at, strict=True) if a]
         for grade in GRADES:
@@ -215,7 +215,7 @@ def read(attack: Attack, found: dict[str, list[Any]]) -> None:
     """What each published figure (and its CSV row) says about the unknowns."""
     for key, figures in found.items():
         for figure, row in zip(figures, exported(figures), strict=True):
-            if key.startswith("participation") or key.startswith("review participation"):
+            if key.startswith(("participation", "review participation")):
                 _participation(attack, figure, row)
             else:
                 _satisfaction(attack, key, figure, row)
@@ -270,10 +270,7 @@ def disclosed(views: Views, k: int) -> list[str]:
     read(attack, published(views, quarters, proposals))
     found = []
     for cell in sorted(attack.hidden, key=repr):
-        if cell[0] == "part":
-            behind = counts.get(cell, 0)
-        else:
-            behind = len(raters.get(cell[:-1], ()))
+        behind = counts.get(cell, 0) if cell[0] == "part" else len(raters.get(cell[:-1], ()))
         if not 0 < behind < k:
             continue
         low, high = attack.bounds(cell)

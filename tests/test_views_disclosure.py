@@ -6,6 +6,9 @@ attack of ``tests/attack.py`` on random histories, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +21,7 @@ from civicflow.storage.settings import env_from_url
 from civicflow.views import Views
 from tests import flows
 from tests.attack import disclosed
-from tests.conftest import FakeClock
+from tests.conftest import POSTGRES_URL, FakeClock
 from tests.test_views_properties import SETUPS, Setup, history
 
 K = 5
@@ -202,12 +205,29 @@ def test_the_interval_attack_narrows_no_small_hidden_figure_on_sqlite(
     assert attacked(life.flow, k, None) == []
 
 
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A PostgreSQL store URL in a schema of its own (one per example), dropped after."""
+    import psycopg  # only where PostgreSQL is there
+    from psycopg import sql
+
+    schema = f"civicflow_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield f"{POSTGRES_URL}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 @pytest.mark.usefixtures("postgres_available")
 @ATTACKS
 @given(setup=SETUPS, seed=st.integers(0, 2**32 - 1))
 def test_the_interval_attack_narrows_no_small_hidden_figure_on_postgresql(
-    postgres_url: str, setup: Setup, seed: int
+    setup: Setup, seed: int
 ) -> None:
-    life, genes = history(setup, seed, 160)
-    life.run(genes)
-    assert attacked(life.flow, K, env_from_url(postgres_url)) == []
+    with fresh_schema() as url:
+        life, genes = history(setup, seed, 160)
+        life.run(genes)
+        assert attacked(life.flow, K, env_from_url(url)) == []  # the views on PostgreSQL

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from civicflow.views import intervals
@@ -53,7 +52,7 @@ def _pinned_in(
     for node in sorted(component & table.sensitive, key=repr):
         value = table.values.get(node, 0)
 
-        def wide(high: Fraction, value: int = value) -> bool:
+        def wide(high: intervals.Number, value: int = value) -> bool:
             return high >= k and high > value
 
         high = ranges.largest(node, wide)

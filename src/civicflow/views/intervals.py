@@ -45,8 +45,8 @@ class Ranges:
         self._start.feasible()
 
     def optimum(
-        self, objective: Mapping[Var, int], enough: Callable[[Fraction], bool] | None = None
-    ) -> Fraction | None:
+        self, objective: Mapping[Var, int], enough: Callable[[Number], bool] | None = None
+    ) -> Number | None:
         """The largest ``sum(objective[v] * x[v])`` (None when unbounded); with ``enough``,
         any feasible value it accepts, found on the way (the first one it accepts)."""
         base = sum(c * self._lower.get(v, 0) for v, c in objective.items())
@@ -56,12 +56,12 @@ class Ranges:
         )
         return None if found is None else found + base
 
-    def largest(self, target: Var, enough: Callable[[Fraction], bool] | None = None) -> Fraction | None:
+    def largest(self, target: Var, enough: Callable[[Number], bool] | None = None) -> Number | None:
         """The largest value of ``target`` (None when unbounded), or with ``enough`` the
         first value found that it accepts."""
         return self.optimum({target: 1}, enough)
 
-    def smallest(self, target: Var) -> Fraction:
+    def smallest(self, target: Var) -> Number:
         """The smallest value of ``target`` (it is bounded below)."""
         found = self.optimum({target: -1})
         assert found is not None  # noqa: S101 - every variable is bounded below
@@ -70,7 +70,7 @@ class Ranges:
 
 def optimum(
     equations: Sequence[Equation], lower: Mapping[Var, int], objective: Mapping[Var, int]
-) -> Fraction | None:
+) -> Number | None:
     """The largest feasible value of ``sum(objective[v] * x[v])`` (None when unbounded).
 
     Raises:
@@ -86,7 +86,7 @@ class _Tableau:
     def __init__(self, columns: int) -> None:
         self.columns = columns  # the problem's own; artificial ones come after
         self.rows: list[Row] = []
-        self.rhs: list[Fraction] = []
+        self.rhs: list[Number] = []
         self.basis: list[int] = []
 
     def copy(self) -> _Tableau:
@@ -124,7 +124,7 @@ class _Tableau:
                 del row[j]
 
     def maximise(
-        self, objective: Row, enough: Callable[[Fraction], bool] | None = None
+        self, objective: Row, enough: Callable[[Number], bool] | None = None
     ) -> Number | None:
         """The largest ``objective . y`` (None when unbounded), from a feasible basis; or
         the first value on the way that ``enough`` accepts."""

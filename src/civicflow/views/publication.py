@@ -230,20 +230,20 @@ def _hierarchy(
     parents: dict[Node, list[Key]] = defaultdict(list)
     for part in pieces:
         parents[name(part[-4], part[-3], part[-1])].append(part)
-    split = set()
-    for child, found in parents.items():
-        if len(found) > 1:
-            split |= set(found)
-            for part in found:
+    split: set[Node] = set()
+    for child, under in parents.items():
+        if len(under) > 1:
+            split |= set(under)
+            for part in under:
                 table.add(part, sum(table.values.get(leaf, 0) for leaf in pieces[part]))
                 table.unpublished.add(part)
                 table.relate(part, sorted(pieces[part], key=repr))
-            table.relate(child, found)
+            table.relate(child, under)
 
     def node(part: Node) -> Node:
         if part in split or part not in pieces:
             return part
-        return name(part[-4], part[-3], part[-1])  # type: ignore[index]
+        return name(part[-4], part[-3], part[-1])
 
     for parent, found in parts.items():
         table.relate(parent, sorted({node(p) for p in found}, key=repr))
@@ -328,9 +328,9 @@ def _participation_relations(tables: Any, table: Table) -> None:
         "SELECT resident, kind, quarter, compound, community, street, district "
         "FROM cf_view_participation"
     ):
-        where = tuple(clear(a) if a else "" for a in at)
-        places[(str(kind), str(when), str(resident))].add(where)
-        places[(ANY, str(when), str(resident))].add(where)
+        placed = tuple(clear(a) if a else "" for a in at)
+        places[(str(kind), str(when), str(resident))].add(placed)
+        places[(ANY, str(when), str(resident))].add(placed)
     groups: dict[tuple[str, str], Counter[frozenset[Key]]] = defaultdict(Counter)
     seen: dict[str, set[Key]] = defaultdict(set)  # every place a field could have counted
     for (field, when, _), where in places.items():
@@ -351,8 +351,9 @@ def _field_relations(
             mover = ("part-moved", field, when, tuple(sorted(where)))
             table.add(mover, n)
             table.unpublished.add(mover)
-            for area in {(level, at[i]) for at in where for i, level in enumerate(LEVELS) if at[i]}:
-                moved[area].append(mover)
+            touched = {(level, at[i]) for at in where for i, level in enumerate(LEVELS) if at[i]}
+            for one in touched:
+                moved[one].append(mover)
 
     def name(level: str, area: str) -> Node:
         cell = ("part", field, level, area, when)

@@ -176,8 +176,13 @@ def _smallest_shown(relation: Relation, table: Table, hidden: set[Node]) -> Node
 # --- the audit: what a reader combining every relation can still narrow ----------------
 
 
-def _audit(table: Table, hidden: set[Node], by_node: dict[Node, list[Relation]], k: int,
-           safe: set[frozenset[Node]]) -> set[Node]:
+def _audit(
+    table: Table,
+    hidden: set[Node],
+    by_node: dict[Node, list[Relation]],
+    k: int,
+    safe: set[frozenset[Node]],
+) -> set[Node]:
     """Nodes to hide, one in each component where a small figure is still pinned."""
     picks = set()
     for node, _ in disclosure.pinned(table, hidden, k, safe):

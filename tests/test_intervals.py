@@ -1,0 +1,69 @@
+"""The exact ranges of ``views/intervals.py`` equal scipy's linear programming.
+
+Random small systems of sums over non-negative counts (some known to be at least 1),
+built around a solution so that most are feasible, some made inconsistent on purpose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from civicflow.views.intervals import InfeasibleError, optimum
+
+SIZE = 6
+
+
+@st.composite
+def systems(
+    draw: st.DrawFn,
+) -> tuple[list[tuple[dict[int, int], int]], dict[int, int], dict[int, int]]:
+    point = draw(st.lists(st.integers(0, 6), min_size=SIZE, max_size=SIZE))
+    lower = {v: draw(st.integers(0, 2)) for v in range(SIZE)}
+    equations = []
+    for _ in range(draw(st.integers(0, 5))):
+        members = draw(st.lists(st.integers(0, SIZE - 1), min_size=1, max_size=SIZE, unique=True))
+        row = {v: draw(st.sampled_from([-1, 1, 1, 2])) for v in members}
+        off = draw(st.sampled_from([0, 0, 0, 0, 1, -1]))
+        equations.append((row, sum(c * point[v] for v, c in row.items()) + off))
+    objective = {v: draw(st.sampled_from([-1, 0, 0, 1])) for v in range(SIZE)}
+    return equations, lower, objective
+
+
+def scipy_optimum(
+    equations: list[tuple[dict[int, int], int]], lower: dict[int, int], objective: dict[int, int]
+) -> float | str | None:
+    a_eq = np.zeros((len(equations), SIZE))
+    for i, (row, _) in enumerate(equations):
+        for v, c in row.items():
+            a_eq[i, v] = c
+    result = linprog(
+        -np.array([objective[v] for v in range(SIZE)], dtype=float),
+        A_eq=a_eq if equations else None,
+        b_eq=np.array([value for _, value in equations], dtype=float) if equations else None,
+        bounds=[(lower[v], None) for v in range(SIZE)],
+        method="highs",
+    )
+    if result.status == 0:
+        return float(-result.fun)
+    return {2: "infeasible", 3: None}[result.status]
+
+
+@settings(max_examples=300, deadline=None)
+@given(system=systems())
+def test_the_exact_optimum_equals_scipys(
+    system: tuple[list[tuple[dict[int, int], int]], dict[int, int], dict[int, int]],
+) -> None:
+    equations, lower, objective = system
+    want = scipy_optimum(equations, lower, objective)
+    try:
+        got = optimum(equations, lower, objective)
+    except InfeasibleError:
+        assert want == "infeasible"
+        return
+    if got is None or want is None:
+        assert got is want
+    else:
+        assert abs(float(got) - float(want)) < 1e-6  # type: ignore[arg-type]
