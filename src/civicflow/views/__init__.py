@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
-from civicflow.errors import ConfigurationError, InvalidInputError
+from civicflow.errors import ConfigurationError
 from civicflow.storage.errors import storage_errors
 from civicflow.views import publication, queries
 from civicflow.views.backend import open_for, private_memory
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
 from civicflow.views.publication import Protection
+from civicflow.views.questions import level_asked as _level
+from civicflow.views.questions import quarter_asked as _quarter
+from civicflow.views.questions import ranked as _ranked
 from civicflow.views.retry import retried
 from civicflow.views.tables import ViewTables
 from civicflow.views.tracker import quarter_of
@@ -393,37 +396,3 @@ def _tracking(application_name: str, notification_id: int) -> Any:
     from eventsourcing.persistence import Tracking
 
     return Tracking(application_name=application_name, notification_id=notification_id)
-
-
-def _level(level: AreaKind | str) -> AreaKind:
-    try:
-        return AreaKind(level)
-    except ValueError:
-        kinds = ", ".join(k.value for k in AreaKind)
-        raise InvalidInputError("level", [("level", f"{level!r} is not one of {kinds}")]) from None
-
-
-def _quarter(quarter: str | None) -> str | None:
-    if quarter is None:
-        return None
-    if (
-        len(quarter) != 6
-        or not quarter[:4].isdigit()
-        or quarter[4] != "Q"
-        or quarter[5] not in "1234"
-    ):
-        raise InvalidInputError("quarter", [("quarter", f"{quarter!r} is not like 2026Q3")])
-    return quarter
-
-
-def _ranked(found: list[Any]) -> list[Any]:
-    """Best first by rate, then by count; suppressed figures last (their rank would leak)."""
-    return sorted(
-        found,
-        key=lambda f: (
-            f.suppressed,
-            -(f.rate or 0),
-            -(getattr(f, "n", None) or getattr(f, "participants", 0) or 0),
-            f.area_id,
-        ),
-    )

@@ -14,9 +14,11 @@ Nodes:
   quarter None, of the round in all quarters;
 - ``("part", field, level, area, quarter)``: distinct residents of a participation
   field (``ask``, ``discuss``, ``rate``, ``any`` for ``participants``);
-- unpublished pieces (``"sat-piece"``, ``"part-piece"``, ``"part-own"``): a child's
-  part under one parent when it had two in a quarter, residents counted at an area
-  but at none of its children.
+- unpublished counts a reader can name but never sees: a round's ratings at each
+  placement (``"prop-at"``) and a field's residents at each placement (``"part-at"``),
+  a moved child's part under each parent (``"sat-piece"``, ``"part-piece"``), residents
+  counted at several places (``"part-moved"``) and an area's others (``"part-base"``),
+  and the fields' overlaps (``"part-rest"``, ``"part-sum"``, ``"part-overlap"``).
 """
 
 from __future__ import annotations
