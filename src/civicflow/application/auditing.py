@@ -23,9 +23,15 @@ from civicflow.audit.publishing import head_line
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.transparency import Receipt, issue_receipt
-from civicflow.audit.verification import Verification
+from civicflow.audit.verification import Problem, Verification
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.errors import ConfigurationError, InvalidInputError, ProposalNotFoundError
+from civicflow.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    InvalidInputError,
+    ProposalNotFoundError,
+)
+from civicflow.storage.errors import reading_errors, storage_errors
 
 
 class Auditing(UseCases):
@@ -166,13 +172,13 @@ class Auditing(UseCases):
         store = self._ctx.store
         opened = _opened_heads(heads, log_key, tuple(witnesses))
         mapper = store.pydantic_mapper
-        base = verification.verify(mapper, store.recorder, self.checkpoints(), published)
-        log = self._ctx.grown_log()
-        problems = list(base.problems)
-        if store.snapshots is not None:
-            ids = {aggregate_id for aggregate_id, _ in log.records}
-            problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots, ids)
-        found, proven = assurance.check_heads(log, opened)
+        checkpoints, problems = self._readable_checkpoints()
+        with self._ctx.growing_log() as log, storage_errors("reading the log"), reading_errors():
+            base = verification.verify(mapper, store.recorder, checkpoints, published, tree=log)
+            problems = list(base.problems) + problems
+            if store.snapshots is not None:
+                problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots)
+            found, proven = assurance.check_heads(log, opened)
         problems += found
         said = assurance.assurance(
             keyed=base.keyed, heads=len(opened), proven=proven, records=log.size
@@ -186,6 +192,17 @@ class Auditing(UseCases):
                 "assurance": said,
             }
         )
+
+    def _readable_checkpoints(self) -> tuple[tuple[Checkpoint, ...], list[Problem]]:
+        # An edited ledger must not stop the verification that is there to find it.
+        try:
+            return self.checkpoints(), []
+        except BackendUnavailableError:
+            raise
+        except Exception as error:  # an edited ledger fails in any way replay can fail
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            detail = f"the checkpoints cannot be read, so none was checked: {reason}"
+            return (), [Problem(kind="unreadable", aggregate="Ledger", detail=detail)]
 
     @public
     def tree_head(self, signer: Signer) -> str:
@@ -245,7 +262,8 @@ class Auditing(UseCases):
             BackendUnavailableError: the database failed while the log was read.
         """
         aggregate = proposal_uuid(aggregate_id)
-        return issue_receipt(self._ctx.grown_log(), signer, aggregate, version, head)
+        log, record = self._ctx.log_record(aggregate, version)
+        return issue_receipt(log, signer, record, head)
 
     @public
     def export_events(

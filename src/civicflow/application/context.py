@@ -7,9 +7,10 @@ another: a command goes use case -> context -> aggregate -> store.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from civicflow.application.commands import CommandId, Commands, validated
 from civicflow.application.store import Store
 from civicflow.audit.ledger import Ledger
 from civicflow.audit.publishing import HeadPublisher, Transparency
-from civicflow.audit.transparency import LogTree
+from civicflow.audit.transparency import Leaf, LogTree
 from civicflow.domain.community import rules
 from civicflow.domain.community.areas import Area, AreaKind
 from civicflow.domain.community.councils import Council
@@ -79,6 +80,30 @@ class Context:
         with self._log_lock, storage_errors("reading the log"), reading_errors():
             self.log_tree.grow(self.store.pydantic_mapper, self.store.recorder)
         return self.log_tree
+
+    @contextlib.contextmanager
+    def growing_log(self) -> Iterator[LogTree]:
+        """The log's Merkle tree, held for a caller that grows it while reading the log.
+
+        ``verify`` reads every record anyway: it adds the new ones to the tree as it
+        goes, instead of a second pass over the log.
+        """
+        with self._log_lock:
+            yield self.log_tree
+
+    def log_record(self, aggregate_id: UUID, version: int) -> tuple[LogTree, Leaf]:
+        """The grown tree, and where one record sits in it.
+
+        Raises:
+            InvalidInputError: the log holds no such record.
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        log = self.grown_log()
+        with storage_errors("reading the log"), reading_errors():
+            found = log.record(
+                self.store.pydantic_mapper, self.store.recorder, aggregate_id, version
+            )
+        return log, found
 
     # --- time -------------------------------------------------------------------------
 

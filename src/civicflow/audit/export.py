@@ -38,7 +38,6 @@ from civicflow.audit.merkle import MerkleTree
 from civicflow.audit.notes import TreeHead, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.transparency import record_leaf
-from civicflow.audit.verification import pages
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.proposal import Proposal
@@ -48,6 +47,7 @@ from civicflow.errors import (
     RuleViolationError,
     SignatureError,
 )
+from civicflow.storage import rawlog
 from civicflow.storage.bulk import insert_all
 from civicflow.storage.mapper import PydanticMapper
 
@@ -75,10 +75,9 @@ def export_events(
     notes = tuple(heads)
     out.write(header_line(signer.name if signer else None))
     tree = MerkleTree()
-    for page in pages(recorder):
-        for note in page:
-            record_id, state = str(note.originator_id), mapper.decode_state(note)
-            version, topic = note.originator_version, note.topic
+    for page in rawlog.rows(recorder):
+        for _, record_id, version, topic, stored in page:
+            state = orjson.loads(mapper.unpack(stored))
             tree.append(record_leaf(record_id, version, topic, state))
             line = {
                 "position": tree.size,

@@ -106,7 +106,7 @@ class PydanticMapper(Mapper[UUID]):
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The stored JSON object of a record, decrypted and decompressed."""
-        state: dict[str, Any] = self.transcoder.decode(self._unpack(stored_event.state))
+        state: dict[str, Any] = self.transcoder.decode(self.unpack(stored_event.state))
         return state
 
     def pack(self, data: bytes) -> bytes:
@@ -117,7 +117,12 @@ class PydanticMapper(Mapper[UUID]):
             data = self.cipher.encrypt(data)
         return data
 
-    def _unpack(self, data: bytes) -> bytes:
+    def unpack(self, data: bytes) -> bytes:
+        """Stored bytes decrypted and decompressed: the JSON the mapper wrote.
+
+        Raises:
+            Exception: whatever the cipher or compressor raises on damaged bytes.
+        """
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:
