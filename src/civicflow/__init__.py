@@ -5,7 +5,7 @@ and may change without notice.
 """
 
 from civicflow.application.flow import CivicFlow
-from civicflow.audit.feed import FeedWriter, append_to_file, read_feed
+from civicflow.audit.feed import FeedWriter, append_to_file, read_feed, read_witnessed
 from civicflow.audit.keys import KeyPaths, generate_keys, load_seal_key, load_signer, load_verifier
 from civicflow.audit.ledger import Checkpoint
 from civicflow.audit.notes import TreeHead, cosign, open_checkpoint, sign_checkpoint
@@ -13,6 +13,7 @@ from civicflow.audit.publishing import Transparency
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.verification import Problem, Verification
+from civicflow.audit.witness import Proof, Witness, init_witness
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.councils import Council, Membership, Role, Via
 from civicflow.domain.community.policy import Majority, Policy
@@ -48,6 +49,7 @@ from civicflow.errors import (
     UnreadableRecordError,
     ViewsEncryptionError,
     ViewsSchemaError,
+    WitnessError,
 )
 from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
 
@@ -88,6 +90,7 @@ __all__ = [
     "Pipeline",
     "Policy",
     "Problem",
+    "Proof",
     "Proposal",
     "ProposalAlreadyExistsError",
     "ProposalNotFoundError",
@@ -117,14 +120,18 @@ __all__ = [
     "ViewsEncryptionError",
     "ViewsSchemaError",
     "Vote",
+    "Witness",
+    "WitnessError",
     "__version__",
     "append_to_file",
     "cosign",
     "generate_keys",
+    "init_witness",
     "load_seal_key",
     "load_signer",
     "load_verifier",
     "open_checkpoint",
     "read_feed",
+    "read_witnessed",
     "sign_checkpoint",
 ]

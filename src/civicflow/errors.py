@@ -361,3 +361,19 @@ class FeedError(CivicflowError, ValueError):
         self.line = line
         self.reason = reason
         super().__init__(f"feed {path}, line {line}: {reason}")
+
+
+class WitnessError(CivicflowError, ValueError):
+    """A witness refuses to co-sign a tree head; nothing was co-signed or recorded.
+
+    ``origin`` names the log (None when the witness's own files are at fault);
+    ``reason`` says why: a head smaller than the last one co-signed (a rollback), a
+    different root at the same size or a consistency proof that does not verify (a
+    fork), another key for a log the witness knows, or a damaged state file.
+    """
+
+    def __init__(self, reason: str, origin: str | None = None) -> None:
+        self.origin = origin
+        self.reason = reason
+        of = f" of {origin}" if origin is not None else ""
+        super().__init__(f"the witness refuses the head{of}: {reason}; nothing was co-signed")

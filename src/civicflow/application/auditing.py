@@ -308,6 +308,20 @@ class Auditing(UseCases):
         store = self._ctx.store
         return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
 
+    @public
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The proof (RFC 9162) that the log's first ``old_size`` records are a prefix
+        of its first ``new_size`` (all of them by default), for a witness to check.
+
+        ``civicflow.audit.witness.Witness.cosign`` takes it as ``Proof(old_size, hashes)``.
+
+        Raises:
+            InvalidInputError: a size is negative, above the log's size, or ``old_size``
+                is above ``new_size``.
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        return self._ctx.grown_log().tree.consistency_proof(old_size, new_size)
+
 
 def _opened_heads(
     heads: Iterable[TreeHead | str], log_key: Verifier | None, witnesses: tuple[Verifier, ...]

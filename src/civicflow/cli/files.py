@@ -14,7 +14,8 @@ from civicflow.audit.feed import read_feed
 from civicflow.audit.keys import SIGNING_KEY_VARIABLE, load_signer, load_verifier
 from civicflow.audit.signing import Signer
 from civicflow.cli.options import LEVELS, Sub, choices, command, output_path, require
-from civicflow.cli.output import reading, show
+from civicflow.cli.output import reading, say_protection, show
+from civicflow.cli.protection import import_with_keys
 from civicflow.domain.community.areas import AreaKind
 from civicflow.errors import InvalidInputError
 
@@ -100,8 +101,9 @@ def _import(a: argparse.Namespace, out: TextIO) -> int:
     except UnicodeDecodeError as error:
         problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
         raise InvalidInputError("events export", problem) from None
-    # A store the import makes is removed again if the import fails.
-    count = CivicFlow.import_into(a.db, lines, verifier=verifier)
+    # A store the import makes is removed again if the import fails; if it succeeds, the
+    # store gets keys as any new store does, and its first head is published.
+    count, protection, head = import_with_keys(a, lines, verifier)
     first = next((line for line in lines if line.strip()), "")
     if file_format(first) == FORMAT_V1:
         said = f"{count} events imported ({FORMAT_V1}: the file carries no proof, no trailer)"
@@ -110,4 +112,6 @@ def _import(a: argparse.Namespace, out: TextIO) -> int:
     else:
         said = f"{count} events imported"
     show(said, a, out)
+    if protection is not None:
+        say_protection(protection, a, out, head)
     return 0

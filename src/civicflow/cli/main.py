@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from civicflow.cli import commands, files, receipts, reports, structure, verifying
+from civicflow.cli import commands, files, receipts, reports, structure, verifying, witnessing
 from civicflow.cli.options import common
 from civicflow.errors import CivicflowError
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     files.register(subparsers)
     verifying.register(subparsers)
     receipts.register(subparsers)
+    witnessing.register(subparsers)
     return parser
 
 
