@@ -22,13 +22,19 @@ from array import array
 from base64 import b64decode, b64encode
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from civicflow.audit.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from civicflow.audit.merkle import (
+    LEAF_PREFIX,
+    MerkleTree,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.errors import InvalidInputError
@@ -44,6 +50,25 @@ def state_digest(state: Mapping[str, Any]) -> str:
 def record_leaf(record_id: str, version: int, topic: str, state: Mapping[str, Any]) -> bytes:
     """The leaf hash of one record, from its fields as an export line carries them."""
     return _leaf(record_id, version, topic, state_digest(state))
+
+
+def _leaves(rows: Sequence[rawlog.Row], plains: Sequence[bytes]) -> list[bytes]:
+    """``_leaf`` of each record, ``_state_digest`` inlined: growing a tree is mostly this."""
+    sha256, dumps, prefix = hashlib.sha256, orjson.dumps, LEAF_PREFIX
+    return [
+        sha256(
+            prefix
+            + dumps(
+                {
+                    "id": aggregate_id,
+                    "version": version,
+                    "topic": topic,
+                    "state": sha256(plain).hexdigest(),
+                }
+            )
+        ).digest()
+        for (_, aggregate_id, version, topic, _), plain in zip(rows, plains, strict=True)
+    ]
 
 
 def _leaf(record_id: str, version: int, topic: str, digest: str) -> bytes:
@@ -96,14 +121,16 @@ class LogTree:
         ``plains`` are their JSON as the mapper wrote it (``plain_page``); None
         marks a record that cannot be decrypted.
         """
-        self.tree.extend(
-            [
+        if None in plains:
+            leaves = [
                 _leaf(aggregate_id, version, topic, _state_digest(plain, stored))
                 for (_, aggregate_id, version, topic, stored), plain in zip(
                     rows, plains, strict=True
                 )
             ]
-        )
+        else:
+            leaves = _leaves(rows, cast(Sequence[bytes], plains))
+        self.tree.extend(leaves)
         self.positions.extend([row[0] for row in rows])
 
     def head(self, origin: str, size: int | None = None) -> TreeHead:

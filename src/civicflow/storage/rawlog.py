@@ -9,8 +9,6 @@ one query each. Readers that need an event parse only the records they need.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -21,7 +19,6 @@ from eventsourcing.persistence import Notification
 Row = tuple[int, str, int, str, bytes]
 
 PAGE = 5000
-_HEX = re.compile("[0-9a-f]{32}")
 
 
 def rows(recorder: Any, after: int = 0, page: int = PAGE) -> Iterator[Sequence[Row]]:
@@ -39,14 +36,9 @@ def find(recorder: Any, aggregate_id: str, version: int) -> Row | None:
     """One record of the log by aggregate and version, or None."""
     kind = _kind(recorder)
     if kind == "sqlite":
-        statement = (
-            f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
-            f"FROM {recorder.events_table_name} WHERE originator_id=? AND originator_version=?"
-        )
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (UUID(aggregate_id).hex, version))
-            found = cursor.fetchall()
-        return _sqlite_row(found[0]) if found else None
+        statement = _sqlite_select(recorder, "originator_id=? AND originator_version=?")
+        found = _sqlite_fetch(recorder, statement, (UUID(aggregate_id).hex, version))
+        return found[0] if found else None
     if kind == "postgres":
         statement = _pg_select(recorder, "originator_id=%s AND originator_version=%s")
         with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
@@ -105,39 +97,57 @@ def _reader(recorder: Any) -> Any:
     return _notification_reader(recorder)
 
 
-def _sqlite_reader(recorder: Any) -> Any:
-    statement = (
-        f"SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
-        f"FROM {recorder.events_table_name} WHERE rowid>? ORDER BY rowid LIMIT ?"
+def _sqlite_select(recorder: Any, where: str) -> str:
+    return (
+        "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+        f"FROM {recorder.events_table_name} WHERE {where}"
     )
 
+
+def _sqlite_fetch(recorder: Any, statement: str, parameters: tuple[Any, ...]) -> list[Row]:
+    with recorder.datastore.transaction(commit=False) as wrapper:
+        cursor = wrapper.sqlite_cursor
+        cursor.row_factory = None  # plain tuples: a third cheaper than sqlite3.Row
+        cursor.execute(statement, parameters)
+        found = cursor.fetchall()
+    ids = _SQLITE_IDS
+    if len(ids) > _SQLITE_IDS_KEPT:
+        ids.clear()
+    return [
+        (position, ids.get(stored_id) or _sqlite_id(stored_id), version, topic, state)
+        for position, stored_id, version, topic, state in found
+    ]
+
+
+# eventsourcing's SQLite recorder stores a UUID as its 32 hex digits; readers know it
+# as str(UUID). An aggregate's records come in runs, so the text is remembered: a
+# dict lookup per record instead of a UUID (formatting in SQL costs more than both).
+_SQLITE_IDS: dict[Any, str] = {}
+_SQLITE_IDS_KEPT = 1 << 16
+
+
+def _sqlite_id(stored_id: Any) -> str:
+    # Only the exact text eventsourcing writes is read as that UUID. Any other spelling
+    # (upper case, say, which the application's own lookups would never find) is kept
+    # as found: it is another aggregate to the seals and the tree, so it cannot hide.
+    text = str(stored_id)
+    try:
+        uuid = UUID(hex=text)
+    except ValueError:
+        uuid = None
+    if uuid is not None and uuid.hex == text:
+        text = str(uuid)
+    _SQLITE_IDS[stored_id] = text
+    return text
+
+
+def _sqlite_reader(recorder: Any) -> Any:
+    statement = _sqlite_select(recorder, "rowid>? ORDER BY rowid LIMIT ?")
+
     def read(after: int, limit: int) -> list[Row]:
-        with recorder.datastore.transaction(commit=False) as wrapper:
-            cursor = wrapper.sqlite_cursor
-            cursor.row_factory = None  # plain tuples: a third cheaper than sqlite3.Row
-            cursor.execute(statement, (after, limit))
-            return [
-                (position, _sqlite_id(aggregate_id), version, topic, state)
-                for position, aggregate_id, version, topic, state in cursor.fetchall()
-            ]
+        return _sqlite_fetch(recorder, statement, (after, limit))
 
     return read
-
-
-def _sqlite_row(row: Any) -> Row:
-    return (row[0], _sqlite_id(row[1]), row[2], row[3], row[4])
-
-
-@functools.lru_cache(maxsize=1 << 16)  # an aggregate's records come in runs: most are hits
-def _sqlite_id(text: Any) -> str:
-    # eventsourcing's SQLite recorder stores a UUID as its 32 hex digits; readers
-    # know it as str(UUID): format it so without building a UUID per record.
-    if type(text) is str and _HEX.fullmatch(text):
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-    try:
-        return str(UUID(str(text)))
-    except ValueError:  # not an id civicflow wrote: keep it as found, for the report
-        return str(text)
 
 
 def _pg_select(recorder: Any, where: str) -> Any:
