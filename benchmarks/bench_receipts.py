@@ -49,7 +49,7 @@ def build(flow: CivicFlow, records: int) -> list[tuple[UUID, int]]:
         cursor.executemany(
             statement,
             (
-                (str(aggregate), version, TOPIC, orjson.dumps({"resident": f"r{n}", "round": 1}))
+                (aggregate.hex, version, TOPIC, orjson.dumps({"resident": f"r{n}", "round": 1}))
                 for n, (aggregate, version) in enumerate(keys)
             ),
         )

@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from civicflow.application.boundary import UseCases, public
 from civicflow.application.commands import CommandId, validated
 from civicflow.application.context import proposal_uuid
-from civicflow.audit import assurance, export, trail, verification
+from civicflow.audit import assurance, checkpointing, export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
 from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
 from civicflow.audit.publishing import head_line
@@ -118,7 +118,7 @@ class Auditing(UseCases):
 
         def seal(ledger: Ledger) -> None:
             last = ledger.checkpoints[-1] if ledger.checkpoints else None
-            log = verification.seal_log(store.pydantic_mapper, store.recorder, last)
+            log = checkpointing.seal_log(store.pydantic_mapper, store.recorder, last)
             ledger.checkpoint(
                 sealed=log["sealed"],
                 up_to=log["up_to"],

@@ -35,49 +35,20 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import orjson
-from eventsourcing.utils import get_topic
-from pydantic import BaseModel, ConfigDict
 
-from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.audit.checkpointing import LEDGER_TOPICS, running_digest
+from civicflow.audit.findings import Problem, Verification
+from civicflow.audit.ledger import LEDGER_ID, Checkpoint
 from civicflow.audit.transparency import LogTree, plain_page
 from civicflow.domain import integrity
 from civicflow.storage import rawlog
 from civicflow.storage.mapper import PydanticMapper
 from civicflow.storage.rawlog import Row
 
-LEDGER_TOPICS = frozenset(get_topic(cls) for cls in (Ledger.Opened, Ledger.Checkpointed))
 # A record as civicflow seals it ends with its seal: {...,"_mac":"<64 hex digits>"}
 SEAL_TAIL = b',"_mac":"'
 TAIL_SIZE = len(SEAL_TAIL) + 64 + len(b'"}')
 PREVIOUS = b'"previous_digest":'
-
-
-class Problem(BaseModel):
-    """One thing wrong with the store."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str  # altered, deleted, inserted, reordered, checkpoint, published, unreadable
-    aggregate: str  # Proposal, Directory, Resident, Ledger, or "log" for the whole log
-    aggregate_id: str | None = None
-    version: int | None = None
-    position: int | None = None  # notification id in the log
-    detail: str
-
-
-class Verification(BaseModel):
-    """What ``verify`` found: ``ok`` when nothing is wrong."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    ok: bool
-    keyed: bool  # False: no audit key, so anyone who can write could forge the chains
-    events: int
-    checkpoints: int
-    problems: tuple[Problem, ...]
-    heads: int = 0  # published tree heads checked
-    proven: int = 0  # records covered by the largest head the store matches
-    assurance: str = ""  # what a clean result proves, in a sentence
 
 
 @dataclass(slots=True)
@@ -114,46 +85,6 @@ class _Scan:
             where.setdefault("version", row[2])
             where.setdefault("position", row[0])
         self.problems.append(Problem(kind=kind, detail=detail, **where))
-
-
-def running_digest(key: bytes | None, previous: str, record_digest: str) -> str:
-    """The log's running digest after one more record."""
-    message = f"{previous}\n{record_digest}".encode()
-    if key is None:
-        return hashlib.sha256(message).hexdigest()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def seal_log(mapper: PydanticMapper, recorder: Any, last: Checkpoint | None) -> dict[str, Any]:
-    """The fields of the next checkpoint: the log sealed from where ``last`` stopped.
-
-    The place to resume is found by counting records, not by database id: an
-    imported store numbers its records afresh, and a PostgreSQL store may have
-    gaps in its ids, so only the count of records means the same everywhere.
-    """
-    running, skip = (last.digest, last.sealed) if last else ("", 0)
-    sealed, up_to = 0, 0
-    manifest: dict[str, int] = {}
-    for page in rawlog.rows(recorder):
-        for row in page:
-            position, aggregate_id, version, topic, stored = row
-            if topic in LEDGER_TOPICS:
-                continue
-            sealed += 1
-            up_to = position
-            if sealed <= skip:
-                continue  # already in the running digest of the last checkpoint
-            state = orjson.loads(mapper.unpack(stored))
-            state.pop(integrity.SEAL_FIELD, None)
-            record = integrity.digest(topic, aggregate_id, version, state)
-            running = running_digest(mapper.audit_key, running, record)
-            manifest[aggregate_id] = version
-    return {
-        "sealed": sealed,
-        "up_to": up_to,
-        "digest": running,
-        "manifest": tuple(sorted(manifest.items())),
-    }
 
 
 def verify(
@@ -457,4 +388,4 @@ def _aggregate_name(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].split(".", 1)[0]
 
 
-__all__ = ["LEDGER_ID", "Problem", "Verification", "running_digest", "seal_log", "verify"]
+__all__ = ["LEDGER_ID", "LEDGER_TOPICS", "Problem", "Verification", "verify"]
