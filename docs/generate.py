@@ -487,7 +487,12 @@ MEANINGS: dict[str, dict[str, str]] = {
         "spent": "Latest figure for money spent, over all rounds.",
         "completions": "Every `Done`, one per round.",
         "publications": "Every publication, one per round (or the rejection's).",
-        "ratings": "This round's latest rating per resident; emptied when the round closes.",
+        "rating_rows": (
+            "This round's latest rating per resident, as rows of the `Rated` event's fields "
+            "(version, recorded at, previous digest, actor, occurred at, resident, level, "
+            "comment, round); emptied when the round closes. The property `ratings` gives "
+            "them as `Rated` events."
+        ),
         "rounds": "Every closed rating round.",
         "withdrawal": "The withdrawal, if the proposal was withdrawn.",
     },

@@ -216,7 +216,7 @@ def _summary(state: Any) -> dict[str, Any]:
         "sessions": len(state.discussions),
         "percent": state.percent,
         "spent": str(state.spent),
-        "ratings_this_round": len(state.ratings),
+        "ratings_this_round": len(state.rating_rows),
         "rounds": [
             f"{r.satisfaction_rate:.0%} {'passed' if r.passed else 'rectify'}" for r in state.rounds
         ],

@@ -18,7 +18,7 @@ from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel
 
 from civicflow.domain import integrity
-from civicflow.domain.eventmodel import Stored, upcast
+from civicflow.domain.eventmodel import AggregateSnapshot, Stored, upcast
 
 
 class OrjsonTranscoder(Transcoder):
@@ -66,14 +66,22 @@ class PydanticMapper(Mapper[UUID]):
         state = self.decode_state(stored_event)
         cls = self.event_class(stored_event, state)
         state.pop(integrity.SEAL_FIELD, None)
-        stored_digest = integrity.digest(
-            stored_event.topic, stored_event.originator_id, stored_event.originator_version, state
-        )
+        # An event's digest links the next event to it; a snapshot carries its aggregate's
+        # link itself (``chain``), so its own digest, over a large state, is never needed.
+        stored_digest = None
+        if not issubclass(cls, AggregateSnapshot):
+            stored_digest = integrity.digest(
+                stored_event.topic,
+                stored_event.originator_id,
+                stored_event.originator_version,
+                state,
+            )
         upcast(cls, state, stored(stored_event))
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         event = cls.model_validate(state)
-        event.__pydantic_private__["_stored_digest"] = stored_digest
+        if stored_digest is not None:
+            event.__pydantic_private__["_stored_digest"] = stored_digest
         return event
 
     def current_state(self, stored_event: StoredEvent) -> dict[str, Any]:
