@@ -13,7 +13,7 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from civicflow import CivicFlow, ConfigurationError, Proposal
+from civicflow import CivicFlow, ConfigurationError, Level, Proposal
 from civicflow.domain.eventmodel import DomainEvent
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.settings import env_from_url
@@ -113,6 +113,76 @@ def test_a_snapshot_is_taken_every_hundred_events_and_loads_the_same_state() -> 
         from_snapshot = snapshot.mutate(None)
         assert from_snapshot.state == flow.proposal(p.id, version=100)
         assert flow.repository.get(p.id, deepcopy_from_cache=False).state == flow.proposal(p.id)
+
+
+def test_a_snapshot_of_version_one_with_whole_rating_events_is_upcast(sqlite_url: str) -> None:
+    """Stores written before the compact rows keep their snapshots: version 1 is upcast."""
+    with flows.open_flow(sqlite_url) as flow:
+        p = flows.rating(flow)
+        for n in range(105):
+            flow.rate(
+                p.id, resident=flows.RESIDENTS[n % 30], level=("satisfied", "dissatisfied")[n % 2]
+            )
+        expected = flow.proposal(p.id)
+        assert flow.snapshots is not None
+        recorder = flow.snapshots.recorder
+        [stored] = recorder.select_events(p.id)
+        snapshot = orjson.loads(stored.state)
+        state = snapshot["state"]
+        # As version 1 stored it: each rating its whole event, no rows.
+        rows = state.pop("rating_rows")
+        state["ratings"] = [_v1_rating(p.id, row) for row in rows]
+        state["class_version"] = 1
+        old = StoredEvent(
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=orjson.dumps(snapshot),
+        )
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM {recorder.events_table_name}")  # noqa: S608
+        recorder.insert_events([old])
+    with CivicFlow.open(sqlite_url, clock=FakeClock()) as fresh:
+        loaded = fresh.proposal(p.id)
+    assert loaded == expected
+    assert loaded.ratings == expected.ratings
+    assert [(r.resident, r.level) for r in loaded.ratings][-2:] == [
+        (flows.RESIDENTS[103 % 30], Level.DISSATISFIED),
+        (flows.RESIDENTS[104 % 30], Level.SATISFIED),
+    ]
+
+
+def _v1_rating(proposal_id: Any, row: Any) -> dict[str, Any]:
+    version, timestamp, previous, actor, occurred_at, resident, level, comment, round_ = row
+    return {
+        "originator_id": str(proposal_id),
+        "originator_version": version,
+        "timestamp": timestamp,
+        "previous_digest": previous,
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "resident": resident,
+        "level": level,
+        "comment": comment,
+        "round": round_,
+    }
+
+
+def test_the_ratings_are_the_rated_events_of_the_round_latest_per_resident() -> None:
+    with flows.open_flow() as flow:
+        p = flows.rating(flow)
+        for n in range(12):
+            flow.rate(
+                p.id, resident=flows.RESIDENTS[n % 5], level=("satisfied", "dissatisfied")[n % 2]
+            )
+        state = flow.proposal(p.id)
+        rated = [e for e in flow.history(p.id) if isinstance(e, Proposal.Rated)]
+    latest = {event.resident: event for event in rated}
+    assert [r.model_dump() for r in state.ratings] == [
+        e.model_dump() for e in sorted(latest.values(), key=lambda e: e.originator_version)
+    ]
+    assert "rating_rows" not in state.model_dump()
+    assert len(state.model_dump()["ratings"]) == 5
 
 
 @pytest.mark.parametrize(
