@@ -9,7 +9,7 @@ from civicflow.audit.feed import FeedWriter, append_to_file, read_feed, read_wit
 from civicflow.audit.keys import KeyPaths, generate_keys, load_seal_key, load_signer, load_verifier
 from civicflow.audit.ledger import Checkpoint
 from civicflow.audit.notes import TreeHead, cosign, open_checkpoint, sign_checkpoint
-from civicflow.audit.publishing import Transparency
+from civicflow.audit.publishing import Transparency, last_in_feed
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.verification import Problem, Verification
@@ -31,6 +31,7 @@ from civicflow.errors import (
     ConcurrencyError,
     ConfigurationError,
     FeedError,
+    ForkRefusedError,
     ImportRefusedError,
     InvalidInputError,
     InvalidKeyError,
@@ -72,6 +73,7 @@ __all__ = [
     "Council",
     "FeedError",
     "FeedWriter",
+    "ForkRefusedError",
     "Home",
     "ImportRefusedError",
     "InvalidInputError",
@@ -127,6 +129,7 @@ __all__ = [
     "cosign",
     "generate_keys",
     "init_witness",
+    "last_in_feed",
     "load_seal_key",
     "load_signer",
     "load_verifier",

@@ -363,6 +363,26 @@ class FeedError(CivicflowError, ValueError):
         super().__init__(f"feed {path}, line {line}: {reason}")
 
 
+class ForkRefusedError(CivicflowError, ValueError):
+    """The log refuses to sign a head that does not extend the last head it published.
+
+    The store no longer gives the last published head's root for its first records
+    (they were altered, deleted or reordered), or holds fewer records (a rollback):
+    signing would publish a second, conflicting history. Nothing was signed; run
+    ``civicflow verify`` to see what changed. ``published`` is that head's size,
+    ``size`` the store's.
+    """
+
+    def __init__(self, published: int, size: int, reason: str) -> None:
+        self.published = published
+        self.size = size
+        self.reason = reason
+        super().__init__(
+            f"the log refuses to sign a head of {size} records: {reason}; nothing was signed "
+            "(civicflow verify says what changed)"
+        )
+
+
 class WitnessError(CivicflowError, ValueError):
     """A witness refuses to co-sign a tree head; nothing was co-signed or recorded.
 

@@ -31,7 +31,7 @@ from civicflow.application.flow import CivicFlow
 from civicflow.audit.feed import append_to_file, read_feed
 from civicflow.audit.keys import generate_keys, load_seal_key, load_signer
 from civicflow.audit.notes import TreeHead, open_checkpoint
-from civicflow.audit.publishing import Transparency
+from civicflow.audit.publishing import Transparency, last_in_feed
 from civicflow.audit.signing import Verifier
 from civicflow.audit.transparency import check_growth
 from civicflow.errors import ConfigurationError, FeedError, StoreNotFoundError
@@ -104,7 +104,12 @@ def open_flow(
     if new:
         _set_aside(folder / FEED)  # heads of an earlier log under the same keys
     env = _seal(folder)
-    transparency = Transparency(load_signer(folder / "signing.key"), append_to_file(folder / FEED))
+    signer = load_signer(folder / "signing.key")
+    transparency = Transparency(
+        signer,
+        append_to_file(folder / FEED),
+        published=last_in_feed(folder / FEED, signer.verifier),
+    )
     flow = CivicFlow.open(args.db, create=create, env=env, transparency=transparency, **options)
     return flow, Protection(folder, created)
 
