@@ -195,15 +195,18 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use (PEP 562), then keep the name here."""
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'civicflow' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next lookup is an ordinary attribute
-    return value
+# Only at run time: type checkers read the imports above, and a module ``__getattr__``
+# would let them accept any name, a typo included.
+if not TYPE_CHECKING:
 
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first use (PEP 562), then keep the name here."""
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module 'civicflow' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next lookup is an ordinary attribute
+        return value
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
