@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Publish, Rate; community structure; views; audit."
         ),
     )
-    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     common(parser, top=True)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     commands.register(subparsers)
