@@ -22,7 +22,7 @@ from array import array
 from base64 import b64decode, b64encode
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from uuid import UUID
 
 import orjson
@@ -39,7 +39,9 @@ from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.errors import InvalidInputError
 from civicflow.storage import rawlog
-from civicflow.storage.mapper import PydanticMapper
+
+if TYPE_CHECKING:  # a receipt is checked without the event model the mapper loads
+    from civicflow.storage.mapper import PydanticMapper
 
 
 def state_digest(state: Mapping[str, Any]) -> str:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from civicflow.application.flow import CivicFlow
 from civicflow.cli.options import Sub, actions, choices, command, finish, moment, require, when
 from civicflow.cli.output import reading, with_flow
-from civicflow.domain.community.areas import AreaKind
-from civicflow.domain.community.councils import Role, Via
-from civicflow.domain.community.policy import Majority
-from civicflow.domain.community.sponsorship import SponsorKind
+from civicflow.domain.kinds import AreaKind, Majority, Role, SponsorKind, Via
+
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
 
 
 def register(commands: Sub) -> None:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from civicflow.audit.feed import read_feed, read_witnessed
-from civicflow.audit.keys import load_verifier
-from civicflow.audit.notes import TreeHead
-from civicflow.audit.signing import Verifier
-from civicflow.audit.verification import Problem, Verification
 from civicflow.cli.options import Sub, command, require, witness_keys
 from civicflow.cli.output import show
-from civicflow.cli.protection import FEED, key_directory, open_flow
+
+if TYPE_CHECKING:
+    from civicflow.audit.notes import TreeHead
+    from civicflow.audit.signing import Verifier
+    from civicflow.audit.verification import Problem, Verification
 
 UNPROVEN = 3  # clean, but nothing published to prove it against
 PUBLIC_KEY = "signing.pub"  # as civicflow.audit.keys.generate_keys names it
@@ -48,6 +47,9 @@ def register(commands: Sub) -> None:
 
 
 def _verify(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.keys import load_verifier
+    from civicflow.cli.protection import open_flow
+
     published = {}
     for item in a.published:
         number, _, digest = item.partition("=")
@@ -92,6 +94,8 @@ def _feed_heads(
     co-signed count: a feed holds the log's own note of every head, and a witness's
     co-signed note of some, appended after it.
     """
+    from civicflow.audit.feed import read_feed, read_witnessed
+
     if not witnesses:
         return read_feed(feed, log_key), 0
     return read_witnessed(feed, log_key, witnesses)
@@ -102,6 +106,8 @@ def _default_to_the_key_directory(a: argparse.Namespace) -> None:
 
     They are public material: a copy of them anyone holds proves as much.
     """
+    from civicflow.cli.protection import FEED, key_directory
+
     folder = key_directory(a.db, getattr(a, "keys", None))
     if a.log_key is not None or folder is None or not (folder / PUBLIC_KEY).exists():
         return

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from civicflow.application.flow import CivicFlow
-from civicflow.audit.feed import append_to_file
-from civicflow.audit.keys import load_verifier
-from civicflow.audit.notes import open_checkpoint
-from civicflow.audit.signing import Verifier
-from civicflow.audit.witness import Proof, Witness, init_witness
 from civicflow.cli.options import Sub, actions, command, finish, require
 from civicflow.cli.output import reading
-from civicflow.cli.protection import open_flow
 from civicflow.errors import InvalidInputError, WitnessError
+
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
+    from civicflow.audit.signing import Verifier
+    from civicflow.audit.witness import Proof, Witness
 
 
 def register(commands: Sub) -> None:
@@ -59,12 +57,18 @@ def register(commands: Sub) -> None:
 
 
 def _init(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.witness import init_witness
+
     verifier = init_witness(a.dir, a.name)
     out.write(f"witness {verifier.key}: public key {a.dir / 'witness.pub'} (publish it)\n")
     return 0
 
 
 def _cosign(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.feed import append_to_file
+    from civicflow.audit.keys import load_verifier
+    from civicflow.audit.witness import Proof, Witness
+
     witness = Witness(a.dir)
     log = load_verifier(a.log_key)
     note = a.head.read_text(encoding="utf-8")
@@ -87,6 +91,10 @@ def _proof_from_store(
     Only when one is needed: the first head, or the same head again, needs none
     (and then the store is not opened at all).
     """
+    from civicflow.audit.notes import open_checkpoint
+    from civicflow.audit.witness import Proof
+    from civicflow.cli.protection import open_flow
+
     head = open_checkpoint(note, log)
     seen = witness.last(head.origin)
     if seen is None or head.size <= seen.head.size:
@@ -104,5 +112,7 @@ def _proof_from_store(
 
 
 def _consistency(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.audit.witness import Proof
+
     require(a.old >= 0, "from", "a size is 0 or more")
     return Proof(a.old, tuple(flow.consistency_proof(a.old, a.new))).to_text()

@@ -9,42 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
+# Defined with the other plain enums (kinds.py), re-exported where the concept lives.
+from civicflow.domain.kinds import Majority as Majority  # noqa: PLC0414
 from civicflow.domain.values import Frozen
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
-
-
-class Majority(StrEnum):
-    """How many votes an outcome needs."""
-
-    SIMPLE = "simple"  # more in favour than against; abstentions do not count
-    ABSOLUTE = "absolute"  # more than half of all votes cast, abstentions included
-    TWO_THIRDS = "two_thirds"  # at least two thirds of all votes cast
-
-    def is_met(self, in_favour: int, against: int, abstain: int) -> bool:
-        """Whether a vote with these counts carries the outcome."""
-        cast = in_favour + against + abstain
-        if self is Majority.SIMPLE:
-            return in_favour > against
-        if self is Majority.ABSOLUTE:
-            return 2 * in_favour > cast
-        return cast > 0 and 3 * in_favour >= 2 * cast
-
-    def describe(self) -> str:
-        """The rule in words, for error messages."""
-        return _MAJORITY_WORDS[self]
-
-
-_MAJORITY_WORDS = {
-    Majority.SIMPLE: "more votes in favour than against",
-    Majority.ABSOLUTE: "more than half of the votes cast in favour",
-    Majority.TWO_THIRDS: "at least two thirds of the votes cast in favour",
-}
 
 
 class Policy(Frozen):
