@@ -13,7 +13,7 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from civicflow import CivicFlow, ConfigurationError, Level, Proposal
+from civicflow import CivicFlow, ConfigurationError, Level, Proposal, RuleViolationError
 from civicflow.domain.eventmodel import DomainEvent
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.settings import env_from_url
@@ -275,3 +275,40 @@ def test_opening_tries_again_while_the_database_is_busy_and_says_what_stayed_wro
     monkeypatch.setattr(Application, "__init__", always_locked)
     with pytest.raises(BackendUnavailableError, match="locked"):
         CivicFlow.open(url)
+
+
+def test_an_encoded_record_costs_its_length_in_memory_not_orjsons_buffer() -> None:
+    import tracemalloc
+
+    record = {"resident": "compound-135-r026", "level": "satisfied", "previous_digest": "f" * 64}
+    transcoder = OrjsonTranscoder()
+    tracemalloc.start()
+    try:
+        kept = [transcoder.encode(record) for _ in range(1000)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(kept[0]) < 200
+    assert held < 1000 * 400  # orjson's own bytes would hold about 4 KB each
+
+
+def test_a_log_is_copied_whole_into_an_empty_store_and_packed_for_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    key = {"AUDIT_KEY": "one key for both stores"}
+    secret = {**key, "CIPHER_TOPIC": get_topic(AESCipher), "CIPHER_KEY": AESCipher.create_key(16)}
+    with (
+        flows.open_flow("memory://", env=key) as source,
+        CivicFlow.open(sqlite_url, env=secret) as target,
+    ):
+        p = flows.rating(source)
+        flows.rate_all(source, p, ["satisfied", "dissatisfied"])
+        copied = target.copy_log_from(source)
+        assert copied == source.recorder.max_notification_id()
+        assert target.proposal(p.id) == source.proposal(p.id)
+        assert target.verify().ok
+        with pytest.raises(RuleViolationError, match="empty store only"):
+            target.copy_log_from(source)
+        assert target.recorder.max_notification_id() == copied
+    raw = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
+    assert b"resident-1" not in raw  # encrypted at rest, as the target is configured

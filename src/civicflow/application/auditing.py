@@ -309,6 +309,26 @@ class Auditing(UseCases):
         return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
 
     @public
+    def copy_log_from(self, source: Auditing) -> int:
+        """Copy every record of ``source`` (another application) into this empty store.
+
+        Streamed, in one transaction: all or nothing, in bounded memory. Records keep
+        their seals (open both with the same ``AUDIT_KEY``) and are re-packed for this
+        store's compression and encryption. Nothing is checked: for a trusted source,
+        such as a store this process just built (the demo builds in memory, then
+        copies); a file goes through ``import_events``, which checks everything.
+        Returns how many records were copied.
+
+        Raises:
+            RuleViolationError: this store is not empty.
+            BackendUnavailableError: a database failed; nothing was copied.
+        """
+        here, there = self._ctx.store, source._ctx.store
+        return export.copy_log(
+            (there.pydantic_mapper, there.recorder), (here.pydantic_mapper, here.recorder)
+        )
+
+    @public
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """The proof (RFC 9162) that the log's first ``old_size`` records are a prefix
         of its first ``new_size`` (all of them by default), for a witness to check.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from typing import IO, Any
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -134,6 +135,33 @@ def import_events(
         problem = ("", f"the database refused the records, none were imported: {error}")
         raise InvalidInputError("events export", [problem]) from None
     return len(records)
+
+
+def copy_log(source: tuple[PydanticMapper, Any], target: tuple[PydanticMapper, Any]) -> int:
+    """Copy every record of a store into an empty one, streamed, in one transaction.
+
+    ``source`` and ``target`` are each (mapper, recorder). Records keep their
+    seals (give both stores the same audit key) and are packed anew for the
+    target's compression and encryption. Nothing is checked: the source is trusted
+    (a store this process just built); an export file goes through ``import_events``.
+
+    Raises:
+        RuleViolationError: the target is not empty.
+    """
+    (source_mapper, source_recorder), (mapper, recorder) = source, target
+    if recorder.max_notification_id():
+        raise RuleViolationError(None, "copy", "records are copied into an empty store only")
+    records = (
+        StoredEvent(
+            originator_id=UUID(aggregate_id),
+            originator_version=version,
+            topic=topic,
+            state=mapper.pack(source_mapper.unpack(stored)),
+        )
+        for page in rawlog.rows(source_recorder)
+        for _, aggregate_id, version, topic, stored in page
+    )
+    return insert_all(recorder, records)
 
 
 def write_csv(rows: Iterable[BaseModel], out: IO[str]) -> int:

@@ -8,7 +8,6 @@ at work: eligibility, quorum, majority, rating windows, rectification rounds.
 
 from __future__ import annotations
 
-import io
 import random
 import time
 from collections.abc import Callable
@@ -92,7 +91,7 @@ def build(
 def build_into(
     target: CivicFlow, *, seed: int = 7, size: Size | None = None, progress: Progress | None = None
 ) -> Outcome:
-    """Build the district in memory, then load ``target`` in a few large transactions.
+    """Build the district in memory, then copy it into ``target`` in one streamed transaction.
 
     Every step still goes through the commands and their rules; only the writing
     to the target store is bulk, because one transaction per step costs a disk
@@ -104,10 +103,7 @@ def build_into(
     scratch_env.update({f"CIVICFLOW_{k}": v for k, v in scratch_env.items()})
     with CivicFlow(scratch_env, clock=demo_clock) as scratch:
         outcome = build(scratch, seed=seed, size=size, progress=progress)
-        buffer = io.StringIO()
-        scratch.export_events(buffer)
-    buffer.seek(0)
-    outcome.events = target.import_events(buffer)
+        outcome.events = target.copy_log_from(scratch)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
