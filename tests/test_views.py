@@ -144,6 +144,21 @@ def test_the_pipeline_counts_stages_and_work_past_its_deadline() -> None:
         assert before.overdue == ()
 
 
+def test_work_completed_on_the_day_asked_about_is_not_overdue_that_day() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        clock = flows.clock_of(flow)
+        deadline = clock.now.date()  # 1 July; 17:00 in Shanghai
+        p = flows.discussing(flow)
+        flow.decide(p.id, **{**flows.APPROVAL, "deadline": deadline})
+        clock.advance(days=3)  # 4 July, 17:00 in Shanghai
+        flow.complete(p.id, summary="Done", total_spent="1", evidence=["e"], actor="member-2")
+        views.catch_up()
+        [before] = views.pipeline(level="compound", as_of=deadline + timedelta(days=2))
+        assert before.overdue == (str(p.id),)
+        [that_day] = views.pipeline(level="compound", as_of=deadline + timedelta(days=3))
+        assert that_day.overdue == ()
+
+
 def test_quarters_follow_the_districts_time_zone() -> None:
     moment = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)  # 1 October, 01:00 in Shanghai
     assert quarter_of(moment) == "2026Q4"

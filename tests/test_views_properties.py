@@ -902,7 +902,7 @@ def durations(pairs: list[tuple[datetime | None, datetime | None]]) -> dict[str,
 
 
 def overdue(need: Need, as_of: date) -> bool:
-    """Approved, past its deadline, decided by then, neither done nor finished before then."""
+    """Approved, past its deadline, decided by then, neither done nor finished by that day's end."""
 
     def day(moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(need.zone)).date()
@@ -912,8 +912,8 @@ def overdue(need: Need, as_of: date) -> bool:
         and need.decided is not None
         and need.deadline < as_of
         and day(need.decided) <= as_of
-        and (need.done is None or day(need.done) >= as_of)
-        and (need.finished is None or day(need.finished) >= as_of)
+        and (need.done is None or day(need.done) > as_of)
+        and (need.finished is None or day(need.finished) > as_of)
     )
 
 

@@ -257,8 +257,8 @@ def _pipeline(
             and deadline
             and date.fromisoformat(deadline) < as_of
             and _day(decided, zone) <= as_of
-            and _after(done, as_of, zone)
-            and _after(finished, as_of, zone)
+            and _open_on(done, as_of, zone)
+            and _open_on(finished, as_of, zone)
         )
     )
     return Pipeline(
@@ -276,8 +276,10 @@ def _day(moment: str, zone: ZoneInfo) -> date:
     return datetime.fromisoformat(moment).astimezone(zone).date()
 
 
-def _after(moment: str | None, day: date, zone: ZoneInfo) -> bool:
-    return moment is None or _day(moment, zone) >= day
+def _open_on(moment: str | None, day: date, zone: ZoneInfo) -> bool:
+    # Work done (or ended) any time on ``day`` is not late on that day: the
+    # district asks about a day, and its work counts as of the day's end.
+    return moment is None or _day(moment, zone) > day
 
 
 def _durations(pairs: list[tuple[str | None, str | None]]) -> Durations:
