@@ -198,8 +198,13 @@ def _register(db: str) -> None:
     ok(f"council join hongqi-7 --member m-3 --via recommendation {by}", db)
     homes = ok(f"resident register {' '.join(RESIDENTS)} --compound hongqi-7 {by} --json", db)
     assert [home["resident_id"] for home in homes.json()] == RESIDENTS
-    policy = ok(f"policy set shanyang --threshold 0.8 --window-days 30 {by} --json", db).json()
+    policy = ok(
+        f"policy set shanyang --threshold 0.8 --window-days 30 --recorder minutes-office {by} "
+        "--json",
+        db,
+    ).json()
     assert (policy["rectification_threshold"], policy["rating_window_days"]) == ("0.8", 30)
+    assert policy["recorders"] == ["minutes-office"]
 
 
 def _six_steps(built: Store) -> None:

@@ -79,7 +79,10 @@ def test_a_lone_suppressed_compound_takes_its_smallest_sibling_with_it() -> None
         rated_proposal(flow, ["satisfied"] * 6)  # compound-7: 6 ratings
         small = flows.asked(flow, area_id="compound-8", resident="e-0")
         flow.discuss(small.id, attendees=["m8-1", "m8-2"], summary="ok", actor="m8-1")
-        flow.decide(small.id, **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}})
+        flow.decide(
+            small.id,
+            **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}, "actor": "m8-1"},
+        )
         flow.complete(small.id, summary="x", total_spent="1", evidence=["e"], actor="m8-1")
         flow.publish(small.id, channels=["app"], summary="x", actor="m8-1")
         for n in range(3):

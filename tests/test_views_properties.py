@@ -362,9 +362,14 @@ class Life:
             state.id,
             attendees=list(dict.fromkeys(attendees)),
             summary="talked it over",
-            actor=OFFICE,
+            actor=self.recorder(state, moment),
             occurred_at=moment,
         )
+
+    def recorder(self, state: ProposalState, moment: datetime) -> str:
+        """A council member within the scope then records the council (the office when none)."""
+        members = sorted(self.flow.structure().council_members(state.area_id, moment))
+        return members[0] if members else OFFICE
 
     def back(self, state: ProposalState, b: int, c: int) -> ProposalState:
         taken = {state.asked_by, *state.backers}
@@ -392,7 +397,7 @@ class Life:
             state.id,
             outcome=outcome,
             vote=vote,
-            actor=OFFICE,
+            actor=self.recorder(state, moment),
             occurred_at=moment,
             **(facts if outcome != "deferred" else {}),
         )
