@@ -492,7 +492,8 @@ def test_the_four_views_with_k_1(store: Store) -> None:
 
     [people] = ok(f"views participation {figures} --json", store.url).json()
     assert (people["asked_or_backed"], people["discussed"], people["rated"]) == (2, 1, 6)
-    assert (people["participants"], people["households"], people["rate"]) == (6, 96, "0.0625")
+    assert (people["participants"], people["residents"], people["households"]) == (6, 6, 96)
+    assert (people["rate"], people["household_rate"]) == ("1.0000", "0.0625")
 
     [pipe] = ok("views pipeline --level compound --json", store.url).json()
     assert (pipe["area_id"], pipe["stages"], pipe["overdue"]) == ("hongqi-7", {"closed": 1}, 0)

@@ -58,24 +58,29 @@ def test_a_figure_from_fewer_than_k_residents_is_suppressed_not_reported() -> No
         assert people.households == 40  # not about residents: never hidden
 
 
+def add_compound(flow: CivicFlow, compound: str, *, households: int, residents: int) -> None:
+    """A second compound of community-1, with a council of two and residents e-0, e-1..."""
+    flow.add_area(
+        compound,
+        kind="compound",
+        name="Eight",
+        parent_id="community-1",
+        is_old=True,
+        has_property_management=False,
+        households=households,
+        actor="office",
+    )
+    flow.form_council(compound, actor="office")
+    for member in ("m8-1", "m8-2"):
+        flow.join_council(compound, member=member, via="election", actor="office")
+    flow.register_residents(
+        [f"e-{n}" for n in range(residents)], compound_id=compound, actor="office"
+    )
+
+
 def test_a_lone_suppressed_compound_takes_its_smallest_sibling_with_it() -> None:
     with flows.open_flow() as flow, Views(flow, k=5) as views:
-        flow.add_area(
-            "compound-8",
-            kind="compound",
-            name="Eight",
-            parent_id="community-1",
-            is_old=True,
-            has_property_management=False,
-            households=30,
-            actor="office",
-        )
-        flow.form_council("compound-8", actor="office")
-        for member in ("m8-1", "m8-2"):
-            flow.join_council("compound-8", member=member, via="election", actor="office")
-        flow.register_residents(
-            [f"e-{n}" for n in range(10)], compound_id="compound-8", actor="office"
-        )
+        add_compound(flow, "compound-8", households=30, residents=10)
         rated_proposal(flow, ["satisfied"] * 6)  # compound-7: 6 ratings
         small = flows.asked(flow, area_id="compound-8", resident="e-0")
         flow.discuss(small.id, attendees=["m8-1", "m8-2"], summary="ok", actor="m8-1")
@@ -132,6 +137,40 @@ def test_the_quarterly_review_ranks_areas_and_proposals() -> None:
         review = views.review("2026Q3", level="compound")
         assert [p.rate for p in review.proposals] == [Decimal(1), Decimal("0.5")]
         assert review.by_participation[0].area_id == flows.COMPOUND
+
+
+def test_the_participation_rate_is_per_registered_resident_and_beside_it_per_household() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        rated_proposal(flow, ["satisfied"] * 10)
+        flow.move_out("resident-30", actor="office")  # in 2026Q3: 29 registered at its end
+        views.catch_up()
+        [people] = views.participation(level="compound", quarter="2026Q3")
+        assert (people.participants, people.residents, people.households) == (10, 29, 40)
+        assert (people.rate, people.household_rate) == (Decimal("0.3448"), Decimal("0.2500"))
+
+
+def test_the_review_ranks_participation_per_registered_resident() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        add_compound(flow, "compound-8", households=100, residents=10)
+        rated_proposal(flow, ["satisfied"] * 6)  # compound-7: 30 residents, 40 households
+        small = flows.asked(flow, area_id="compound-8", resident="e-0")
+        flow.discuss(small.id, attendees=["m8-1", "m8-2"], summary="ok", actor="m8-1")
+        flow.decide(
+            small.id,
+            **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}, "actor": "m8-1"},
+        )
+        flow.complete(small.id, summary="x", total_spent="1", evidence=["e"], actor="m8-1")
+        flow.publish(small.id, channels=["app"], summary="x", actor="m8-1")
+        for n in range(6):
+            flow.rate(small.id, resident=f"e-{n}", level="satisfied")
+        views.catch_up()
+        ranked = views.review("2026Q3", level="compound").by_participation
+        # 6 of 10 residents beat 6 of 30, though per household 6/100 trails 6/40.
+        assert [(f.area_id, f.rate) for f in ranked] == [
+            ("compound-8", Decimal("0.6000")),
+            (flows.COMPOUND, Decimal("0.2000")),
+        ]
+        assert [f.household_rate for f in ranked] == [Decimal("0.0600"), Decimal("0.1500")]
 
 
 def test_the_pipeline_counts_stages_and_work_past_its_deadline() -> None:

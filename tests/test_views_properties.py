@@ -551,7 +551,14 @@ SATISFACTION_NUMBERS = (
     "rate",
     "full_rate",
 )
-PARTICIPATION_NUMBERS = ("asked_or_backed", "discussed", "rated", "participants", "rate")
+PARTICIPATION_NUMBERS = (
+    "asked_or_backed",
+    "discussed",
+    "rated",
+    "participants",
+    "rate",
+    "household_rate",
+)
 
 
 class Recount:
@@ -765,6 +772,7 @@ class Recount:
             if area.kind == "compound" and area_id in self.chain(c, end)
         ]
         households = sum(value_at(self.areas[c].households, end) or 0 for c in compounds)
+        residents = sum(1 for home in self.homes.values() if value_at(home, end) in compounds)
         councils = sum(1 for c in compounds if any(active(term, end) for term in self.councils[c]))
         hidden = 0 < total < k
 
@@ -781,7 +789,9 @@ class Recount:
             "rated": shown(counts.get("rate", 0)),
             "participants": shown(total),
             "households": households,
-            "rate": None if hidden else ratio(total, households),
+            "residents": residents,
+            "rate": None if hidden else ratio(total, residents),
+            "household_rate": None if hidden else ratio(total, households),
             "compounds": len(compounds),
             "compounds_with_council": councils,
             "council_coverage": ratio(councils, len(compounds)),

@@ -12,6 +12,7 @@ from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
+from civicflow.views.registered import Registered
 from civicflow.views.tables import ViewTables
 
 PARENT = {
@@ -99,6 +100,7 @@ def participation(
         kinds[(clear(area), when)][kind] = int(count)
     quarters = sorted({when for _, when, _ in anyone} | ({quarter} if quarter else set()))
     totals = {(clear(area), when): int(count) for area, when, count in anyone}
+    registered = Registered(tables.load_homes())
     found = [
         _participation(
             structure,
@@ -108,6 +110,7 @@ def participation(
             kinds=kinds.get((area, when), {}),
             total=totals.get((area, when), 0),
             k=k,
+            registered=registered,
         )
         for when in quarters
         for area in _areas_at(structure, level, when)
@@ -201,10 +204,12 @@ def _participation(
     kinds: dict[str, int],
     total: int,
     k: int,
+    registered: Registered,
 ) -> Participation:
     end = _quarter_end(structure, area, quarter)
     compounds = structure.compounds_in(area, end)
     households = sum(structure.areas[c].households_at(end) or 0 for c in compounds)
+    residents = registered.within(compounds, end)
     councils = sum(1 for c in compounds if structure.council_at(c, end) is not None)
 
     def shown(count: int) -> int | None:
@@ -220,7 +225,9 @@ def _participation(
         rated=shown(kinds.get("rate", 0)),
         participants=shown(total),
         households=households,
-        rate=None if figures.hidden(total, k) else figures.ratio(total, households),
+        residents=residents,
+        rate=None if figures.hidden(total, k) else figures.ratio(total, residents),
+        household_rate=None if figures.hidden(total, k) else figures.ratio(total, households),
         compounds=len(compounds),
         compounds_with_council=councils,
         council_coverage=figures.ratio(councils, len(compounds)),

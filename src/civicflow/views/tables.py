@@ -184,9 +184,8 @@ class ViewTables:
             homes = self.select(c, "SELECT home FROM cf_view_homes")
             proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
         structure = self._structure(parts)
-        opened = self.sealing.open
         # Keyed by the id each home names: the key column may be a pseudonym.
-        known = (Home.model_validate_json(opened(home) or "") for (home,) in homes)
+        known = self._homes(homes)
         tracker = StructureTracker(
             structure=structure,
             homes={home.resident_id: home for home in known},
@@ -194,6 +193,15 @@ class ViewTables:
         )
         rows = {row[0]: ProposalRow(*self.sealing.proposal(row)) for row in proposals}
         return tracker, rows, position
+
+    def load_homes(self) -> list[Home]:
+        """Every resident's registrations, as the last committed batch left them."""
+        with self.transaction(commit=False) as c:
+            return self._homes(self.select(c, "SELECT home FROM cf_view_homes"))
+
+    def _homes(self, rows: list[tuple[Any, ...]]) -> list[Home]:
+        opened = self.sealing.open
+        return [Home.model_validate_json(opened(home) or "") for (home,) in rows]
 
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""
