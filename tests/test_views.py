@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from eventsourcing.cipher import AESCipher
 
 from civicflow import AreaKind, CivicFlow, ConfigurationError, InvalidInputError
 from civicflow.views import Views, quarter_of
 from tests import flows
+from tests.conftest import FakeClock
 from tests.walkthrough import run
 
 
@@ -199,6 +201,40 @@ def test_work_completed_on_the_day_asked_about_is_not_overdue_that_day() -> None
         assert before.overdue == (str(p.id),)
         [that_day] = views.pipeline(level="compound", as_of=deadline + timedelta(days=3))
         assert that_day.overdue == ()
+
+
+@pytest.mark.parametrize("env", [None, {"CIPHER_KEY": AESCipher.create_key(num_bytes=32)}])
+def test_without_community_rules_or_areas_figures_go_by_the_area_the_proposal_names(
+    env: dict[str, str] | None, sqlite_url: str
+) -> None:
+    with (
+        CivicFlow.open(sqlite_url, env=env, clock=FakeClock(), community_rules=False) as flow,
+        Views(flow) as views,
+    ):
+        p = flows.asked(flow, area_id="building-12", resident="person-1")
+        flow.discuss(p.id, attendees=["chair-1"], summary="s", actor="chair-1")
+        flow.decide(p.id, **{**flows.APPROVAL, "vote": {"in_favour": 5, "against": 0}})
+        flow.complete(p.id, summary="x", total_spent="1", evidence=["e"], actor="chair-1")
+        flow.publish(p.id, channels=["app"], summary="x", actor="chair-1")
+        for n in range(1, 6):
+            flow.rate(p.id, resident=f"person-{n}", level="satisfied")
+        views.catch_up()
+        for level in AreaKind:  # unknown to the structure, the area stands for itself
+            [rated] = views.satisfaction(level=level, quarter="2026Q3")
+            assert (rated.area_id, rated.level, rated.n) == ("building-12", level, 5)
+            [people] = views.participation(level=level, quarter="2026Q3")
+            assert (people.area_id, people.participants, people.rated) == ("building-12", 6, 5)
+            assert (people.residents, people.households, people.rate) == (0, 0, None)
+            [pipe] = views.pipeline(level=level)
+            assert (pipe.area_id, pipe.stages) == ("building-12", {"rating": 1})
+        flow.rate(p.id, resident="person-6", level="dissatisfied")
+        with (  # another process: the area's id is read back, not remembered from writing it
+            CivicFlow.open(sqlite_url, env=env, community_rules=False) as other,
+            Views(other) as reader,
+        ):
+            assert reader.catch_up() == 1
+            [rated] = reader.satisfaction(level="compound")
+            assert (rated.area_id, rated.n, rated.dissatisfied) == ("building-12", 6, 1)
 
 
 def test_quarters_follow_the_districts_time_zone() -> None:

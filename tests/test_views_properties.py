@@ -76,6 +76,7 @@ DISTRICT_OF = {c: STREETS[s] for c, s in COMMUNITIES.items()}
 RESIDENTS = tuple(f"r-{n:02}" for n in range(1, 97))
 FIRST_RESIDENTS = RESIDENTS[:72]
 VISITORS = ("v-1", "v-2")
+ELSEWHERE = ("building-1", "building-2")  # areas an application without rules never registers
 POLICY_AREAS = ("district-1", "district-2", "comm-2", "comm-4")
 GRADES = ("satisfied", "basically_satisfied", "dissatisfied")
 
@@ -301,7 +302,7 @@ class Life:
         scope = home if b % 3 else self.parent[home]
         if not self.rules and c % 3 == 0:  # someone from elsewhere, or from nowhere
             resident = pick((*RESIDENTS, *VISITORS), a)
-            scope = pick([*self.compounds(), *COMMUNITIES], b)
+            scope = pick([*self.compounds(), *COMMUNITIES, *ELSEWHERE], b)
         state = self.flow.ask(
             title=f"need {len(self.stage) + 1}",
             details="what residents asked for",
@@ -623,8 +624,10 @@ class Recount:
         return (self.areas[districts[0]].zone if districts else None) or SHANGHAI
 
     def place(self, area_id: str, moment: datetime) -> Placed:
-        by_kind = {self.areas[a].kind: a for a in self.chain(area_id, moment)}
-        areas = tuple(by_kind.get(level, "") for level in LEVELS)
+        """The quarter, and the area at each level; an area unknown then stands for itself."""
+        chain = self.chain(area_id, moment)
+        by_kind = {self.areas[a].kind: a for a in chain}
+        areas = tuple(by_kind.get(level, "") for level in LEVELS) if chain else (area_id,) * 4
         return quarter_of(moment, self.zone(area_id, moment)), areas
 
     def took_part(self, resident: str, kind: str, need: Need, moment: datetime) -> None:
@@ -739,11 +742,13 @@ class Recount:
                 kinds[(areas[at], when)][kind].add(resident)
                 anyone[(areas[at], when)].add(resident)
         # Every area of the level existing at a quarter's end (in its district's zone), for
-        # each quarter with participation placed at that level, and for the quarter asked.
+        # each quarter with participation placed at that level, and for the quarter asked;
+        # and every area participation was placed in at that level and quarter.
         quarters = {when for _, when in anyone} | ({quarter} if quarter else set())
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for when in sorted(quarters):
-            for area in self.areas_at(level, when):
+            placed = {area for area, placed_in in anyone if placed_in == when}
+            for area in sorted(set(self.areas_at(level, when)) | placed):
                 counts = {kind: len(who) for kind, who in kinds[(area, when)].items()}
                 total = len(anyone.get((area, when), ()))
                 found[(area, when)] = self.participation_figure(
@@ -753,6 +758,8 @@ class Recount:
         return self.protected(found, sizes, level, "participation")
 
     def end_of(self, area_id: str, quarter: str) -> datetime:
+        """The quarter's last moment in the zone of the area's district now (the default
+        zone for an area the structure never knew)."""
         return quarter_end(quarter, self.zone(area_id, LATEST))
 
     def areas_at(self, level: str, quarter: str) -> list[str]:

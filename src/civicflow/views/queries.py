@@ -113,7 +113,7 @@ def participation(
             registered=registered,
         )
         for when in quarters
-        for area in _areas_at(structure, level, when)
+        for area in _areas_at(structure, level, when, placed=totals)
     ]
     sizes = {(f.area_id, f.quarter): totals.get((f.area_id, f.quarter), 0) for f in found}
     return _protected(
@@ -187,12 +187,17 @@ def _protected(
     return result
 
 
-def _areas_at(structure: Structure, level: AreaKind, quarter: str) -> list[str]:
-    return sorted(
+def _areas_at(
+    structure: Structure, level: AreaKind, quarter: str, placed: dict[tuple[str, str], int]
+) -> list[str]:
+    """The areas of ``level`` at the quarter's end, and any area facts were placed in
+    that the structure did not know then (it stands for itself at every level)."""
+    known = {
         a.id
         for a in structure.areas.values()
         if a.kind is level and a.exists_at(_quarter_end(structure, a.id, quarter))
-    )
+    }
+    return sorted(known | {area for area, when in placed if when == quarter})
 
 
 def _participation(
@@ -244,10 +249,13 @@ def _quarter_end(structure: Structure, area: str, quarter: str) -> datetime:
 
 
 def _zone_of(structure: Structure, area: str) -> str:
-    for candidate in reversed(structure.areas[area].parents or ()):
+    known = structure.areas.get(area)
+    if known is None:  # an area the embedding application keeps: the default zone
+        return DEFAULT_TIME_ZONE
+    for candidate in reversed(known.parents or ()):
         if candidate.value:
             return _zone_of(structure, candidate.value)
-    return structure.areas[area].time_zone or DEFAULT_TIME_ZONE
+    return known.time_zone or DEFAULT_TIME_ZONE
 
 
 def _pipeline(

@@ -165,6 +165,8 @@ class Sealed(Plain):
         self._proposals[values[0]] = (values[1], values[2], values[3])
         for index in SEALED:
             values[index] = self.open(values[index])
+        # A scope the structure did not know is placed under its own id (tracker.py).
+        self.learn((values[3],))
         for index in PLACED:
             values[index] = self.area_of(values[index])
         return tuple(values)

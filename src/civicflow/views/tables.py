@@ -22,7 +22,9 @@ from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
-SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
+# Bump when a table or where facts are placed changes; a rebuild then recreates the views
+# (3: facts about an area the structure does not know are placed under its own id).
+SCHEMA_VERSION = "3"
 # Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
 # never dropped: in a rolling deploy, old and new processes would rebuild each
 # other's views for ever.
@@ -223,10 +225,18 @@ class ViewTables:
         found = self.sealing.area(stored)
         if found is None:
             self.load_structure()  # areas added since this object last read them
+            self.sealing.learn(self._scopes())  # and areas only proposals name
             found = self.sealing.area(stored)
         if found is None:
             raise ViewsEncryptionError("another key", str(self.sealing.stamp))
         return found
+
+    def _scopes(self) -> set[str]:
+        """The areas proposals were asked about: the only ids of areas the structure
+        does not know (community rules off) that facts are placed in."""
+        rows = self.query("SELECT scope_id FROM cf_view_proposals")
+        opened = self.sealing.open
+        return {opened(scope) or "" for (scope,) in rows}
 
     def check_sealing_in(self, cursor: Any) -> None:
         """Refuse views kept under another encryption setting than this object's.
