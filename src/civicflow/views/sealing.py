@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from civicflow.domain.community.residents import Home
 from civicflow.errors import ConfigurationError, ViewsEncryptionError
 
 if TYPE_CHECKING:
@@ -62,6 +63,10 @@ class Plain:
 
     def open(self, text: str | None) -> str | None:
         return text
+
+    def homes(self, rows: Iterable[Sequence[Any]]) -> list[Home]:
+        """Residents' homes back from ``cf_view_homes``."""
+        return [Home.model_validate_json(self.open(home) or "") for (home,) in rows]
 
     def learn(self, area_ids: Iterable[str]) -> None:
         pass

@@ -22,9 +22,7 @@ from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
-# Bump when a table or where facts are placed changes; a rebuild then recreates the views
-# (3: facts about an area the structure does not know are placed under its own id).
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
 # Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
 # never dropped: in a rolling deploy, old and new processes would rebuild each
 # other's views for ever.
@@ -187,7 +185,7 @@ class ViewTables:
             proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
         structure = self._structure(parts)
         # Keyed by the id each home names: the key column may be a pseudonym.
-        known = self._homes(homes)
+        known = self.sealing.homes(homes)
         tracker = StructureTracker(
             structure=structure,
             homes={home.resident_id: home for home in known},
@@ -199,11 +197,7 @@ class ViewTables:
     def load_homes(self) -> list[Home]:
         """Every resident's registrations, as the last committed batch left them."""
         with self.transaction(commit=False) as c:
-            return self._homes(self.select(c, "SELECT home FROM cf_view_homes"))
-
-    def _homes(self, rows: list[tuple[Any, ...]]) -> list[Home]:
-        opened = self.sealing.open
-        return [Home.model_validate_json(opened(home) or "") for (home,) in rows]
+            return self.sealing.homes(self.select(c, "SELECT home FROM cf_view_homes"))
 
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""
@@ -225,18 +219,13 @@ class ViewTables:
         found = self.sealing.area(stored)
         if found is None:
             self.load_structure()  # areas added since this object last read them
-            self.sealing.learn(self._scopes())  # and areas only proposals name
+            # and areas only proposals name (community rules off): placed under their own id
+            scopes = self.query("SELECT scope_id FROM cf_view_proposals")
+            self.sealing.learn(self.sealing.open(scope) or "" for (scope,) in scopes)
             found = self.sealing.area(stored)
         if found is None:
             raise ViewsEncryptionError("another key", str(self.sealing.stamp))
         return found
-
-    def _scopes(self) -> set[str]:
-        """The areas proposals were asked about: the only ids of areas the structure
-        does not know (community rules off) that facts are placed in."""
-        rows = self.query("SELECT scope_id FROM cf_view_proposals")
-        opened = self.sealing.open
-        return {opened(scope) or "" for (scope,) in rows}
 
     def check_sealing_in(self, cursor: Any) -> None:
         """Refuse views kept under another encryption setting than this object's.
