@@ -417,12 +417,17 @@ MEANINGS: dict[str, dict[str, str]] = {
             "at the latest session."
         ),
         "majority": "How many votes an outcome needs.",
+        "recorders": (
+            "Who besides the council's members may record its sessions and decisions "
+            "(a community office keeping the minutes, say); anyone else is refused."
+        ),
     },
     "PolicyChange": {
         "rectification_threshold": "As in `Policy`; null: inherited.",
         "rating_window_days": "As in `Policy`; null: inherited.",
         "quorum": "As in `Policy`; null: inherited.",
         "majority": "As in `Policy`; null: inherited.",
+        "recorders": "As in `Policy`; null: inherited.",
     },
     "AreaView": {
         "id": "The area's id.",

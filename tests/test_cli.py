@@ -198,8 +198,13 @@ def _register(db: str) -> None:
     ok(f"council join hongqi-7 --member m-3 --via recommendation {by}", db)
     homes = ok(f"resident register {' '.join(RESIDENTS)} --compound hongqi-7 {by} --json", db)
     assert [home["resident_id"] for home in homes.json()] == RESIDENTS
-    policy = ok(f"policy set shanyang --threshold 0.8 --window-days 30 {by} --json", db).json()
+    policy = ok(
+        f"policy set shanyang --threshold 0.8 --window-days 30 --recorder minutes-office {by} "
+        "--json",
+        db,
+    ).json()
     assert (policy["rectification_threshold"], policy["rating_window_days"]) == ("0.8", 30)
+    assert policy["recorders"] == ["minutes-office"]
 
 
 def _six_steps(built: Store) -> None:
@@ -487,7 +492,8 @@ def test_the_four_views_with_k_1(store: Store) -> None:
 
     [people] = ok(f"views participation {figures} --json", store.url).json()
     assert (people["asked_or_backed"], people["discussed"], people["rated"]) == (2, 1, 6)
-    assert (people["participants"], people["households"], people["rate"]) == (6, 96, "0.0625")
+    assert (people["participants"], people["residents"], people["households"]) == (6, 6, 96)
+    assert (people["rate"], people["household_rate"]) == ("1.0000", "0.0625")
 
     [pipe] = ok("views pipeline --level compound --json", store.url).json()
     assert (pipe["area_id"], pipe["stages"], pipe["overdue"]) == ("hongqi-7", {"closed": 1}, 0)

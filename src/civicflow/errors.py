@@ -71,7 +71,8 @@ class MissingRegistrationError(CivicflowError, LookupError):
 
 
 class NotEligibleError(CivicflowError, PermissionError):
-    """Someone tried a step they have no standing for (not a resident in scope)."""
+    """Someone tried a step they have no standing for (not a resident in scope, or not
+    on the council whose session or decision they record)."""
 
     def __init__(self, proposal_id: UUID | None, who: str, step: str, reason: str) -> None:
         self.proposal_id = proposal_id

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Recording
+from pydantic import TypeAdapter, ValidationError
 
 from civicflow.application.commands import CommandId, Commands, validated
 from civicflow.application.store import Store
@@ -31,11 +32,13 @@ from civicflow.domain.community.residents import Home, Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.proposal_state import ProposalState
+from civicflow.domain.values import ActorId
 from civicflow.errors import InvalidInputError, MissingRegistrationError, ProposalNotFoundError
 from civicflow.storage.errors import reading_errors, storage_errors
 
 Clock = Callable[[], datetime]
 PUBLICATIONS = (Proposal.Published, Ledger.Checkpointed)  # writes after which a head is due
+_ACTOR: TypeAdapter[str] = TypeAdapter(ActorId)
 
 
 def utc_now() -> datetime:
@@ -201,6 +204,27 @@ class Context:
             structure or self.structure(),
             scope_id=scope_id,
             moment=moment,
+            step=step,
+            proposal_id=proposal_id,
+        )
+
+    def check_recorder(
+        self, actor: str, scope_id: str, moment: datetime, step: str, proposal_id: UUID
+    ) -> None:
+        """Only the council (or whom its policy names) records its sessions and decisions."""
+        try:
+            named = _ACTOR.validate_python(actor)  # stripped, as the event will record it
+        except ValidationError:
+            return  # malformed: the command itself refuses it (InvalidInputError)
+        if not self.community_rules:
+            return
+        structure = self.structure()
+        rules.check_recorder(
+            structure,
+            named,
+            scope_id=scope_id,
+            moment=moment,
+            policy=self.policy_at(structure, scope_id, moment),
             step=step,
             proposal_id=proposal_id,
         )

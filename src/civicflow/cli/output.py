@@ -113,6 +113,8 @@ LABELS_ZH: dict[str, str] = {
     "suppressed": "隐去",
     "participants": "参与人数",
     "households": "登记户数",
+    "residents": "登记居民数",
+    "household_rate": "户均参与率",
     "asked_or_backed": "提出/附议",
     "discussed": "议事",
     "rated": "评价",

@@ -188,6 +188,12 @@ def _policies(commands: Sub) -> None:
     a.add_argument("--window-days", type=int, help="rating window in days")
     a.add_argument("--quorum", help="share of members that must be exceeded, e.g. 0.5")
     a.add_argument("--majority", choices=choices(Majority))
+    a.add_argument(
+        "--recorder",
+        dest="recorders",
+        action="append",
+        help="who besides council members may record sessions and decisions; repeat",
+    )
     a.add_argument("--from", dest="effective_from", type=moment, help="effective from")
     when(a)
     a.set_defaults(
@@ -198,6 +204,7 @@ def _policies(commands: Sub) -> None:
                 rating_window_days=x.window_days,
                 quorum=x.quorum,
                 majority=x.majority,
+                recorders=x.recorders,
                 effective_from=x.effective_from,
                 actor=x.actor,
                 occurred_at=x.at,

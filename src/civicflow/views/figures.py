@@ -45,7 +45,8 @@ class Satisfaction(Figure):
 
 
 class Participation(Figure):
-    """Distinct residents taking part in one area and quarter, against its households."""
+    """Distinct residents taking part in one area and quarter, against its registered
+    residents and households."""
 
     area_id: str
     level: AreaKind
@@ -55,7 +56,9 @@ class Participation(Figure):
     rated: int | None = None
     participants: int | None = None
     households: int
-    rate: Decimal | None = None  # participants / registered households
+    residents: int  # registered to the area's compounds at the quarter's last moment
+    rate: Decimal | None = None  # participants / registered residents
+    household_rate: Decimal | None = None  # participants / registered households
     compounds: int
     compounds_with_council: int
     council_coverage: Decimal | None  # compounds with a council / compounds (never suppressed)
@@ -183,5 +186,6 @@ def _suppress(figure: F) -> F:
             "rated": None,
             "participants": None,
             "rate": None,
+            "household_rate": None,
         }
     )

@@ -15,9 +15,12 @@ from pydantic import Field
 
 # Defined with the other plain enums (kinds.py), re-exported where the concept lives.
 from civicflow.domain.kinds import Majority as Majority  # noqa: PLC0414
-from civicflow.domain.values import Frozen
+from civicflow.domain.values import ActorId, Frozen
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
+# Who besides the council's members may record its sessions and decisions (a
+# community office that keeps the minutes, say): named, never "anyone".
+Recorders = Annotated[tuple[ActorId, ...], Field(max_length=100)]
 
 
 class Policy(Frozen):
@@ -27,6 +30,7 @@ class Policy(Frozen):
     rating_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
     quorum: Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)] = Decimal("0.5")
     majority: Majority = Majority.SIMPLE
+    recorders: Recorders = ()
 
     @property
     def rating_window(self) -> timedelta:
@@ -49,3 +53,4 @@ class PolicyChange(Frozen):
     rating_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     quorum: Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)] | None = None
     majority: Majority | None = None
+    recorders: Recorders | None = None
