@@ -355,10 +355,10 @@ def stamp(url: str, version: str) -> None:
         execute("UPDATE cf_view_state SET value = ? WHERE name = 'schema'", version)
 
 
-NEWER = str(int(SCHEMA_VERSION) + 1)
+NEWER_SCHEMA = str(int(SCHEMA_VERSION) + 1)
 
 
-@pytest.mark.parametrize("found", [NEWER, f"v{NEWER}"], ids=["newer", "unreadable"])
+@pytest.mark.parametrize("found", [NEWER_SCHEMA, f"v{NEWER_SCHEMA}"], ids=["newer", "unreadable"])
 def test_views_a_newer_definition_built_are_refused_and_left_untouched(
     durable_url: str, found: str
 ) -> None:
@@ -381,7 +381,7 @@ def test_views_open_before_a_newer_definition_rebuilt_them_stop_writing(durable_
     with flows.open_flow(durable_url) as flow, Views(flow, k=1) as views:
         flows.asked(flow)
         views.catch_up()
-        stamp(durable_url, NEWER)
+        stamp(durable_url, NEWER_SCHEMA)
         flows.discussing(flow)
         before = view_contents(durable_url)
         with pytest.raises(ViewsSchemaError):

@@ -125,7 +125,7 @@ def test_a_snapshot_of_version_one_with_whole_rating_events_is_upcast(sqlite_url
             )
         expected = flow.proposal(p.id)
         assert flow.snapshots is not None
-        recorder = flow.snapshots.recorder
+        recorder: Any = flow.snapshots.recorder
         [stored] = recorder.select_events(p.id)
         snapshot = orjson.loads(stored.state)
         state = snapshot["state"]
