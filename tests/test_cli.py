@@ -167,6 +167,10 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return six_step_store(tmp_path_factory)
+
+
+def six_step_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """Hongqi Building 7 with a council and six residents; one need, asked to closed."""
     path = tmp_path_factory.mktemp("store") / "civic.db"
     built = Store(path=path, url=f"sqlite:///{path}")

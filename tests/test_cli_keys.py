@@ -15,13 +15,12 @@ from civicflow import CivicFlow, load_verifier, read_feed
 from tests.test_cli import (
     Store,
     _clean_environment,
-    _register,
-    _six_steps,
     civicflow,
     copy_of,
     ok,
     process,
     refusal,
+    six_step_store,
     stored_events,
 )
 
@@ -36,13 +35,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """The store of test_cli: one need asked to closed, each step a command."""
-    path = tmp_path_factory.mktemp("store") / "civic.db"
-    built = Store(path=path, url=f"sqlite:///{path}")
-    with pytest.MonkeyPatch.context() as patch:
-        _clean_environment(patch)
-        _register(built.url)
-        _six_steps(built)
-    return built
+    return six_step_store(tmp_path_factory)
 
 
 def modes(folder: Path) -> dict[str, int]:

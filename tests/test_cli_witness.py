@@ -16,12 +16,11 @@ from civicflow import load_verifier, open_checkpoint, read_feed
 from tests.test_cli import (
     Store,
     _clean_environment,
-    _register,
-    _six_steps,
     civicflow,
     copy_of,
     ok,
     refusal,
+    six_step_store,
 )
 
 WITNESS = "inspection.civicflow.example/district-1"
@@ -34,13 +33,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    path = tmp_path_factory.mktemp("store") / "civic.db"
-    built = Store(path=path, url=f"sqlite:///{path}")
-    with pytest.MonkeyPatch.context() as patch:
-        _clean_environment(patch)
-        _register(built.url)
-        _six_steps(built)
-    return built
+    """The store of test_cli: one need asked to closed, each step a command."""
+    return six_step_store(tmp_path_factory)
 
 
 def last_note(feed: Path, into: Path) -> tuple[Path, int]:
