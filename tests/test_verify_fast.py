@@ -92,7 +92,6 @@ def careful_only(monkeypatch: pytest.MonkeyPatch) -> None:
             verification._check_record(scan, row, plain)
 
     monkeypatch.setattr(verification, "_check_page", one_by_one)
-    monkeypatch.setattr(verification, "_sealed_as_written", lambda *args: None)
 
 
 def problems_of(path: Path, key: str | None) -> list[dict[str, Any]]:
