@@ -309,9 +309,11 @@ class Auditing(UseCases):
         return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
 
     @public
-    def copy_log_from(self, source: Auditing) -> int:
-        """Copy every record of ``source`` (another application) into this empty store.
+    def copy_log_from(self, source: Auditing, *, after: int = 0, up_to: int | None = None) -> int:
+        """Copy the records of ``source`` (another application) into this store.
 
+        All of them into an empty store, or those at positions after ``after`` (and up
+        to ``up_to``) appended to this one, where they must continue its histories.
         Streamed, in one transaction: all or nothing, in bounded memory. Records keep
         their seals (open both with the same ``AUDIT_KEY``) and are re-packed for this
         store's compression and encryption. Nothing is checked: for a trusted source,
@@ -320,12 +322,16 @@ class Auditing(UseCases):
         Returns how many records were copied.
 
         Raises:
-            RuleViolationError: this store is not empty.
+            RuleViolationError: a whole log, and this store is not empty.
+            InvalidInputError: this store already holds one of the records.
             BackendUnavailableError: a database failed; nothing was copied.
         """
         here, there = self._ctx.store, source._ctx.store
         return export.copy_log(
-            (there.pydantic_mapper, there.recorder), (here.pydantic_mapper, here.recorder)
+            (there.pydantic_mapper, there.recorder),
+            (here.pydantic_mapper, here.recorder),
+            after=after,
+            up_to=up_to,
         )
 
     @public

@@ -19,6 +19,7 @@ all of it in one transaction, or nothing.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable
 from typing import IO, Any
 from uuid import UUID
@@ -137,20 +138,36 @@ def import_events(
     return len(records)
 
 
-def copy_log(source: tuple[PydanticMapper, Any], target: tuple[PydanticMapper, Any]) -> int:
-    """Copy every record of a store into an empty one, streamed, in one transaction.
+def copy_log(
+    source: tuple[PydanticMapper, Any],
+    target: tuple[PydanticMapper, Any],
+    *,
+    after: int = 0,
+    up_to: int | None = None,
+) -> int:
+    """Copy a store's records into another, streamed, in one transaction.
 
-    ``source`` and ``target`` are each (mapper, recorder). Records keep their
-    seals (give both stores the same audit key) and are packed anew for the
-    target's compression and encryption. Nothing is checked: the source is trusted
-    (a store this process just built); an export file goes through ``import_events``.
+    ``source`` and ``target`` are each (mapper, recorder); the records copied are
+    those at positions after ``after`` and up to ``up_to`` (all by default). A
+    whole log goes into an empty store only; a stretch after ``after`` is appended,
+    and must continue the target's histories (the database refuses a version it
+    holds, and then nothing is copied). Records keep their seals (give both stores
+    the same audit key) and are packed anew for the target's compression and
+    encryption. Nothing is checked: the source is trusted (a store this process
+    just built); an export file goes through ``import_events``.
 
     Raises:
-        RuleViolationError: the target is not empty.
+        RuleViolationError: a whole log, and the target is not empty.
+        InvalidInputError: the target already holds one of the records.
     """
     (source_mapper, source_recorder), (mapper, recorder) = source, target
-    if recorder.max_notification_id():
+    if not after and recorder.max_notification_id():
         raise RuleViolationError(None, "copy", "records are copied into an empty store only")
+    rows: Iterable[rawlog.Row] = (
+        row for page in rawlog.rows(source_recorder, after) for row in page
+    )
+    if up_to is not None:  # stop reading there, not only copying
+        rows = itertools.takewhile(lambda row: row[0] <= up_to, rows)
     records = (
         StoredEvent(
             originator_id=UUID(aggregate_id),
@@ -158,10 +175,13 @@ def copy_log(source: tuple[PydanticMapper, Any], target: tuple[PydanticMapper, A
             topic=topic,
             state=mapper.pack(source_mapper.unpack(stored)),
         )
-        for page in rawlog.rows(source_recorder)
-        for _, aggregate_id, version, topic, stored in page
+        for _, aggregate_id, version, topic, stored in rows
     )
-    return insert_all(recorder, records)
+    try:
+        return insert_all(recorder, records)
+    except IntegrityError as error:
+        problem = ("", f"the store already holds one of the records, none were copied: {error}")
+        raise InvalidInputError("copy", [problem]) from None
 
 
 def write_csv(rows: Iterable[BaseModel], out: IO[str]) -> int:
