@@ -13,12 +13,20 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from civicflow import CivicFlow, ConfigurationError, Level, Proposal, RuleViolationError
+from civicflow import (
+    CivicFlow,
+    ConfigurationError,
+    InvalidInputError,
+    Level,
+    Proposal,
+    RuleViolationError,
+)
 from civicflow.domain.eventmodel import DomainEvent
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.settings import env_from_url
 from tests import flows
 from tests.conftest import FakeClock
+from tests.storage import stored_rows
 
 
 class Noted(DomainEvent):
@@ -312,3 +320,27 @@ def test_a_log_is_copied_whole_into_an_empty_store_and_packed_for_it(
         assert target.recorder.max_notification_id() == copied
     raw = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
     assert b"resident-1" not in raw  # encrypted at rest, as the target is configured
+
+
+def test_a_stretch_of_a_log_is_appended_and_an_overlap_refused_with_nothing_copied(
+    sqlite_url: str,
+) -> None:
+    key = {"AUDIT_KEY": "one key for both stores"}
+    with (
+        flows.open_flow("memory://", env=key) as source,
+        CivicFlow.open(sqlite_url, env=key) as target,
+    ):
+        registered = source.recorder.max_notification_id()
+        p = flows.rating(source)
+        flows.rate_all(source, p, ["satisfied", "dissatisfied"])
+        end = source.recorder.max_notification_id()
+        assert registered is not None
+        assert end is not None
+        assert target.copy_log_from(source, up_to=registered) == registered
+        assert target.copy_log_from(source, after=registered) == end - registered
+        assert target.proposal(p.id) == source.proposal(p.id)
+        assert target.verify().ok
+        before = stored_rows(target)
+        with pytest.raises(InvalidInputError, match="already holds"):
+            target.copy_log_from(source, after=registered)
+        assert stored_rows(target) == before
