@@ -49,7 +49,8 @@ TITLES = {
     "water": "Replace the rusty water pipes",
 }
 Progress = Callable[[int, int], None]
-BATCH = 2000  # proposals built in one in-memory store before they go to the target
+BATCH = 500  # proposals built in one in-memory store before they go to the target
+CACHED = 1000  # aggregates an in-memory store keeps: the directory, a stretch's residents
 
 
 @dataclass
@@ -133,6 +134,7 @@ def _scratch(target: CivicFlow) -> CivicFlow:
         "PERSISTENCE_MODULE": "eventsourcing.popo",
         "AUDIT_KEY": key,
         "IS_SNAPSHOTTING_ENABLED": "n",
+        "AGGREGATE_CACHE_MAXSIZE": str(CACHED),
     }
     env.update({f"CIVICFLOW_{k}": v for k, v in env.items()})
     return CivicFlow(env, clock=demo_clock)
