@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 from civicflow.audit.export import write_csv
 from civicflow.views import Views
@@ -165,8 +165,8 @@ def participation_cells(attack: Attack, views: Views) -> dict[Cell, int]:
         v = attack.var(("residents", kind, when, where))
         for cell in _cells_of(kind, when, where):
             attack.cells[cell].add(v)
-    for (kind, when, _), where in places.items():
-        for cell in _cells_of(kind, when, frozenset(where)):
+    for (kind, when, _), found in places.items():
+        for cell in _cells_of(kind, when, frozenset(found)):
             truth[cell] += 1
     return truth
 

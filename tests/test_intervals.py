@@ -6,10 +6,12 @@ built around a solution so that most are feasible, some made inconsistent on pur
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
+from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 from civicflow.views.intervals import InfeasibleError, optimum
 
@@ -59,11 +61,11 @@ def test_the_exact_optimum_equals_scipys(
     equations, lower, objective = system
     want = scipy_optimum(equations, lower, objective)
     try:
-        got = optimum(equations, lower, objective)
+        got = optimum(cast(Any, equations), cast(Any, lower), cast(Any, objective))
     except InfeasibleError:
         assert want == "infeasible"
         return
     if got is None or want is None:
         assert got is want
     else:
-        assert abs(float(got) - float(want)) < 1e-6  # type: ignore[arg-type]
+        assert abs(float(got) - float(want)) < 1e-6

@@ -336,17 +336,14 @@ class Views:
         return found
 
     def _protected(self, read: Callable[[Protection], T]) -> T:
-        """``read`` under the protection of the state it reads: decided again, and read
-        again, if another process moved the views on in between.
+        """``read`` under the protection of the state it reads: both on one snapshot of
+        the views, so that they belong to one position of the log while another
+        process counts (the protection is decided anew when that position is new).
         """
 
         def attempt() -> T:
-            for _ in range(3):
-                position = self.tables.position()
-                found = read(self._protection(position))
-                if self.tables.position() == position:
-                    return found
-            return found  # still moving: new counts are hidden by ``Protection.hides``
+            with self.tables.reading():
+                return read(self._protection(self.tables.position()))
 
         with storage_errors(READING):
             return self._retried(attempt, READING)

@@ -37,7 +37,9 @@ LEVELS = ("compound", "community", "street", "district")  # the columns, finest 
 FIELDS = ("ask", "discuss", "rate")
 ANY = "any"  # the participants field: residents who did any of these
 _RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
-AreasAt = Callable[[Structure, AreaKind, str], list[str]]
+# The areas published at a level and quarter: the structure's, and any area facts were
+# placed in that the structure did not know (each stands for itself at every level).
+AreasAt = Callable[[Structure, AreaKind, str, Iterable[tuple[str, str]]], list[str]]
 Key = tuple[Any, ...]
 
 
@@ -261,8 +263,11 @@ def _participation(
     for level in LEVELS:
         counts = _distinct(tables, [level])
         quarters = sorted({when for (_, _, when) in counts})
+        placed = {(clear(area), when) for (_, area, when) in counts}
         shown = {
-            (area, when) for when in quarters for area in areas_at(structure, AreaKind(level), when)
+            (area, when)
+            for when in quarters
+            for area in areas_at(structure, AreaKind(level), when, placed)
         }
         for (field, area, when), n in counts.items():
             node = ("part", field, level, clear(area), when)

@@ -20,9 +20,10 @@ from civicflow.domain.community.structure import Structure
 from civicflow.errors import ViewsEncryptionError, ViewsSchemaError
 from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.sealing import PLAIN, Plain
+from civicflow.views.snapshots import Snapshots
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
-SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
+SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
 # Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
 # never dropped: in a rolling deploy, old and new processes would rebuild each
 # other's views for ever.
@@ -80,7 +81,7 @@ class ViewsMovedError(Exception):
     """Another process moved the views on while this one counted (internal; retried)."""
 
 
-class ViewTables:
+class ViewTables(Snapshots):
     """SQL shared by both backends; subclasses adapt placeholders and table names."""
 
     application_name: str
@@ -93,9 +94,6 @@ class ViewTables:
     def sql(self, statement: str) -> str:
         """The statement in this backend's dialect."""
         return statement.replace("{tracking}", self.tracking_table)
-
-    def transaction(self, *, commit: bool) -> Any:
-        raise NotImplementedError  # pragma: no cover - every backend defines it
 
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         raise NotImplementedError  # pragma: no cover - every backend defines it
@@ -161,7 +159,7 @@ class ViewTables:
 
     def position(self) -> int:
         """The last notification id this view has counted (0 before any)."""
-        with self.transaction(commit=False) as c:
+        with self._read() as c:
             return self.position_in(c)
 
     def position_in(self, cursor: Any) -> int:
@@ -184,9 +182,8 @@ class ViewTables:
             homes = self.select(c, "SELECT home FROM cf_view_homes")
             proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
         structure = self._structure(parts)
-        opened = self.sealing.open
         # Keyed by the id each home names: the key column may be a pseudonym.
-        known = (Home.model_validate_json(opened(home) or "") for (home,) in homes)
+        known = self.sealing.homes(homes)
         tracker = StructureTracker(
             structure=structure,
             homes={home.resident_id: home for home in known},
@@ -195,9 +192,14 @@ class ViewTables:
         rows = {row[0]: ProposalRow(*self.sealing.proposal(row)) for row in proposals}
         return tracker, rows, position
 
+    def load_homes(self) -> list[Home]:
+        """Every resident's registrations, as the last committed batch left them."""
+        with self._read() as c:
+            return self.sealing.homes(self.select(c, "SELECT home FROM cf_view_homes"))
+
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""
-        with self.transaction(commit=False) as c:
+        with self._read() as c:
             parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
         return self._structure(parts)
 
@@ -215,6 +217,9 @@ class ViewTables:
         found = self.sealing.area(stored)
         if found is None:
             self.load_structure()  # areas added since this object last read them
+            # and areas only proposals name (community rules off): placed under their own id
+            scopes = self.query("SELECT scope_id FROM cf_view_proposals")
+            self.sealing.learn(self.sealing.open(scope) or "" for (scope,) in scopes)
             found = self.sealing.area(stored)
         if found is None:
             raise ViewsEncryptionError("another key", str(self.sealing.stamp))
@@ -378,7 +383,7 @@ class ViewTables:
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query against the views."""
-        with self.transaction(commit=False) as c:
+        with self._read() as c:
             return self.select(c, statement, params)
 
 
