@@ -2,13 +2,14 @@
 
     python benchmarks/bench_receipts.py [--records 1000000] [--samples 2000]
 
-Builds the transparency log's tree over ``--records`` records (synthetic records of
-the shape civicflow stores: an aggregate id, a version, a topic and a state digest;
-the proof's cost does not depend on what a record holds), signs one head, then for
-``--samples`` random records measures, alternating in one process:
+Writes ``--records`` records to a SQLite store (synthetic ratings of the shape
+civicflow stores, written straight into its events table: the proof's cost does not
+depend on what a record holds), grows the transparency log's tree over them, signs
+one head, then for ``--samples`` random records measures, alternating in one process:
 
-(a) issuing a receipt under that head (``issue_receipt``: find the record, build its
-    inclusion proof, encode it);
+(a) issuing a receipt under that head (``LogTree.record``: find the record in the
+    database and hash its state; ``issue_receipt``: build its inclusion proof, encode
+    it);
 (b) checking it with the public key alone (``check_receipt``: open the signed head,
     recompute the leaf, verify the proof);
 (c) the baseline every check pays anyway: verifying the head's Ed25519 signature.
@@ -22,30 +23,42 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
-from civicflow.audit.merkle import MerkleTree
+import orjson
+
+from civicflow import CivicFlow
 from civicflow.audit.notes import open_checkpoint, sign_checkpoint
 from civicflow.audit.signing import Signer
-from civicflow.audit.transparency import LogTree, _leaf, check_receipt, issue_receipt
+from civicflow.audit.transparency import LogTree, check_receipt, issue_receipt
 
 TOPIC = "civicflow.proposal:Proposal.Rated"
 
 
-def build(records: int) -> LogTree:
-    log = LogTree()
-    leaves = []
-    for index in range(records):
-        aggregate = uuid4()
-        digest = f"{index:064x}"
-        log.records[(aggregate, 1)] = (index, TOPIC, digest)
-        leaves.append(_leaf(str(aggregate), 1, TOPIC, digest))
-    log.tree = MerkleTree(leaves)
-    log.positions = list(range(1, records + 1))
-    return log
+def build(flow: CivicFlow, records: int) -> list[tuple[UUID, int]]:
+    """Write ``records`` synthetic ratings straight into the store's events table."""
+    keys = [(uuid4(), 1) for _ in range(records)]
+    recorder = flow.recorder
+    statement = f"INSERT INTO {recorder.events_table_name} VALUES (?,?,?,?)"  # noqa: S608
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.executemany(
+            statement,
+            (
+                (aggregate.hex, version, TOPIC, orjson.dumps({"resident": f"r{n}", "round": 1}))
+                for n, (aggregate, version) in enumerate(keys)
+            ),
+        )
+    return keys
+
+
+def issue(flow: CivicFlow, log: LogTree, signer: Signer, key: tuple[UUID, int], head: str) -> Any:
+    leaf = log.record(flow.store.pydantic_mapper, flow.recorder, *key)
+    return issue_receipt(log, signer, leaf, head)
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -69,21 +82,32 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=2000)
     args = parser.parse_args()
     signer = Signer.generate("civicflow.example/district-1")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        CivicFlow.open(f"sqlite:///{folder}/receipts.db") as flow,
+    ):
+        measure(flow, signer, args.records, args.samples)
+
+
+def measure(flow: CivicFlow, signer: Signer, records: int, samples: int) -> None:
     started = time.perf_counter()
-    log = build(args.records)
-    print(f"tree over {log.size:,} records built in {time.perf_counter() - started:.1f} s")
+    keys = build(flow, records)
+    print(f"{records:,} records written in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    log = LogTree()
+    log.grow(flow.store.pydantic_mapper, flow.recorder)
+    print(f"tree over {log.size:,} records grown in {time.perf_counter() - started:.1f} s")
     head = sign_checkpoint(log.head(signer.name), signer)
-    keys = list(log.records)
-    issue, check, signature = [], [], []
+    issued, check, signature = [], [], []
     sizes = []
-    for _ in range(args.samples):
-        aggregate, version = random.choice(keys)
-        receipt = issue_receipt(log, signer, aggregate, version, head)
-        issue.append(timed(partial(issue_receipt, log, signer, aggregate, version, head)))
+    for _ in range(samples):
+        key = random.choice(keys)
+        receipt = issue(flow, log, signer, key, head)
+        issued.append(timed(partial(issue, flow, log, signer, key, head)))
         check.append(timed(partial(check_receipt, receipt, signer.verifier)))
         signature.append(timed(partial(open_checkpoint, head, signer.verifier)))
         sizes.append(len(receipt.to_text().encode()))
-    print(summary("(a) issue a receipt under a signed head", issue))
+    print(summary("(a) issue a receipt under a signed head", issued))
     print(summary("(b) check it with the public key alone", check))
     print(summary("(c) baseline: the head's signature alone", signature))
     ratio = statistics.median(check) / statistics.median(signature)

@@ -3,8 +3,9 @@
 Runs, per backend (memory, SQLite, PostgreSQL when reachable), the proposal
 benchmark (commands per second against a bare eventsourcing aggregate in the
 same run, snapshots and the cache on a long history) and then the views
-benchmark (decoding the log alone against rebuilding every view). Figures and
-how to read them: docs/performance.md.
+benchmark (decoding the log alone against rebuilding every view); last, once,
+the command line's start-up against Python importing eventsourcing and pydantic.
+Figures and how to read them: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         status |= load("bench_views").main(
             [*(["--quick"] if args.quick else []), "--backend", views_backend]
         )
+    if (HERE / "bench_startup.py").exists():
+        status |= load("bench_startup").main(["--quick"] if args.quick else [])
     print(f"\nall benchmarks: {time.perf_counter() - started:.1f} s")
     return int(status or 0)
 

@@ -417,12 +417,17 @@ MEANINGS: dict[str, dict[str, str]] = {
             "at the latest session."
         ),
         "majority": "How many votes an outcome needs.",
+        "recorders": (
+            "Who besides the council's members may record its sessions and decisions "
+            "(a community office keeping the minutes, say); anyone else is refused."
+        ),
     },
     "PolicyChange": {
         "rectification_threshold": "As in `Policy`; null: inherited.",
         "rating_window_days": "As in `Policy`; null: inherited.",
         "quorum": "As in `Policy`; null: inherited.",
         "majority": "As in `Policy`; null: inherited.",
+        "recorders": "As in `Policy`; null: inherited.",
     },
     "AreaView": {
         "id": "The area's id.",
@@ -487,7 +492,12 @@ MEANINGS: dict[str, dict[str, str]] = {
         "spent": "Latest figure for money spent, over all rounds.",
         "completions": "Every `Done`, one per round.",
         "publications": "Every publication, one per round (or the rejection's).",
-        "ratings": "This round's latest rating per resident; emptied when the round closes.",
+        "rating_rows": (
+            "This round's latest rating per resident, as rows of the `Rated` event's fields "
+            "(version, recorded at, previous digest, actor, occurred at, resident, level, "
+            "comment, round); emptied when the round closes. The property `ratings` gives "
+            "them as `Rated` events."
+        ),
         "rounds": "Every closed rating round.",
         "withdrawal": "The withdrawal, if the proposal was withdrawn.",
     },

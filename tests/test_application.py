@@ -93,7 +93,7 @@ def test_a_deferral_goes_back_to_discussion_and_a_rejection_is_published_then_cl
             outcome="deferred",
             vote={"in_favour": 2, "against": 1},
             reasons="Need a quote first",
-            actor="m",
+            actor="member-1",
         )
         assert deferred.stage is Stage.DISCUSSING
         rejected = flow.decide(
@@ -101,7 +101,7 @@ def test_a_deferral_goes_back_to_discussion_and_a_rejection_is_published_then_cl
             outcome="rejected",
             vote={"in_favour": 2, "against": 1},
             reasons="Too costly",
-            actor="m",
+            actor="member-1",
         )
         assert rejected.stage is Stage.REJECTED
         published = flow.publish(p.id, channels=["notice_board"], summary="No", actor="m")

@@ -14,7 +14,17 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from civicflow import CivicFlow, InvalidInputError, SignatureError
+from civicflow import (
+    CivicFlow,
+    ForkRefusedError,
+    InvalidInputError,
+    SignatureError,
+    Transparency,
+    append_to_file,
+    generate_keys,
+    load_signer,
+)
+from civicflow.audit.publishing import last_in_feed
 from civicflow.audit.signing import Signer
 from tests import flows
 from tests.conftest import POSTGRES_URL, FakeClock
@@ -225,3 +235,61 @@ def test_a_key_holder_who_reseals_an_edit_passes_the_seals_but_not_the_head(
         assert flow.verify().ok  # the seals cannot tell: the key holder made them
         result = flow.verify(heads=[head], log_key=SIGNER.verifier)
     assert [p.kind for p in result.problems] == ["published"]
+
+
+def test_the_log_refuses_to_sign_a_head_that_forks_from_the_last_one_published(
+    durable_url: str, tmp_path: Any
+) -> None:
+    """An edit below the published head: the next head would be a second history."""
+    keys = tmp_path / "keys"
+    paths = generate_keys(keys, SIGNER.name)
+    feed = keys / "feed.jsonl"
+    signer = load_signer(paths.signing_key)
+
+    def policy() -> Transparency:
+        return Transparency(
+            signer, append_to_file(feed), published=last_in_feed(feed, signer.verifier)
+        )
+
+    with flows.open_flow(durable_url, transparency=policy()) as flow:
+        p = flows.rating(flow)
+        flows.rate_all(flow, p, ["satisfied", "dissatisfied"])
+        flow.publish_head()
+    published = feed.read_bytes()
+    with database(durable_url) as (run, tables):
+        edit_a_state(run, tables, 3)
+    with CivicFlow.open(durable_url, clock=FakeClock(), transparency=policy()) as flow:
+        with pytest.raises(ForkRefusedError, match="no longer give the last published head"):
+            flow.publish_head()
+        # A command still succeeds; the head it would bring is refused, and said so.
+        flow.rate(p.id, resident=flows.RESIDENTS[5], level="satisfied")
+    assert feed.read_bytes() == published  # nothing signed, nothing appended
+
+
+def test_a_rolled_back_store_is_refused_a_head_too(sqlite_url: str, tmp_path: Any) -> None:
+    import shutil
+
+    keys = tmp_path / "keys"
+    paths = generate_keys(keys, SIGNER.name)
+    feed = keys / "feed.jsonl"
+    signer = load_signer(paths.signing_key)
+    policy = Transparency(
+        signer, append_to_file(feed), published=last_in_feed(feed, signer.verifier)
+    )
+    with flows.open_flow(sqlite_url) as flow:
+        p = flows.rating(flow)
+    path = sqlite_url.removeprefix("sqlite:///")
+    shutil.copy(path, tmp_path / "older.db")
+    with CivicFlow.open(sqlite_url, clock=FakeClock(), transparency=policy) as flow:
+        flows.rate_all(flow, p, ["dissatisfied"] * 3)
+        flow.publish_head()
+    shutil.copy(tmp_path / "older.db", path)  # the operator restores yesterday's copy
+    again = Transparency(
+        signer, append_to_file(feed), published=last_in_feed(feed, signer.verifier)
+    )
+    with (
+        CivicFlow.open(sqlite_url, clock=FakeClock(), transparency=again) as flow,
+        pytest.raises(ForkRefusedError, match="rolled back") as refused,
+    ):
+        flow.publish_head()
+    assert refused.value.published > refused.value.size

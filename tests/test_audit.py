@@ -35,7 +35,7 @@ from civicflow import (
     RuleViolationError,
     Stage,
 )
-from civicflow.audit import verification
+from civicflow.audit import checkpointing
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
 from civicflow.audit.verification import Verification
 from civicflow.domain import integrity
@@ -505,7 +505,7 @@ def test_a_key_holder_rewrite_is_exposed_by_the_published_checkpoint_digest(
     assert found(rewritten) == {("checkpoint", None, None, store.checkpoint.up_to)}
     # So the key holder seals the log again and rewrites the checkpoint as well.
     with CivicFlow.open(durable_url, env=AUDITED) as insider:
-        digest = verification.seal_log(pydantic_mapper(insider), insider.recorder, None)["digest"]
+        digest = checkpointing.seal_log(pydantic_mapper(insider), insider.recorder, None)["digest"]
         [_, row] = raw.rows(LEDGER_ID)
         checkpointed = domain_event(insider, LEDGER_ID, row)
         assert isinstance(checkpointed, Ledger.Checkpointed)
@@ -541,7 +541,7 @@ def test_a_forger_without_the_key_cannot_reseal_a_history_that_verifies(
         position = raw.insert(
             store.proposal_id, extra.originator_version, last.topic, resealed(forger, extra)
         )
-        digest = verification.seal_log(pydantic_mapper(forger), forger.recorder, None)["digest"]
+        digest = checkpointing.seal_log(pydantic_mapper(forger), forger.recorder, None)["digest"]
         [_, row] = raw.rows(LEDGER_ID)
         checkpointed = domain_event(forger, LEDGER_ID, row)
         forged = checkpointed.model_copy(update={"digest": digest})

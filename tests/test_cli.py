@@ -167,6 +167,10 @@ class Store:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return six_step_store(tmp_path_factory)
+
+
+def six_step_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """Hongqi Building 7 with a council and six residents; one need, asked to closed."""
     path = tmp_path_factory.mktemp("store") / "civic.db"
     built = Store(path=path, url=f"sqlite:///{path}")
@@ -198,8 +202,13 @@ def _register(db: str) -> None:
     ok(f"council join hongqi-7 --member m-3 --via recommendation {by}", db)
     homes = ok(f"resident register {' '.join(RESIDENTS)} --compound hongqi-7 {by} --json", db)
     assert [home["resident_id"] for home in homes.json()] == RESIDENTS
-    policy = ok(f"policy set shanyang --threshold 0.8 --window-days 30 {by} --json", db).json()
+    policy = ok(
+        f"policy set shanyang --threshold 0.8 --window-days 30 --recorder minutes-office {by} "
+        "--json",
+        db,
+    ).json()
     assert (policy["rectification_threshold"], policy["rating_window_days"]) == ("0.8", 30)
+    assert policy["recorders"] == ["minutes-office"]
 
 
 def _six_steps(built: Store) -> None:
@@ -487,7 +496,8 @@ def test_the_four_views_with_k_1(store: Store) -> None:
 
     [people] = ok(f"views participation {figures} --json", store.url).json()
     assert (people["asked_or_backed"], people["discussed"], people["rated"]) == (2, 1, 6)
-    assert (people["participants"], people["households"], people["rate"]) == (6, 96, "0.0625")
+    assert (people["participants"], people["residents"], people["households"]) == (6, 6, 96)
+    assert (people["rate"], people["household_rate"]) == ("1.0000", "0.0625")
 
     [pipe] = ok("views pipeline --level compound --json", store.url).json()
     assert (pipe["area_id"], pipe["stages"], pipe["overdue"]) == ("hongqi-7", {"closed": 1}, 0)
@@ -547,7 +557,9 @@ def test_export_and_import_into_a_fresh_store(
     assert [json.loads(line)["position"] for line in lines] == list(range(1, count + 1))
 
     fresh = "sqlite:///fresh.db"
-    assert ok("import events.jsonl", fresh).out == f"{count} events imported\n"
+    imported = ok("import events.jsonl", fresh).lines
+    assert imported[0] == f"{count} events imported"
+    assert imported[1].startswith("New keys made in fresh.db.keys: ")  # as any new store
     # The copy is sealed with the original key, and the original's published heads prove it.
     assert "proven against a published head" in ok(f"verify --keys {store.path}.keys", fresh).out
     for line in (f"show {store.id} --json", f"history {store.id}", "views satisfaction --k 1"):

@@ -15,13 +15,12 @@ from civicflow import CivicFlow, load_verifier, read_feed
 from tests.test_cli import (
     Store,
     _clean_environment,
-    _register,
-    _six_steps,
     civicflow,
     copy_of,
     ok,
     process,
     refusal,
+    six_step_store,
     stored_events,
 )
 
@@ -36,13 +35,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """The store of test_cli: one need asked to closed, each step a command."""
-    path = tmp_path_factory.mktemp("store") / "civic.db"
-    built = Store(path=path, url=f"sqlite:///{path}")
-    with pytest.MonkeyPatch.context() as patch:
-        _clean_environment(patch)
-        _register(built.url)
-        _six_steps(built)
-    return built
+    return six_step_store(tmp_path_factory)
 
 
 def modes(folder: Path) -> dict[str, int]:
@@ -180,3 +173,87 @@ def test_a_resident_gets_a_receipt_and_checks_it_with_the_public_key_alone(
     assert (refused.code, refused.out.startswith("NOT PROVEN: ")) == (1, True)
     other = ok(f"receipt {proposal.originator_id} --version 1 --db sqlite:///{db}")
     assert json.loads(other.out)["version"] == 1
+
+
+def test_an_import_into_a_new_store_gets_a_signing_key_and_publishes_its_head(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = copy_of(store, tmp_path)
+    keys = tmp_path / "copy.db.keys"
+    ok(f"export --out {tmp_path}/events.jsonl --signing-key {keys}/signing.key", source)
+    # The records are sealed under the source's seal key: the import checks them with it.
+    monkeypatch.setenv("CIVICFLOW_AUDIT_KEY", (keys / "seal.key").read_text().strip())
+    lines = (tmp_path / "events.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "cut.jsonl").write_text("".join(lines[:-1]))
+    target = tmp_path / "new.db"
+    refusal(civicflow(f"import {tmp_path}/cut.jsonl", f"sqlite:///{target}"))
+    assert not target.exists()
+    assert not Path(f"{target}.keys").exists()  # a refused import writes nothing, keys included
+
+    ran = ok(f"import {tmp_path}/events.jsonl", f"sqlite:///{target}")
+    folder = Path(f"{target}.keys")
+    count = stored_events(target)
+    assert ran.lines[0] == f"{count} events imported"
+    assert ran.lines[1] == (
+        f"New keys made in {folder}: public key {folder}/signing.pub (publish it), "
+        f"feed of signed heads {folder}/feed.jsonl"
+    )
+    assert ran.lines[2].startswith(f"Log head: {count} records, root ")
+    # No seal key: a new one could not check the records sealed under the source's.
+    assert modes(folder) == {"signing.key": 0o600, "signing.pub": 0o644}
+    [head] = read_feed(folder / "feed.jsonl", load_verifier(folder / "signing.pub"))
+    assert (head.origin, head.size) == ("civicflow.local/new.db", count)
+    verified = ok("verify", f"sqlite:///{target}").lines[0]
+    assert verified == f"OK: {count} records, 0 checkpoints, 1 published heads, keyed"
+
+
+def test_an_import_with_the_source_keys_keeps_their_feed_only_if_it_is_of_this_log(
+    store: Store, tmp_path: Path
+) -> None:
+    source = copy_of(store, tmp_path)
+    keys = tmp_path / "copy.db.keys"
+    ok(f"export --out {tmp_path}/events.jsonl --signing-key {keys}/signing.key", source)
+    published = (keys / "feed.jsonl").read_bytes()
+    restored = tmp_path / "restored.db"
+    ran = ok(f"import {tmp_path}/events.jsonl --keys {keys}", f"sqlite:///{restored}")
+    assert ran.lines[1].startswith("Log head: ")  # keys there already: none made
+    assert (keys / "feed.jsonl").read_bytes().startswith(published)  # the same log: kept
+    assert not list(keys.glob("feed-before-*"))
+    heads = len(published.splitlines()) + 1
+    verified = ok(f"verify --keys {keys}", f"sqlite:///{restored}").lines[0]
+    assert verified.endswith(f", {heads} published heads, keyed")
+
+    ok("checkpoint --actor office", source)  # the source's log moves on, its feed with it
+    # The earlier export is now a shorter log than the feed's last head: another log.
+    other = tmp_path / "other.db"
+    ok(f"import {tmp_path}/events.jsonl --keys {keys}", f"sqlite:///{other}")
+    [aside] = keys.glob("feed-before-*.jsonl")
+    assert aside.read_bytes().startswith(published)
+    [head] = read_feed(keys / "feed.jsonl", load_verifier(keys / "signing.pub"))
+    assert head.size == stored_events(other)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("sqlite:///tmp/civic.db", "civicflow.local/civic.db"),
+        ("postgresql://civic@db:5432/civic", "civicflow.local/civic"),
+        ("postgresql://civic@db:5432/civic?schema=shanyang", "civicflow.local/civic/shanyang"),
+        ("postgresql://civic@db/civic?schema=a%20b&sslmode=require", "civicflow.local/civic/a-b"),
+    ],
+)
+def test_the_origin_names_the_postgresql_schema(url: str, origin: str) -> None:
+    from civicflow.cli.protection import _origin
+
+    assert _origin(url) == origin
+
+
+def test_a_store_in_a_postgresql_schema_gets_an_origin_naming_it(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    add = "area add d --kind district --name D --actor office --at 2025-01-06T09:00:00+08:00"
+    ok(f"{add} --keys {tmp_path}/a", postgres_url)
+    schema = postgres_url.rsplit("=", 1)[1]
+    made = load_verifier(tmp_path / "a" / "signing.pub")
+    database = postgres_url.split("?", maxsplit=1)[0].rsplit("/", 1)[1]
+    assert made.name == f"civicflow.local/{database}/{schema}"

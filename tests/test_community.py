@@ -141,6 +141,22 @@ def test_late_ratings_are_refused_and_early_closing_too(flow: CivicFlow) -> None
     assert flow.close_rating(p.id, actor="member-1").stage is Stage.CLOSED
 
 
+def test_only_a_council_member_or_a_recorder_the_policy_names_records_the_council(
+    flow: CivicFlow,
+) -> None:
+    p = flows.asked(flow)
+    before = stored_rows(flow)
+    with pytest.raises(NotEligibleError, match="nor named by the policy") as raised:
+        flow.discuss(p.id, attendees=[*flows.MEMBERS], summary="s", actor="hongqi-office")
+    assert (raised.value.who, raised.value.step) == ("hongqi-office", "discuss")
+    assert stored_rows(flow) == before
+    flow.set_policy("community-1", recorders=["hongqi-office"], actor="office")
+    flow.discuss(p.id, attendees=[*flows.MEMBERS], summary="s", actor="hongqi-office")
+    decided = flow.decide(p.id, **{**flows.APPROVAL, "actor": "hongqi-office"})
+    assert decided.decision is not None
+    assert decided.decision.policy.recorders == ("hongqi-office",)
+
+
 def test_a_discussion_needs_a_council_and_an_ask_a_registered_area() -> None:
     flow = flows.open_flow()
     flow.dissolve_council(flows.COMPOUND, actor="office")

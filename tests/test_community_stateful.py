@@ -432,7 +432,7 @@ class Model:
         ]
 
     def refusals_to_discuss(
-        self, case: Case, attendees: list[str], moment: datetime
+        self, case: Case, attendees: list[str], moment: datetime, actor: str
     ) -> list[Refusal]:
         council = self.council_within(case.scope, moment)
         return [
@@ -440,18 +440,20 @@ class Model:
                 (not council, MissingRegistrationError, f"no council members in {case.scope}"),
                 (not attendees, InvalidInputError, "nobody attended"),
             ),
+            *self.not_a_recorder(case, moment, actor),
             *self.out_of_stage(case, "discuss"),
             *self.before_stage(case, moment),
         ]
 
     def refusals_to_decide(
-        self, case: Case, vote: tuple[int, int, int], moment: datetime
+        self, case: Case, vote: tuple[int, int, int], moment: datetime, actor: str
     ) -> list[Refusal]:
         if "decide" not in STEPS_ALLOWED[case.stage]:
-            return self.out_of_stage(case, "decide")
+            return [*self.out_of_stage(case, "decide"), *self.not_a_recorder(case, moment, actor)]
         rules, session = self.rules_at(case.scope, moment), case.sessions[-1]
         present = len(session.present)
         return [
+            *self.not_a_recorder(case, moment, actor),
             *self.before_stage(case, moment),
             *refusals(
                 (
@@ -468,6 +470,11 @@ class Model:
                 (not rules.carries(*vote), RuleViolationError, f"no {rules.majority} majority"),
             ),
         ]
+
+    def not_a_recorder(self, case: Case, moment: datetime, actor: str) -> list[Refusal]:
+        """Sessions and decisions are recorded by a council member within the scope then."""
+        outsider = actor not in self.council_within(case.scope, moment)
+        return refusals((outsider, NotEligibleError, f"{actor} sits on no council there"))
 
     def refusals_to_step(self, case: Case, step: str, moment: datetime) -> list[Refusal]:
         """Complete, publish and withdraw: the stage must allow it, and not be dated before it."""
@@ -879,39 +886,53 @@ class CommunityLife(RuleBasedStateMachine):
             case.backers.append(resident)
             case.took_step(moment)
 
-    def discuss(self, case: Case, attendees: list[str], at: datetime | None = None) -> None:
+    def discuss(
+        self, case: Case, attendees: list[str], at: datetime | None = None, outsider: bool = False
+    ) -> None:
         moment = at or self.clock.now
+        actor = OFFICE if outsider else self.recorder(case, moment)
         if self.attempt(
             "discuss",
-            self.model.refusals_to_discuss(case, attendees, moment),
+            self.model.refusals_to_discuss(case, attendees, moment, actor),
             self.flow.discuss,
             case.id,
             attendees=attendees,
             summary="Residents want lights",
-            actor=CHAIR,
+            actor=actor,
             occurred_at=at,
         ):
             self.model.discussed(case, attendees, moment)
             case.took_step(moment)
 
     def decide(
-        self, case: Case, outcome: str, vote: tuple[int, int, int], at: datetime | None = None
+        self,
+        case: Case,
+        outcome: str,
+        vote: tuple[int, int, int],
+        at: datetime | None = None,
+        outsider: bool = False,
     ) -> None:
         moment = at or self.clock.now
+        actor = OFFICE if outsider else self.recorder(case, moment)
         details = {"approved": APPROVAL, "rejected": {"reasons": "Not ours"}}.get(outcome, {})
         if self.attempt(
             f"decide ({outcome})",
-            self.model.refusals_to_decide(case, vote, moment),
+            self.model.refusals_to_decide(case, vote, moment, actor),
             self.flow.decide,
             case.id,
             outcome=outcome,
             vote=dict(zip(("in_favour", "against", "abstain"), vote, strict=True)),
-            actor=CHAIR,
+            actor=actor,
             occurred_at=at,
             **details,
         ):
             self.model.decided(case, outcome, moment)
             case.took_step(moment)
+
+    def recorder(self, case: Case, moment: datetime) -> str:
+        """The chair when they sit on a council within the scope then, else another member."""
+        council = sorted(self.model.council_within(case.scope, moment))
+        return CHAIR if CHAIR in council or not council else council[0]
 
     def complete(self, case: Case, at: datetime | None = None) -> None:
         moment = at or self.clock.now
@@ -1027,14 +1048,16 @@ class CommunityLife(RuleBasedStateMachine):
         members=st.integers(0, 5),
         others=st.lists(st.sampled_from((*MEMBER_POOL, *VISITORS)), unique=True, max_size=3),
         when=WHEN,
+        member=MOSTLY,
     )
-    def the_council_discusses(
-        self, which: int, fitting: bool, members: int, others: list[str], when: str
+    def the_council_discusses(  # noqa: PLR0917 - one argument per drawn value
+        self, which: int, fitting: bool, members: int, others: list[str], when: str, member: bool
     ) -> None:
         case = self.pick_case("discuss", which, fitting)
         at = self.backdated(when, case)
         council = sorted(self.model.council_within(case.scope, at or self.clock.now))
-        self.discuss(case, list(dict.fromkeys([*council[:members], *others])), at)
+        attendees = list(dict.fromkeys([*council[:members], *others]))
+        self.discuss(case, attendees, at, outsider=not member)
 
     @rule(
         which=PICK,
@@ -1042,14 +1065,21 @@ class CommunityLife(RuleBasedStateMachine):
         outcome=st.sampled_from(["approved", "approved", "rejected", "deferred"]),
         vote=VOTES,
         when=WHEN,
+        member=MOSTLY,
     )
-    def the_council_decides(
-        self, which: int, fitting: bool, outcome: str, vote: str | tuple[int, int, int], when: str
+    def the_council_decides(  # noqa: PLR0917 - one argument per drawn value
+        self,
+        which: int,
+        fitting: bool,
+        outcome: str,
+        vote: str | tuple[int, int, int],
+        when: str,
+        member: bool,
     ) -> None:
         case = self.pick_case("decide", which, fitting)
         if isinstance(vote, str):
             vote = (len(case.sessions[-1].present) if case.sessions else 1, 0, 0)
-        self.decide(case, outcome, vote, self.backdated(when, case))
+        self.decide(case, outcome, vote, self.backdated(when, case), outsider=not member)
 
     @rule(which=PICK, fitting=MOSTLY, when=WHEN)
     def the_work_is_completed(self, which: int, fitting: bool, when: str) -> None:

@@ -10,6 +10,11 @@ writing an upcaster (``upcast_vN_vM``) so that these old records still decode, n
 editing the fixture; a deliberate change of a view's definition gets new fixtures beside
 these ones. Editing these files would also break their seals and checkpoints, which is
 exactly what these tests check.
+
+``tests/fixtures/views-v2.json`` holds the figures of the same log under the definitions
+of issue 12 (participation per registered resident; made by ``make_views_v2.py``). The
+views must give those; the old figures stay, and differ from them only where the
+definitions changed.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ from civicflow.views import Views
 FIXTURES = Path(__file__).parent / "fixtures"
 EVENTS = FIXTURES / "events-v1.jsonl"
 FIGURES = json.loads((FIXTURES / "views-v1.json").read_text(encoding="utf-8"))
+FIGURES_NOW = json.loads((FIXTURES / "views-v2.json").read_text(encoding="utf-8"))
+# What issue 12 redefined: participation per registered resident, per household beside it.
+REDEFINED = {"participation": {"rate", "residents", "household_rate"}}
 FIXTURE_KEY = "civicflow-fixture-key"
 LINES = EVENTS.read_text(encoding="utf-8").splitlines()
 PUBLISHED = {int(number): digest for number, digest in FIGURES["published"].items()}
@@ -57,8 +65,8 @@ def test_the_fixtures_chains_seals_and_checkpoints_verify(imported: CivicFlow) -
 
 
 def test_the_views_count_the_figures_recorded_with_the_fixture(imported: CivicFlow) -> None:
-    as_of = date.fromisoformat(FIGURES["pipeline_as_of"])
-    for shown, by_level in FIGURES["views"].items():
+    as_of = date.fromisoformat(FIGURES_NOW["pipeline_as_of"])
+    for shown, by_level in FIGURES_NOW["views"].items():
         k = int(shown.removeprefix("k="))
         with Views(imported, k=k) as views:
             views.catch_up()  # on SQLite the views share the file: k=5 finds them counted
@@ -69,6 +77,19 @@ def test_the_views_count_the_figures_recorded_with_the_fixture(imported: CivicFl
                 assert _dump(views.satisfaction(level=level)) == expected["satisfaction"]
                 assert _dump(views.participation(level=level)) == expected["participation"]
                 assert _dump(pipeline) == expected["pipeline"]
+
+
+def test_the_new_figures_differ_from_the_old_only_where_definitions_changed() -> None:
+    for shown, by_level in FIGURES["views"].items():
+        for level, views in by_level.items():
+            for view, old_rows in views.items():
+                new_rows = FIGURES_NOW["views"][shown][level][view]
+                assert len(new_rows) == len(old_rows)
+                for old, new in zip(old_rows, new_rows, strict=True):
+                    kept = set(new) - REDEFINED.get(view, set())
+                    assert {f: new[f] for f in kept} == {f: old[f] for f in kept if f in old}
+                    if view == "participation":  # the old rate was per household
+                        assert new["household_rate"] == old["rate"]
 
 
 def test_every_event_in_the_fixture_still_decodes() -> None:

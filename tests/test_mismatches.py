@@ -28,6 +28,7 @@ from civicflow import (
     ViewsSchemaError,
 )
 from civicflow.domain.eventmodel import AggregateSnapshot
+from civicflow.domain.proposal import Proposal
 from civicflow.storage.errors import schema_mismatch
 from civicflow.views.tables import SCHEMA_VERSION, TABLES
 from tests import flows
@@ -304,7 +305,7 @@ def snapshot_state(flow: CivicFlow, proposal_id: UUID, **change: Any) -> StoredE
 
 @pytest.mark.parametrize(
     "change",
-    [{"class_version": 2}, {"topic": "civicflow.proposal:ProposalV2"}],
+    [{"class_version": Proposal.class_version + 1}, {"topic": "civicflow.proposal:ProposalV2"}],
     ids=["newer-version", "unknown-aggregate"],
 )
 def test_a_snapshot_newer_code_took_is_refused(durable_url: str, change: dict[str, Any]) -> None:
@@ -318,7 +319,7 @@ def test_a_snapshot_newer_code_took_is_refused(durable_url: str, change: dict[st
         assert stored_rows(fresh) == before
     error = refused.value
     assert (error.kind, error.originator_id, error.originator_version) == ("snapshot", asked.id, 2)
-    assert error.known_version == (1 if "class_version" in change else None)
+    assert error.known_version == (Proposal.class_version if "class_version" in change else None)
 
 
 def test_an_older_event_is_still_read_and_upcast(store_url: str) -> None:
@@ -354,7 +355,10 @@ def stamp(url: str, version: str) -> None:
         execute("UPDATE cf_view_state SET value = ? WHERE name = 'schema'", version)
 
 
-@pytest.mark.parametrize("found", ["3", "v3"], ids=["newer", "unreadable"])
+NEWER_SCHEMA = str(int(SCHEMA_VERSION) + 1)
+
+
+@pytest.mark.parametrize("found", [NEWER_SCHEMA, f"v{NEWER_SCHEMA}"], ids=["newer", "unreadable"])
 def test_views_a_newer_definition_built_are_refused_and_left_untouched(
     durable_url: str, found: str
 ) -> None:
@@ -377,7 +381,7 @@ def test_views_open_before_a_newer_definition_rebuilt_them_stop_writing(durable_
     with flows.open_flow(durable_url) as flow, Views(flow, k=1) as views:
         flows.asked(flow)
         views.catch_up()
-        stamp(durable_url, "3")
+        stamp(durable_url, NEWER_SCHEMA)
         flows.discussing(flow)
         before = view_contents(durable_url)
         with pytest.raises(ViewsSchemaError):

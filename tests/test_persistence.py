@@ -13,12 +13,20 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from civicflow import CivicFlow, ConfigurationError, Proposal
+from civicflow import (
+    CivicFlow,
+    ConfigurationError,
+    InvalidInputError,
+    Level,
+    Proposal,
+    RuleViolationError,
+)
 from civicflow.domain.eventmodel import DomainEvent
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.settings import env_from_url
 from tests import flows
 from tests.conftest import FakeClock
+from tests.storage import stored_rows
 
 
 class Noted(DomainEvent):
@@ -115,6 +123,76 @@ def test_a_snapshot_is_taken_every_hundred_events_and_loads_the_same_state() -> 
         assert flow.repository.get(p.id, deepcopy_from_cache=False).state == flow.proposal(p.id)
 
 
+def test_a_snapshot_of_version_one_with_whole_rating_events_is_upcast(sqlite_url: str) -> None:
+    """Stores written before the compact rows keep their snapshots: version 1 is upcast."""
+    with flows.open_flow(sqlite_url) as flow:
+        p = flows.rating(flow)
+        for n in range(105):
+            flow.rate(
+                p.id, resident=flows.RESIDENTS[n % 30], level=("satisfied", "dissatisfied")[n % 2]
+            )
+        expected = flow.proposal(p.id)
+        assert flow.snapshots is not None
+        recorder: Any = flow.snapshots.recorder
+        [stored] = recorder.select_events(p.id)
+        snapshot = orjson.loads(stored.state)
+        state = snapshot["state"]
+        # As version 1 stored it: each rating its whole event, no rows.
+        rows = state.pop("rating_rows")
+        state["ratings"] = [_v1_rating(p.id, row) for row in rows]
+        state["class_version"] = 1
+        old = StoredEvent(
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=orjson.dumps(snapshot),
+        )
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM {recorder.events_table_name}")  # noqa: S608
+        recorder.insert_events([old])
+    with CivicFlow.open(sqlite_url, clock=FakeClock()) as fresh:
+        loaded = fresh.proposal(p.id)
+    assert loaded == expected
+    assert loaded.ratings == expected.ratings
+    assert [(r.resident, r.level) for r in loaded.ratings][-2:] == [
+        (flows.RESIDENTS[103 % 30], Level.DISSATISFIED),
+        (flows.RESIDENTS[104 % 30], Level.SATISFIED),
+    ]
+
+
+def _v1_rating(proposal_id: Any, row: Any) -> dict[str, Any]:
+    version, timestamp, previous, actor, occurred_at, resident, level, comment, round_ = row
+    return {
+        "originator_id": str(proposal_id),
+        "originator_version": version,
+        "timestamp": timestamp,
+        "previous_digest": previous,
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "resident": resident,
+        "level": level,
+        "comment": comment,
+        "round": round_,
+    }
+
+
+def test_the_ratings_are_the_rated_events_of_the_round_latest_per_resident() -> None:
+    with flows.open_flow() as flow:
+        p = flows.rating(flow)
+        for n in range(12):
+            flow.rate(
+                p.id, resident=flows.RESIDENTS[n % 5], level=("satisfied", "dissatisfied")[n % 2]
+            )
+        state = flow.proposal(p.id)
+        rated = [e for e in flow.history(p.id) if isinstance(e, Proposal.Rated)]
+    latest = {event.resident: event for event in rated}
+    assert [r.model_dump() for r in state.ratings] == [
+        e.model_dump() for e in sorted(latest.values(), key=lambda e: e.originator_version)
+    ]
+    assert "rating_rows" not in state.model_dump()
+    assert len(state.model_dump()["ratings"]) == 5
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -205,3 +283,64 @@ def test_opening_tries_again_while_the_database_is_busy_and_says_what_stayed_wro
     monkeypatch.setattr(Application, "__init__", always_locked)
     with pytest.raises(BackendUnavailableError, match="locked"):
         CivicFlow.open(url)
+
+
+def test_an_encoded_record_costs_its_length_in_memory_not_orjsons_buffer() -> None:
+    import tracemalloc
+
+    record = {"resident": "compound-135-r026", "level": "satisfied", "previous_digest": "f" * 64}
+    transcoder = OrjsonTranscoder()
+    tracemalloc.start()
+    try:
+        kept = [transcoder.encode(record) for _ in range(1000)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(kept[0]) < 200
+    assert held < 1000 * 400  # orjson's own bytes would hold about 4 KB each
+
+
+def test_a_log_is_copied_whole_into_an_empty_store_and_packed_for_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    key = {"AUDIT_KEY": "one key for both stores"}
+    secret = {**key, "CIPHER_TOPIC": get_topic(AESCipher), "CIPHER_KEY": AESCipher.create_key(16)}
+    with (
+        flows.open_flow("memory://", env=key) as source,
+        CivicFlow.open(sqlite_url, env=secret) as target,
+    ):
+        p = flows.rating(source)
+        flows.rate_all(source, p, ["satisfied", "dissatisfied"])
+        copied = target.copy_log_from(source)
+        assert copied == source.recorder.max_notification_id()
+        assert target.proposal(p.id) == source.proposal(p.id)
+        assert target.verify().ok
+        with pytest.raises(RuleViolationError, match="empty store only"):
+            target.copy_log_from(source)
+        assert target.recorder.max_notification_id() == copied
+    raw = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
+    assert b"resident-1" not in raw  # encrypted at rest, as the target is configured
+
+
+def test_a_stretch_of_a_log_is_appended_and_an_overlap_refused_with_nothing_copied(
+    sqlite_url: str,
+) -> None:
+    key = {"AUDIT_KEY": "one key for both stores"}
+    with (
+        flows.open_flow("memory://", env=key) as source,
+        CivicFlow.open(sqlite_url, env=key) as target,
+    ):
+        registered = source.recorder.max_notification_id()
+        p = flows.rating(source)
+        flows.rate_all(source, p, ["satisfied", "dissatisfied"])
+        end = source.recorder.max_notification_id()
+        assert registered is not None
+        assert end is not None
+        assert target.copy_log_from(source, up_to=registered) == registered
+        assert target.copy_log_from(source, after=registered) == end - registered
+        assert target.proposal(p.id) == source.proposal(p.id)
+        assert target.verify().ok
+        before = stored_rows(target)
+        with pytest.raises(InvalidInputError, match="already holds"):
+            target.copy_log_from(source, after=registered)
+        assert stored_rows(target) == before

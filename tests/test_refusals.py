@@ -12,6 +12,7 @@ from civicflow import (
     CivicFlow,
     CivicflowError,
     InvalidInputError,
+    NotEligibleError,
     ProposalAlreadyExistsError,
     ProposalNotFoundError,
     ProposalState,
@@ -29,6 +30,12 @@ FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 def half_done(flow: CivicFlow) -> ProposalState:
     p = flows.doing(flow)
     return flow.report_progress(p.id, percent=50, note="half", spent="100", actor="m")
+
+
+def left_the_council(flow: CivicFlow) -> ProposalState:
+    p = flows.discussing(flow)
+    flow.leave_council(flows.COMPOUND, member="member-1", actor="office")
+    return p
 
 
 REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
@@ -121,9 +128,27 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
         "rejection without reasons",
         flows.discussing,
         lambda f, p: f.decide(
-            p.id, outcome="rejected", vote={"in_favour": 3, "against": 0}, actor="m"
+            p.id, outcome="rejected", vote={"in_favour": 3, "against": 0}, actor="member-1"
         ),
         InvalidInputError,
+    ),
+    (
+        "a session recorded by someone not on the council",
+        flows.asked,
+        lambda f, p: f.discuss(p.id, attendees=["member-1"], summary="s", actor="office"),
+        NotEligibleError,
+    ),
+    (
+        "a decision recorded by someone not on the council",
+        flows.discussing,
+        lambda f, p: f.decide(p.id, **{**flows.APPROVAL, "actor": "resident-2"}),
+        NotEligibleError,
+    ),
+    (
+        "a decision recorded by a member who has left the council",
+        left_the_council,
+        lambda f, p: f.decide(p.id, **flows.APPROVAL),
+        NotEligibleError,
     ),
     (
         "negative budget",
@@ -154,7 +179,9 @@ REFUSALS: list[tuple[str, Setup, Command, type[CivicflowError]]] = [
     (
         "the same attendee twice",
         flows.asked,
-        lambda f, p: f.discuss(p.id, attendees=["m", "m"], summary="s", actor="m"),
+        lambda f, p: f.discuss(
+            p.id, attendees=["member-1", "member-1"], summary="s", actor="member-1"
+        ),
         InvalidInputError,
     ),
     (

@@ -18,6 +18,7 @@ from civicflow.audit.merkle import MerkleTree
 from civicflow.audit.notes import TreeHead, sign_checkpoint
 from civicflow.audit.signing import Signer
 from civicflow.audit.transparency import (
+    Leaf,
     LogTree,
     Receipt,
     check_growth,
@@ -36,6 +37,10 @@ def grown(flow: CivicFlow) -> LogTree:
     log = LogTree()
     log.grow(flow.store.pydantic_mapper, flow.recorder)
     return log
+
+
+def leaf_of(flow: CivicFlow, log: LogTree, aggregate_id: Any, version: int) -> Leaf:
+    return log.record(flow.store.pydantic_mapper, flow.recorder, aggregate_id, version)
 
 
 def exported(flow: CivicFlow) -> list[dict[str, Any]]:
@@ -71,7 +76,9 @@ def test_a_receipt_is_checked_with_the_public_key_alone_and_fits_a_qr_code(
     with flow:
         rating = flow.proposal(p.id).version
         log = grown(flow)
-        receipt = issue_receipt(log, SIGNER, p.id, rating)
+        receipt = issue_receipt(
+            log, SIGNER, log.record(flow.store.pydantic_mapper, flow.recorder, p.id, rating)
+        )
         record = next(
             line for line in exported(flow) if line["id"] == str(p.id) and line["version"] == rating
         )
@@ -89,7 +96,13 @@ def test_a_receipt_with_any_part_changed_is_refused() -> None:
         p = flows.rating(flow)
         flows.rate_all(flow, p, ["satisfied"] * 5)
         log = grown(flow)
-        receipt = issue_receipt(log, SIGNER, p.id, flow.proposal(p.id).version - 2)
+        receipt = issue_receipt(
+            log,
+            SIGNER,
+            log.record(
+                flow.store.pydantic_mapper, flow.recorder, p.id, flow.proposal(p.id).version - 2
+            ),
+        )
     check_receipt(receipt, SIGNER.verifier)
     other_leaf = b64encode(log.tree.leaf(0)).decode()
     changed = [
@@ -136,7 +149,11 @@ def _receipt() -> Receipt:
     with flows.open_flow() as flow:
         p = flows.rating(flow)
         flows.rate_all(flow, p, ["satisfied"] * 3)
-        return issue_receipt(grown(flow), SIGNER, p.id, flow.proposal(p.id).version)
+        log = grown(flow)
+        leaf = log.record(
+            flow.store.pydantic_mapper, flow.recorder, p.id, flow.proposal(p.id).version
+        )
+        return issue_receipt(log, SIGNER, leaf)
 
 
 RECEIPT = _receipt()

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from eventsourcing.cipher import AESCipher
 
 from civicflow import AreaKind, CivicFlow, ConfigurationError, InvalidInputError
 from civicflow.views import Views, quarter_of
 from tests import flows
+from tests.conftest import FakeClock
 from tests.walkthrough import run
 
 
@@ -58,28 +60,36 @@ def test_a_figure_from_fewer_than_k_residents_is_suppressed_not_reported() -> No
         assert people.households == 40  # not about residents: never hidden
 
 
+def add_compound(flow: CivicFlow, compound: str, *, households: int, residents: int) -> None:
+    """A second compound of community-1, with a council of two and residents e-0, e-1..."""
+    flow.add_area(
+        compound,
+        kind="compound",
+        name="Eight",
+        parent_id="community-1",
+        is_old=True,
+        has_property_management=False,
+        households=households,
+        actor="office",
+    )
+    flow.form_council(compound, actor="office")
+    for member in ("m8-1", "m8-2"):
+        flow.join_council(compound, member=member, via="election", actor="office")
+    flow.register_residents(
+        [f"e-{n}" for n in range(residents)], compound_id=compound, actor="office"
+    )
+
+
 def test_a_lone_suppressed_compound_takes_its_smallest_sibling_with_it() -> None:
     with flows.open_flow() as flow, Views(flow, k=5) as views:
-        flow.add_area(
-            "compound-8",
-            kind="compound",
-            name="Eight",
-            parent_id="community-1",
-            is_old=True,
-            has_property_management=False,
-            households=30,
-            actor="office",
-        )
-        flow.form_council("compound-8", actor="office")
-        for member in ("m8-1", "m8-2"):
-            flow.join_council("compound-8", member=member, via="election", actor="office")
-        flow.register_residents(
-            [f"e-{n}" for n in range(10)], compound_id="compound-8", actor="office"
-        )
+        add_compound(flow, "compound-8", households=30, residents=10)
         rated_proposal(flow, ["satisfied"] * 6)  # compound-7: 6 ratings
         small = flows.asked(flow, area_id="compound-8", resident="e-0")
         flow.discuss(small.id, attendees=["m8-1", "m8-2"], summary="ok", actor="m8-1")
-        flow.decide(small.id, **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}})
+        flow.decide(
+            small.id,
+            **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}, "actor": "m8-1"},
+        )
         flow.complete(small.id, summary="x", total_spent="1", evidence=["e"], actor="m8-1")
         flow.publish(small.id, channels=["app"], summary="x", actor="m8-1")
         for n in range(3):
@@ -131,6 +141,40 @@ def test_the_quarterly_review_ranks_areas_and_proposals() -> None:
         assert review.by_participation[0].area_id == flows.COMPOUND
 
 
+def test_the_participation_rate_is_per_registered_resident_and_beside_it_per_household() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        rated_proposal(flow, ["satisfied"] * 10)
+        flow.move_out("resident-30", actor="office")  # in 2026Q3: 29 registered at its end
+        views.catch_up()
+        [people] = views.participation(level="compound", quarter="2026Q3")
+        assert (people.participants, people.residents, people.households) == (10, 29, 40)
+        assert (people.rate, people.household_rate) == (Decimal("0.3448"), Decimal("0.2500"))
+
+
+def test_the_review_ranks_participation_per_registered_resident() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        add_compound(flow, "compound-8", households=100, residents=10)
+        rated_proposal(flow, ["satisfied"] * 6)  # compound-7: 30 residents, 40 households
+        small = flows.asked(flow, area_id="compound-8", resident="e-0")
+        flow.discuss(small.id, attendees=["m8-1", "m8-2"], summary="ok", actor="m8-1")
+        flow.decide(
+            small.id,
+            **{**flows.APPROVAL, "vote": {"in_favour": 2, "against": 0}, "actor": "m8-1"},
+        )
+        flow.complete(small.id, summary="x", total_spent="1", evidence=["e"], actor="m8-1")
+        flow.publish(small.id, channels=["app"], summary="x", actor="m8-1")
+        for n in range(6):
+            flow.rate(small.id, resident=f"e-{n}", level="satisfied")
+        views.catch_up()
+        ranked = views.review("2026Q3", level="compound").by_participation
+        # 6 of 10 residents beat 6 of 30, though per household 6/100 trails 6/40.
+        assert [(f.area_id, f.rate) for f in ranked] == [
+            ("compound-8", Decimal("0.6000")),
+            (flows.COMPOUND, Decimal("0.2000")),
+        ]
+        assert [f.household_rate for f in ranked] == [Decimal("0.0600"), Decimal("0.1500")]
+
+
 def test_the_pipeline_counts_stages_and_work_past_its_deadline() -> None:
     with flows.open_flow() as flow, Views(flow) as views:
         late = flows.doing(flow)
@@ -142,6 +186,55 @@ def test_the_pipeline_counts_stages_and_work_past_its_deadline() -> None:
         assert figure.ask_to_decide.count == 1
         [before] = views.pipeline(level="compound", as_of=datetime(2029, 6, 1).date())
         assert before.overdue == ()
+
+
+def test_work_completed_on_the_day_asked_about_is_not_overdue_that_day() -> None:
+    with flows.open_flow() as flow, Views(flow) as views:
+        clock = flows.clock_of(flow)
+        deadline = clock.now.date()  # 1 July; 17:00 in Shanghai
+        p = flows.discussing(flow)
+        flow.decide(p.id, **{**flows.APPROVAL, "deadline": deadline})
+        clock.advance(days=3)  # 4 July, 17:00 in Shanghai
+        flow.complete(p.id, summary="Done", total_spent="1", evidence=["e"], actor="member-2")
+        views.catch_up()
+        [before] = views.pipeline(level="compound", as_of=deadline + timedelta(days=2))
+        assert before.overdue == (str(p.id),)
+        [that_day] = views.pipeline(level="compound", as_of=deadline + timedelta(days=3))
+        assert that_day.overdue == ()
+
+
+@pytest.mark.parametrize("env", [None, {"CIPHER_KEY": AESCipher.create_key(num_bytes=32)}])
+def test_without_community_rules_or_areas_figures_go_by_the_area_the_proposal_names(
+    env: dict[str, str] | None, sqlite_url: str
+) -> None:
+    with (
+        CivicFlow.open(sqlite_url, env=env, clock=FakeClock(), community_rules=False) as flow,
+        Views(flow) as views,
+    ):
+        p = flows.asked(flow, area_id="building-12", resident="person-1")
+        flow.discuss(p.id, attendees=["chair-1"], summary="s", actor="chair-1")
+        flow.decide(p.id, **{**flows.APPROVAL, "vote": {"in_favour": 5, "against": 0}})
+        flow.complete(p.id, summary="x", total_spent="1", evidence=["e"], actor="chair-1")
+        flow.publish(p.id, channels=["app"], summary="x", actor="chair-1")
+        for n in range(1, 6):
+            flow.rate(p.id, resident=f"person-{n}", level="satisfied")
+        views.catch_up()
+        for level in AreaKind:  # unknown to the structure, the area stands for itself
+            [rated] = views.satisfaction(level=level, quarter="2026Q3")
+            assert (rated.area_id, rated.level, rated.n) == ("building-12", level, 5)
+            [people] = views.participation(level=level, quarter="2026Q3")
+            assert (people.area_id, people.participants, people.rated) == ("building-12", 6, 5)
+            assert (people.residents, people.households, people.rate) == (0, 0, None)
+            [pipe] = views.pipeline(level=level)
+            assert (pipe.area_id, pipe.stages) == ("building-12", {"rating": 1})
+        flow.rate(p.id, resident="person-6", level="dissatisfied")
+        with (  # another process: the area's id is read back, not remembered from writing it
+            CivicFlow.open(sqlite_url, env=env, community_rules=False) as other,
+            Views(other) as reader,
+        ):
+            assert reader.catch_up() == 1
+            [rated] = reader.satisfaction(level="compound")
+            assert (rated.area_id, rated.n, rated.dissatisfied) == ("building-12", 6, 1)
 
 
 def test_quarters_follow_the_districts_time_zone() -> None:

@@ -77,6 +77,7 @@ DISTRICT_OF = {c: STREETS[s] for c, s in COMMUNITIES.items()}
 RESIDENTS = tuple(f"r-{n:02}" for n in range(1, 97))
 FIRST_RESIDENTS = RESIDENTS[:72]
 VISITORS = ("v-1", "v-2")
+ELSEWHERE = ("building-1", "building-2")  # areas an application without rules never registers
 POLICY_AREAS = ("district-1", "district-2", "comm-2", "comm-4")
 GRADES = ("satisfied", "basically_satisfied", "dissatisfied")
 
@@ -302,7 +303,7 @@ class Life:
         scope = home if b % 3 else self.parent[home]
         if not self.rules and c % 3 == 0:  # someone from elsewhere, or from nowhere
             resident = pick((*RESIDENTS, *VISITORS), a)
-            scope = pick([*self.compounds(), *COMMUNITIES], b)
+            scope = pick([*self.compounds(), *COMMUNITIES, *ELSEWHERE], b)
         state = self.flow.ask(
             title=f"need {len(self.stage) + 1}",
             details="what residents asked for",
@@ -363,9 +364,14 @@ class Life:
             state.id,
             attendees=list(dict.fromkeys(attendees)),
             summary="talked it over",
-            actor=OFFICE,
+            actor=self.recorder(state, moment),
             occurred_at=moment,
         )
+
+    def recorder(self, state: ProposalState, moment: datetime) -> str:
+        """A council member within the scope then records the council (the office when none)."""
+        members = sorted(self.flow.structure().council_members(state.area_id, moment))
+        return members[0] if members else OFFICE
 
     def back(self, state: ProposalState, b: int, c: int) -> ProposalState:
         taken = {state.asked_by, *state.backers}
@@ -393,7 +399,7 @@ class Life:
             state.id,
             outcome=outcome,
             vote=vote,
-            actor=OFFICE,
+            actor=self.recorder(state, moment),
             occurred_at=moment,
             **(facts if outcome != "deferred" else {}),
         )
@@ -547,7 +553,14 @@ SATISFACTION_NUMBERS = (
     "rate",
     "full_rate",
 )
-PARTICIPATION_NUMBERS = ("asked_or_backed", "discussed", "rated", "participants", "rate")
+PARTICIPATION_NUMBERS = (
+    "asked_or_backed",
+    "discussed",
+    "rated",
+    "participants",
+    "rate",
+    "household_rate",
+)
 
 
 class Recount:
@@ -612,8 +625,10 @@ class Recount:
         return (self.areas[districts[0]].zone if districts else None) or SHANGHAI
 
     def place(self, area_id: str, moment: datetime) -> Placed:
-        by_kind = {self.areas[a].kind: a for a in self.chain(area_id, moment)}
-        areas = tuple(by_kind.get(level, "") for level in LEVELS)
+        """The quarter, and the area at each level; an area unknown then stands for itself."""
+        chain = self.chain(area_id, moment)
+        by_kind = {self.areas[a].kind: a for a in chain}
+        areas = tuple(by_kind.get(level, "") for level in LEVELS) if chain else (area_id,) * 4
         return quarter_of(moment, self.zone(area_id, moment)), areas
 
     def took_part(self, resident: str, kind: str, need: Need, moment: datetime) -> None:
@@ -728,11 +743,13 @@ class Recount:
                 kinds[(areas[at], when)][kind].add(resident)
                 anyone[(areas[at], when)].add(resident)
         # Every area of the level existing at a quarter's end (in its district's zone), for
-        # each quarter with participation placed at that level, and for the quarter asked.
+        # each quarter with participation placed at that level, and for the quarter asked;
+        # and every area participation was placed in at that level and quarter.
         quarters = {when for _, when in anyone} | ({quarter} if quarter else set())
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for when in sorted(quarters):
-            for area in self.areas_at(level, when):
+            placed = {area for area, placed_in in anyone if placed_in == when}
+            for area in sorted(set(self.areas_at(level, when)) | placed):
                 counts = {kind: len(who) for kind, who in kinds[(area, when)].items()}
                 total = len(anyone.get((area, when), ()))
                 found[(area, when)] = self.participation_figure(
@@ -741,6 +758,8 @@ class Recount:
         return [figure for _, figure in sorted(found.items())]
 
     def end_of(self, area_id: str, quarter: str) -> datetime:
+        """The quarter's last moment in the zone of the area's district now (the default
+        zone for an area the structure never knew)."""
         return quarter_end(quarter, self.zone(area_id, LATEST))
 
     def areas_at(self, level: str, quarter: str) -> list[str]:
@@ -760,6 +779,7 @@ class Recount:
             if area.kind == "compound" and area_id in self.chain(c, end)
         ]
         households = sum(value_at(self.areas[c].households, end) or 0 for c in compounds)
+        residents = sum(1 for home in self.homes.values() if value_at(home, end) in compounds)
         councils = sum(1 for c in compounds if any(active(term, end) for term in self.councils[c]))
         hidden = 0 < total < k
 
@@ -776,7 +796,9 @@ class Recount:
             "rated": shown(counts.get("rate", 0)),
             "participants": shown(total),
             "households": households,
-            "rate": None if hidden else ratio(total, households),
+            "residents": residents,
+            "rate": None if hidden else ratio(total, residents),
+            "household_rate": None if hidden else ratio(total, households),
             "compounds": len(compounds),
             "compounds_with_council": councils,
             "council_coverage": ratio(councils, len(compounds)),
@@ -852,7 +874,7 @@ def durations(pairs: list[tuple[datetime | None, datetime | None]]) -> dict[str,
 
 
 def overdue(need: Need, as_of: date) -> bool:
-    """Approved, past its deadline, decided by then, neither done nor finished before then."""
+    """Approved, past its deadline, decided by then, neither done nor finished by that day's end."""
 
     def day(moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(need.zone)).date()
@@ -862,8 +884,8 @@ def overdue(need: Need, as_of: date) -> bool:
         and need.decided is not None
         and need.deadline < as_of
         and day(need.decided) <= as_of
-        and (need.done is None or day(need.done) >= as_of)
-        and (need.finished is None or day(need.finished) >= as_of)
+        and (need.done is None or day(need.done) > as_of)
+        and (need.finished is None or day(need.finished) > as_of)
     )
 
 

@@ -60,6 +60,8 @@ def naive_placement(structure: Structure, area_id: str, moment: datetime) -> tup
     zone = (structure.areas[district].time_zone if district else None) or "Asia/Shanghai"
     local = moment.astimezone(ZoneInfo(zone))
     quarter = f"{local.year}Q{(local.month - 1) // 3 + 1}"
+    if not chain:  # unknown then: the area stands for itself at every level
+        return (quarter, *(area_id for _ in LEVELS))
     return (quarter, *(by_kind.get(level, "") for level in LEVELS))
 
 

@@ -71,7 +71,8 @@ class MissingRegistrationError(CivicflowError, LookupError):
 
 
 class NotEligibleError(CivicflowError, PermissionError):
-    """Someone tried a step they have no standing for (not a resident in scope)."""
+    """Someone tried a step they have no standing for (not a resident in scope, or not
+    on the council whose session or decision they record)."""
 
     def __init__(self, proposal_id: UUID | None, who: str, step: str, reason: str) -> None:
         self.proposal_id = proposal_id
@@ -361,3 +362,39 @@ class FeedError(CivicflowError, ValueError):
         self.line = line
         self.reason = reason
         super().__init__(f"feed {path}, line {line}: {reason}")
+
+
+class ForkRefusedError(CivicflowError, ValueError):
+    """The log refuses to sign a head that does not extend the last head it published.
+
+    The store no longer gives the last published head's root for its first records
+    (they were altered, deleted or reordered), or holds fewer records (a rollback):
+    signing would publish a second, conflicting history. Nothing was signed; run
+    ``civicflow verify`` to see what changed. ``published`` is that head's size,
+    ``size`` the store's.
+    """
+
+    def __init__(self, published: int, size: int, reason: str) -> None:
+        self.published = published
+        self.size = size
+        self.reason = reason
+        super().__init__(
+            f"the log refuses to sign a head of {size} records: {reason}; nothing was signed "
+            "(civicflow verify says what changed)"
+        )
+
+
+class WitnessError(CivicflowError, ValueError):
+    """A witness refuses to co-sign a tree head; nothing was co-signed or recorded.
+
+    ``origin`` names the log (None when the witness's own files are at fault);
+    ``reason`` says why: a head smaller than the last one co-signed (a rollback), a
+    different root at the same size or a consistency proof that does not verify (a
+    fork), another key for a log the witness knows, or a damaged state file.
+    """
+
+    def __init__(self, reason: str, origin: str | None = None) -> None:
+        self.origin = origin
+        self.reason = reason
+        of = f" of {origin}" if origin is not None else ""
+        super().__init__(f"the witness refuses the head{of}: {reason}; nothing was co-signed")

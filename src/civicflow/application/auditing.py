@@ -16,16 +16,22 @@ from eventsourcing.application import AggregateNotFoundError
 from civicflow.application.boundary import UseCases, public
 from civicflow.application.commands import CommandId, validated
 from civicflow.application.context import proposal_uuid
-from civicflow.audit import assurance, export, trail, verification
+from civicflow.audit import assurance, checkpointing, export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
 from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
 from civicflow.audit.publishing import head_line
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.transparency import Receipt, issue_receipt
-from civicflow.audit.verification import Verification
+from civicflow.audit.verification import Problem, Verification
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.errors import ConfigurationError, InvalidInputError, ProposalNotFoundError
+from civicflow.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    InvalidInputError,
+    ProposalNotFoundError,
+)
+from civicflow.storage.errors import reading_errors, storage_errors
 
 
 class Auditing(UseCases):
@@ -112,7 +118,7 @@ class Auditing(UseCases):
 
         def seal(ledger: Ledger) -> None:
             last = ledger.checkpoints[-1] if ledger.checkpoints else None
-            log = verification.seal_log(store.pydantic_mapper, store.recorder, last)
+            log = checkpointing.seal_log(store.pydantic_mapper, store.recorder, last)
             ledger.checkpoint(
                 sealed=log["sealed"],
                 up_to=log["up_to"],
@@ -166,13 +172,13 @@ class Auditing(UseCases):
         store = self._ctx.store
         opened = _opened_heads(heads, log_key, tuple(witnesses))
         mapper = store.pydantic_mapper
-        base = verification.verify(mapper, store.recorder, self.checkpoints(), published)
-        log = self._ctx.grown_log()
-        problems = list(base.problems)
-        if store.snapshots is not None:
-            ids = {aggregate_id for aggregate_id, _ in log.records}
-            problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots, ids)
-        found, proven = assurance.check_heads(log, opened)
+        checkpoints, problems = self._readable_checkpoints()
+        with self._ctx.growing_log() as log, storage_errors("reading the log"), reading_errors():
+            base = verification.verify(mapper, store.recorder, checkpoints, published, tree=log)
+            problems = list(base.problems) + problems
+            if store.snapshots is not None:
+                problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots)
+            found, proven = assurance.check_heads(log, opened)
         problems += found
         said = assurance.assurance(
             keyed=base.keyed, heads=len(opened), proven=proven, records=log.size
@@ -186,6 +192,17 @@ class Auditing(UseCases):
                 "assurance": said,
             }
         )
+
+    def _readable_checkpoints(self) -> tuple[tuple[Checkpoint, ...], list[Problem]]:
+        # An edited ledger must not stop the verification that is there to find it.
+        try:
+            return self.checkpoints(), []
+        except BackendUnavailableError:
+            raise
+        except Exception as error:  # an edited ledger fails in any way replay can fail
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            detail = f"the checkpoints cannot be read, so none was checked: {reason}"
+            return (), [Problem(kind="unreadable", aggregate="Ledger", detail=detail)]
 
     @public
     def tree_head(self, signer: Signer) -> str:
@@ -245,7 +262,8 @@ class Auditing(UseCases):
             BackendUnavailableError: the database failed while the log was read.
         """
         aggregate = proposal_uuid(aggregate_id)
-        return issue_receipt(self._ctx.grown_log(), signer, aggregate, version, head)
+        log, record = self._ctx.log_record(aggregate, version)
+        return issue_receipt(log, signer, record, head)
 
     @public
     def export_events(
@@ -289,6 +307,46 @@ class Auditing(UseCases):
         """
         store = self._ctx.store
         return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
+
+    @public
+    def copy_log_from(self, source: Auditing, *, after: int = 0, up_to: int | None = None) -> int:
+        """Copy the records of ``source`` (another application) into this store.
+
+        All of them into an empty store, or those at positions after ``after`` (and up
+        to ``up_to``) appended to this one, where they must continue its histories.
+        Streamed, in one transaction: all or nothing, in bounded memory. Records keep
+        their seals (open both with the same ``AUDIT_KEY``) and are re-packed for this
+        store's compression and encryption. Nothing is checked: for a trusted source,
+        such as a store this process just built (the demo builds in memory, then
+        copies); a file goes through ``import_events``, which checks everything.
+        Returns how many records were copied.
+
+        Raises:
+            RuleViolationError: a whole log, and this store is not empty.
+            InvalidInputError: this store already holds one of the records.
+            BackendUnavailableError: a database failed; nothing was copied.
+        """
+        here, there = self._ctx.store, source._ctx.store
+        return export.copy_log(
+            (there.pydantic_mapper, there.recorder),
+            (here.pydantic_mapper, here.recorder),
+            after=after,
+            up_to=up_to,
+        )
+
+    @public
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The proof (RFC 9162) that the log's first ``old_size`` records are a prefix
+        of its first ``new_size`` (all of them by default), for a witness to check.
+
+        ``civicflow.audit.witness.Witness.cosign`` takes it as ``Proof(old_size, hashes)``.
+
+        Raises:
+            InvalidInputError: a size is negative, above the log's size, or ``old_size``
+                is above ``new_size``.
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        return self._ctx.grown_log().tree.consistency_proof(old_size, new_size)
 
 
 def _opened_heads(

@@ -175,12 +175,16 @@ class CommunityCommands(UseCases):
         rating_window_days: int | None = None,
         quorum: Decimal | str | None = None,
         majority: Majority | str | None = None,
+        recorders: list[str] | tuple[str, ...] | None = None,
         effective_from: datetime | None = None,
         actor: str,
         occurred_at: datetime | None = None,
         command_id: UUID | str | None = None,
     ) -> Policy:
         """Set some rules for a district (or override them for a community) from a moment on.
+
+        ``recorders`` names who besides the council's members may record its sessions
+        and decisions (a community office keeping the minutes, say).
 
         Raises:
             CommandOutcomeUnknownError: the store failed while writing; retry with the same
@@ -197,6 +201,7 @@ class CommunityCommands(UseCases):
                 rating_window_days=rating_window_days,
                 quorum=quorum,
                 majority=majority,
+                recorders=recorders,
             ),
         )
         start = effective_from or moment

@@ -7,20 +7,22 @@ another: a command goes use case -> context -> aggregate -> store.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Recording
+from pydantic import TypeAdapter, ValidationError
 
 from civicflow.application.commands import CommandId, Commands, validated
 from civicflow.application.store import Store
 from civicflow.audit.ledger import Ledger
 from civicflow.audit.publishing import HeadPublisher, Transparency
-from civicflow.audit.transparency import LogTree
+from civicflow.audit.transparency import Leaf, LogTree
 from civicflow.domain.community import rules
 from civicflow.domain.community.areas import Area, AreaKind
 from civicflow.domain.community.councils import Council
@@ -30,11 +32,13 @@ from civicflow.domain.community.residents import Home, Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.proposal_state import ProposalState
+from civicflow.domain.values import ActorId
 from civicflow.errors import InvalidInputError, MissingRegistrationError, ProposalNotFoundError
 from civicflow.storage.errors import reading_errors, storage_errors
 
 Clock = Callable[[], datetime]
 PUBLICATIONS = (Proposal.Published, Ledger.Checkpointed)  # writes after which a head is due
+_ACTOR: TypeAdapter[str] = TypeAdapter(ActorId)
 
 
 def utc_now() -> datetime:
@@ -79,6 +83,30 @@ class Context:
         with self._log_lock, storage_errors("reading the log"), reading_errors():
             self.log_tree.grow(self.store.pydantic_mapper, self.store.recorder)
         return self.log_tree
+
+    @contextlib.contextmanager
+    def growing_log(self) -> Iterator[LogTree]:
+        """The log's Merkle tree, held for a caller that grows it while reading the log.
+
+        ``verify`` reads every record anyway: it adds the new ones to the tree as it
+        goes, instead of a second pass over the log.
+        """
+        with self._log_lock:
+            yield self.log_tree
+
+    def log_record(self, aggregate_id: UUID, version: int) -> tuple[LogTree, Leaf]:
+        """The grown tree, and where one record sits in it.
+
+        Raises:
+            InvalidInputError: the log holds no such record.
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        log = self.grown_log()
+        with storage_errors("reading the log"), reading_errors():
+            found = log.record(
+                self.store.pydantic_mapper, self.store.recorder, aggregate_id, version
+            )
+        return log, found
 
     # --- time -------------------------------------------------------------------------
 
@@ -176,6 +204,27 @@ class Context:
             structure or self.structure(),
             scope_id=scope_id,
             moment=moment,
+            step=step,
+            proposal_id=proposal_id,
+        )
+
+    def check_recorder(
+        self, actor: str, scope_id: str, moment: datetime, step: str, proposal_id: UUID
+    ) -> None:
+        """Only the council (or whom its policy names) records its sessions and decisions."""
+        try:
+            named = _ACTOR.validate_python(actor)  # stripped, as the event will record it
+        except ValidationError:
+            return  # malformed: the command itself refuses it (InvalidInputError)
+        if not self.community_rules:
+            return
+        structure = self.structure()
+        rules.check_recorder(
+            structure,
+            named,
+            scope_id=scope_id,
+            moment=moment,
+            policy=self.policy_at(structure, scope_id, moment),
             step=step,
             proposal_id=proposal_id,
         )

@@ -138,6 +138,8 @@ class Deliberation(UseCases):
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: the proposal is not open for discussion.
             MissingRegistrationError: no council with members covers its area (rules on).
+            NotEligibleError: ``actor`` sat on no council within the area then, and the
+                policy does not name them as a recorder (rules on).
             InvalidInputError: a value is malformed (e.g. an attendee listed twice).
             RuleViolationError: the session predates the stage it belongs to.
         """
@@ -145,6 +147,7 @@ class Deliberation(UseCases):
 
         def discuss(proposal: Proposal) -> None:
             council = self._ctx.deciding_members(proposal.state.area_id, moment)
+            self._ctx.check_recorder(actor, proposal.state.area_id, moment, "discuss", proposal.id)
             present = (
                 None if council is None else [a for a in dict.fromkeys(attendees) if a in council]
             )
@@ -187,12 +190,15 @@ class Deliberation(UseCases):
                 ``command_id`` (always safe).
             ProposalNotFoundError: no such proposal.
             StepNotAllowedError: the proposal has not been discussed, or is decided.
+            NotEligibleError: ``actor`` sat on no council within the area then, and the
+                policy does not name them as a recorder (rules on).
             InvalidInputError: a value is malformed, or the outcome lacks what it needs.
             RuleViolationError: no quorum, no majority, or the deadline is in the past.
         """
         moment = self._ctx.when(occurred_at)
 
         def decide(proposal: Proposal) -> None:
+            self._ctx.check_recorder(actor, proposal.state.area_id, moment, "decide", proposal.id)
             proposal.decide(
                 outcome=outcome,
                 vote=vote,

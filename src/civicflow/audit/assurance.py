@@ -17,7 +17,7 @@ checks need no secret at all:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,15 +27,23 @@ from civicflow.audit.notes import TreeHead
 from civicflow.audit.transparency import LogTree
 from civicflow.audit.verification import Problem
 from civicflow.domain import integrity
+from civicflow.storage import rawlog
 from civicflow.storage.mapper import PydanticMapper
 
 
-def check_snapshots(
-    mapper: PydanticMapper, recorder: Any, snapshots: Any, aggregate_ids: Iterable[UUID]
-) -> list[Problem]:
-    """Problems with the snapshots of these aggregates: a seal or a replay that disagrees."""
+def check_snapshots(mapper: PydanticMapper, recorder: Any, snapshots: Any) -> list[Problem]:
+    """Problems with every snapshot stored: a seal or a replay that disagrees.
+
+    One query finds the aggregates that have snapshots; only those are replayed.
+    """
     problems: list[Problem] = []
-    for aggregate_id in aggregate_ids:
+    for text in rawlog.snapshotted(snapshots.recorder):
+        try:
+            aggregate_id = UUID(text)
+        except ValueError:
+            detail = f"a snapshot of {text!r}, which is no aggregate id: civicflow did not write it"
+            problems.append(Problem(kind="inserted", aggregate="unknown", detail=detail))
+            continue
         for stored in snapshots.recorder.select_events(aggregate_id):
             problem = _snapshot_problem(mapper, recorder, stored)
             if problem:

@@ -19,8 +19,10 @@ all of it in one transaction, or nothing.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable
 from typing import IO, Any
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -38,7 +40,6 @@ from civicflow.audit.merkle import MerkleTree
 from civicflow.audit.notes import TreeHead, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.transparency import record_leaf
-from civicflow.audit.verification import pages
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.proposal import Proposal
@@ -48,6 +49,7 @@ from civicflow.errors import (
     RuleViolationError,
     SignatureError,
 )
+from civicflow.storage import rawlog
 from civicflow.storage.bulk import insert_all
 from civicflow.storage.mapper import PydanticMapper
 
@@ -75,10 +77,9 @@ def export_events(
     notes = tuple(heads)
     out.write(header_line(signer.name if signer else None))
     tree = MerkleTree()
-    for page in pages(recorder):
-        for note in page:
-            record_id, state = str(note.originator_id), mapper.decode_state(note)
-            version, topic = note.originator_version, note.topic
+    for page in rawlog.rows(recorder):
+        for _, record_id, version, topic, stored in page:
+            state = orjson.loads(mapper.unpack(stored))
             tree.append(record_leaf(record_id, version, topic, state))
             line = {
                 "position": tree.size,
@@ -135,6 +136,52 @@ def import_events(
         problem = ("", f"the database refused the records, none were imported: {error}")
         raise InvalidInputError("events export", [problem]) from None
     return len(records)
+
+
+def copy_log(
+    source: tuple[PydanticMapper, Any],
+    target: tuple[PydanticMapper, Any],
+    *,
+    after: int = 0,
+    up_to: int | None = None,
+) -> int:
+    """Copy a store's records into another, streamed, in one transaction.
+
+    ``source`` and ``target`` are each (mapper, recorder); the records copied are
+    those at positions after ``after`` and up to ``up_to`` (all by default). A
+    whole log goes into an empty store only; a stretch after ``after`` is appended,
+    and must continue the target's histories (the database refuses a version it
+    holds, and then nothing is copied). Records keep their seals (give both stores
+    the same audit key) and are packed anew for the target's compression and
+    encryption. Nothing is checked: the source is trusted (a store this process
+    just built); an export file goes through ``import_events``.
+
+    Raises:
+        RuleViolationError: a whole log, and the target is not empty.
+        InvalidInputError: the target already holds one of the records.
+    """
+    (source_mapper, source_recorder), (mapper, recorder) = source, target
+    if not after and recorder.max_notification_id():
+        raise RuleViolationError(None, "copy", "records are copied into an empty store only")
+    rows: Iterable[rawlog.Row] = (
+        row for page in rawlog.rows(source_recorder, after) for row in page
+    )
+    if up_to is not None:  # stop reading there, not only copying
+        rows = itertools.takewhile(lambda row: row[0] <= up_to, rows)
+    records = (
+        StoredEvent(
+            originator_id=UUID(aggregate_id),
+            originator_version=version,
+            topic=topic,
+            state=mapper.pack(source_mapper.unpack(stored)),
+        )
+        for _, aggregate_id, version, topic, stored in rows
+    )
+    try:
+        return insert_all(recorder, records)
+    except IntegrityError as error:
+        problem = ("", f"the store already holds one of the records, none were copied: {error}")
+        raise InvalidInputError("copy", [problem]) from None
 
 
 def write_csv(rows: Iterable[BaseModel], out: IO[str]) -> int:

@@ -89,22 +89,55 @@ def read_feed(
             It names the line (0: the file itself cannot be read).
     """
     witnesses = tuple(required_witnesses)
-    heads: list[TreeHead] = []
+    return [head for head, _ in _entries(str(path), log, witnesses)]
+
+
+def read_witnessed(
+    path: str | Path, log: Verifier, witnesses: Iterable[Verifier]
+) -> tuple[list[TreeHead], int]:
+    """The heads of the feed co-signed by every witness, and how many others it holds.
+
+    A feed holds every head the log published, witnessed or not (a co-signed head is
+    appended after the log's own note of it), so a head without a witness's
+    signature is left out, not refused; every head must still be the log's, and a
+    witness signature that is there must verify.
+
+    Raises:
+        FeedError: as ``read_feed``, or a witness's signature does not verify.
+    """
+    required = tuple(witnesses)
+    entries = _entries(str(path), log, ())
+    counted: list[TreeHead] = []
+    for number, (_, note) in enumerate(entries, 1):
+        signed = {s.key for s in split_note(note)[1]}
+        if not all(w.key in signed for w in required):
+            continue
+        try:
+            counted.append(open_checkpoint(note, log, required_witnesses=required))
+        except SignatureError as error:  # present but wrong: damage, not absence
+            raise FeedError(str(path), number, str(error)) from None
+    return counted, len(entries) - len(counted)
+
+
+def _entries(
+    path: str, log: Verifier, witnesses: tuple[Verifier, ...]
+) -> list[tuple[TreeHead, str]]:
+    entries: list[tuple[TreeHead, str]] = []
     try:
         *lines, tail = Path(path).read_bytes().split(b"\n")
     except OSError as error:
-        raise FeedError(str(path), 0, f"cannot be read ({error.strerror})") from None
+        raise FeedError(path, 0, f"cannot be read ({error.strerror})") from None
     lines = [line + b"\n" for line in lines] + ([tail] if tail else [])  # a torn last line
     for number, raw in enumerate(lines, 1):
-        head = _head(str(path), number, raw, log, witnesses)
-        _check_order(str(path), number, heads[-1] if heads else None, head)
-        heads.append(head)
-    return heads
+        head, note = _head(path, number, raw, log, witnesses)
+        _check_order(path, number, entries[-1][0] if entries else None, head)
+        entries.append((head, note))
+    return entries
 
 
 def _head(
     path: str, number: int, raw: bytes, log: Verifier, witnesses: tuple[Verifier, ...]
-) -> TreeHead:
+) -> tuple[TreeHead, str]:
     try:
         entry = json.loads(raw) if raw.endswith(b"\n") else None
     except ValueError:
@@ -117,7 +150,7 @@ def _head(
         raise FeedError(path, number, str(error)) from None
     if raw != feed_line(entry["note"]).encode("utf-8"):
         raise FeedError(path, number, "not the line written for its note (a field was changed)")
-    return head
+    return head, entry["note"]
 
 
 def _check_order(path: str, number: int, before: TreeHead | None, head: TreeHead) -> None:

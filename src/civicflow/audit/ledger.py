@@ -93,7 +93,7 @@ class Ledger(PydanticAggregate):
         return cls._create(cls.Opened, id=LEDGER_ID, actor=actor, occurred_at=occurred_at)
 
     def checkpoint(self, **command: Unpack[Seal]) -> Checkpoint:
-        """Record a checkpoint (computed by ``civicflow.audit.verification.seal_log``)."""
+        """Record a checkpoint (computed by ``civicflow.audit.checkpointing.seal_log``)."""
         self._record(self._next_event(self.Checkpointed, {**command}))
         return self.checkpoints[-1]
 

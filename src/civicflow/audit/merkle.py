@@ -34,7 +34,7 @@ from civicflow.errors import InvalidInputError
 HASH_SIZE = 32
 Hash = bytes | bytearray  # what a leaf hash, root or proof hash given to this module may be
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
-_LEAF = b"\x00"
+LEAF_PREFIX = b"\x00"  # RFC 9162: a leaf hash is SHA-256(0x00 || data)
 _NODE = b"\x01"
 _NODE_PREFIXED = hashlib.sha256(_NODE)  # copied, never updated in place
 _MAGIC = b"CFMT\x01"  # to_bytes format, version 1
@@ -43,7 +43,7 @@ _HEADER = len(_MAGIC) + 8
 
 def leaf_hash(data: bytes) -> bytes:
     """The hash of a leaf holding ``data``: ``SHA-256(0x00 || data)``."""
-    return hashlib.sha256(_LEAF + data).digest()
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: Hash, right: Hash) -> bytes:

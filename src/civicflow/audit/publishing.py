@@ -19,12 +19,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from civicflow.audit.feed import FeedWriter
+from civicflow.audit.feed import FeedWriter, read_feed
 from civicflow.audit.notes import TreeHead, sign_checkpoint
-from civicflow.audit.signing import Signer, b64encode
+from civicflow.audit.signing import Signer, Verifier, b64encode
 from civicflow.audit.transparency import LogTree
-from civicflow.errors import CivicflowError, ConfigurationError, FeedError
+from civicflow.errors import CivicflowError, ConfigurationError, FeedError, ForkRefusedError
 
 logger = logging.getLogger("civicflow")
 
@@ -41,6 +42,10 @@ class Transparency:
             at publications and by time).
         every: a head at least this often while records are written (None: only at
             publications and by count).
+        published: the last head published before this application started (read back
+            from the feed: ``last_in_feed``), or None. The first head this application
+            signs must extend it: a store rolled back or rewritten below it is refused
+            (``ForkRefusedError``) instead of signed into a second history.
 
     Raises:
         ConfigurationError: ``every_events`` or ``every`` is not positive.
@@ -50,6 +55,7 @@ class Transparency:
     feed: FeedWriter
     every_events: int | None = 1000
     every: timedelta | None = timedelta(minutes=60)
+    published: Callable[[], TreeHead | None] | None = None
 
     def __post_init__(self) -> None:
         if self.every_events is not None and self.every_events < 1:
@@ -93,7 +99,12 @@ class HeadPublisher:
         """
         with self._lock:
             self.due = True
-            head = self._log().head(self.policy.signer.name)
+            log = self._log()
+            head = log.head(self.policy.signer.name)
+            if self.last is None and self.policy.published is not None:
+                self.last = self.policy.published()
+            if self.last is not None:
+                _refuse_a_fork(log, self.last)
             note = sign_checkpoint(head, self.policy.signer)
             if self.last is None or head.size > self.last.size:
                 self._append(note)
@@ -124,6 +135,35 @@ class HeadPublisher:
             logger.warning(
                 "tree head not published, will try again after the next write", exc_info=True
             )
+
+
+def _refuse_a_fork(log: LogTree, last: TreeHead) -> None:
+    """The log only grows: its first ``last.size`` records must still give ``last``'s root."""
+    if log.size < last.size:
+        reason = f"the last head published covers {last.size}: records were deleted, or rolled back"
+        raise ForkRefusedError(last.size, log.size, reason)
+    if log.tree.root(last.size) != last.root:
+        reason = (
+            f"its first {last.size} records no longer give the last published head's root: "
+            "they were altered, inserted, deleted or reordered"
+        )
+        raise ForkRefusedError(last.size, log.size, reason)
+
+
+def last_in_feed(path: str | Path, log: Verifier) -> Callable[[], TreeHead | None]:
+    """The last head of a feed file, read when first needed (None: no feed, or empty).
+
+    Raises (when called):
+        FeedError: the feed is damaged or not the log's.
+    """
+
+    def last() -> TreeHead | None:
+        if not Path(path).exists():
+            return None
+        heads = read_feed(path, log)
+        return heads[-1] if heads else None
+
+    return last
 
 
 def head_line(head: TreeHead, lang: str = "en") -> str:

@@ -18,20 +18,30 @@ added records to an earlier one.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from base64 import b64decode, b64encode
-from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from uuid import UUID
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from civicflow.audit.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from civicflow.audit.merkle import (
+    LEAF_PREFIX,
+    MerkleTree,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier
-from civicflow.audit.verification import pages
 from civicflow.errors import InvalidInputError
-from civicflow.storage.mapper import PydanticMapper
+from civicflow.storage import rawlog
+
+if TYPE_CHECKING:  # a receipt is checked without the event model the mapper loads
+    from civicflow.storage.mapper import PydanticMapper
 
 
 def state_digest(state: Mapping[str, Any]) -> str:
@@ -44,54 +54,133 @@ def record_leaf(record_id: str, version: int, topic: str, state: Mapping[str, An
     return _leaf(record_id, version, topic, state_digest(state))
 
 
+def _leaves(rows: Sequence[rawlog.Row], plains: Sequence[bytes]) -> list[bytes]:
+    """``_leaf`` of each record, ``_state_digest`` inlined: growing a tree is mostly this."""
+    sha256, dumps, prefix = hashlib.sha256, orjson.dumps, LEAF_PREFIX
+    return [
+        sha256(
+            prefix
+            + dumps(
+                {
+                    "id": aggregate_id,
+                    "version": version,
+                    "topic": topic,
+                    "state": sha256(plain).hexdigest(),
+                }
+            )
+        ).digest()
+        for (_, aggregate_id, version, topic, _), plain in zip(rows, plains, strict=True)
+    ]
+
+
 def _leaf(record_id: str, version: int, topic: str, digest: str) -> bytes:
     canonical = {"id": record_id, "version": version, "topic": topic, "state": digest}
     return leaf_hash(orjson.dumps(canonical))
 
 
+class Leaf(NamedTuple):
+    """Where one record sits in the tree, and what its leaf hashes."""
+
+    leaf_index: int
+    id: str
+    version: int
+    topic: str
+    state: str  # hex SHA-256 of the record's state
+
+
 class LogTree:
-    """The Merkle tree over a store's log, and where each leaf sits in it."""
+    """The Merkle tree over a store's log, and where each leaf sits in the log.
+
+    It holds 32 bytes per leaf (in the tree's levels) and 8 per position, nothing
+    per record beside: a record's place is looked up in the database when a
+    receipt is asked for, not kept for every record of a large log.
+    """
 
     def __init__(self) -> None:
         self.tree = MerkleTree()
-        self.positions: list[int] = []  # the notification id of each leaf
-        # (aggregate, version) -> (leaf index, topic, state digest)
-        self.records: dict[tuple[UUID, int], tuple[int, str, str]] = {}
+        self.positions = array("q")  # the notification id of each leaf, ascending
 
     @property
     def size(self) -> int:
         return self.tree.size
 
+    @property
+    def last_position(self) -> int:
+        """The position in the log of the last record in the tree (0 when empty)."""
+        return self.positions[-1] if self.positions else 0
+
     def grow(self, mapper: PydanticMapper, recorder: Any) -> int:
         """Add the records stored since the last growth; returns how many."""
         added = 0
-        after = self.positions[-1] if self.positions else 0
-        for page in pages(recorder, after):
-            for note in page:
-                digest = _digest_of(mapper, note)
-                aggregate, version = cast(UUID, note.originator_id), note.originator_version
-                self.records[(aggregate, version)] = (self.size, note.topic, digest)
-                self.tree.append(_leaf(str(aggregate), version, note.topic, digest))
-                self.positions.append(note.id)
-                added += 1
+        for page in rawlog.rows(recorder, self.last_position):
+            self.add(page, plain_page(mapper, page))
+            added += len(page)
         return added
+
+    def add(self, rows: Sequence[rawlog.Row], plains: Sequence[bytes | None]) -> None:
+        """Add records of the log, in order, as the next leaves.
+
+        ``plains`` are their JSON as the mapper wrote it (``plain_page``); None
+        marks a record that cannot be decrypted.
+        """
+        if None in plains:
+            leaves = [
+                _leaf(aggregate_id, version, topic, _state_digest(plain, stored))
+                for (_, aggregate_id, version, topic, stored), plain in zip(
+                    rows, plains, strict=True
+                )
+            ]
+        else:
+            leaves = _leaves(rows, cast(Sequence[bytes], plains))
+        self.tree.extend(leaves)
+        self.positions.extend([row[0] for row in rows])
 
     def head(self, origin: str, size: int | None = None) -> TreeHead:
         """The tree head of the first ``size`` records (all of them by default)."""
         size = self.size if size is None else size
         return TreeHead(origin, size, self.tree.root(size))
 
-    def record(self, aggregate_id: UUID, version: int) -> tuple[int, str, str]:
-        """The leaf index, topic and state digest of a record.
+    def record(
+        self, mapper: PydanticMapper, recorder: Any, aggregate_id: UUID | str, version: int
+    ) -> Leaf:
+        """One record of the tree: its leaf index, and the fields its leaf hashes.
 
         Raises:
-            InvalidInputError: the log holds no such record.
+            InvalidInputError: the log holds no such record, or the tree not yet.
         """
-        try:
-            return self.records[(aggregate_id, version)]
-        except KeyError:
+        row = rawlog.find(recorder, str(aggregate_id), version)
+        index = -1 if row is None else bisect_left(self.positions, row[0])
+        if row is None or index == len(self.positions) or self.positions[index] != row[0]:
             problem = ("version", f"{aggregate_id} has no record at version {version}")
-            raise InvalidInputError("receipt", [problem]) from None
+            raise InvalidInputError("receipt", [problem])
+        digest = _state_digest(plain_bytes(mapper, row[4]), row[4])
+        return Leaf(index, row[1], version, row[3], digest)
+
+
+def plain_page(mapper: PydanticMapper, rows: Sequence[rawlog.Row]) -> Sequence[bytes | None]:
+    """The JSON each record of a page holds, as the mapper wrote it (None: undecryptable)."""
+    if mapper.cipher is None and mapper.compressor is None:
+        return [row[4] for row in rows]
+    return [plain_bytes(mapper, row[4]) for row in rows]
+
+
+def plain_bytes(mapper: PydanticMapper, stored: bytes) -> bytes | None:
+    """A record's JSON as the mapper wrote it, or None when it cannot be decrypted."""
+    if mapper.cipher is None and mapper.compressor is None:
+        return stored
+    try:
+        return mapper.unpack(stored)
+    except Exception:  # a damaged record still takes its place in the tree
+        return None
+
+
+def _state_digest(plain: bytes | None, stored: bytes) -> str:
+    # The JSON the mapper wrote is orjson's encoding already, so its hash is the one an
+    # export line's state gives; an edit of the bytes (whitespace included) changes it.
+    if plain is None:
+        # ...with a leaf no honest record has: the heads it was published under no longer match.
+        return "undecodable:" + hashlib.sha256(stored).hexdigest()
+    return hashlib.sha256(plain).hexdigest()
 
 
 class Receipt(BaseModel):
@@ -135,14 +224,14 @@ class Receipt(BaseModel):
 
 
 def issue_receipt(
-    log: LogTree, signer: Signer, aggregate_id: UUID, version: int, head_note: str | None = None
+    log: LogTree, signer: Signer, record: Leaf, head_note: str | None = None
 ) -> Receipt:
     """A receipt for one record: under ``head_note`` if given, else under a head signed now.
 
     Raises:
-        InvalidInputError: the record is not in the log, or not covered by the head.
+        InvalidInputError: the record is not covered by the head.
     """
-    index, topic, digest = log.record(aggregate_id, version)
+    index = record.leaf_index
     note = head_note or sign_checkpoint(log.head(signer.name), signer)
     head = open_checkpoint(note, signer.verifier)
     if index >= head.size:
@@ -150,10 +239,10 @@ def issue_receipt(
         raise InvalidInputError("receipt", [problem])
     proof = log.tree.inclusion_proof(index, head.size)
     return Receipt(
-        id=str(aggregate_id),
-        version=version,
-        topic=topic,
-        state=digest,
+        id=record.id,
+        version=record.version,
+        topic=record.topic,
+        state=record.state,
         index=index,
         proof=tuple(b64encode(node).decode() for node in proof),
         head=note,
@@ -198,18 +287,6 @@ def check_growth(earlier: TreeHead, later: TreeHead, proof: Iterable[bytes]) -> 
     if later.size < earlier.size:
         return False
     return verify_consistency(earlier.size, later.size, earlier.root, later.root, list(proof))
-
-
-def _digest_of(mapper: PydanticMapper, note: Any) -> str:
-    if mapper.cipher is None and mapper.compressor is None:
-        # Stored as orjson wrote it: the bytes are the canonical encoding already, and an
-        # edit of them (whitespace included) changes the leaf, as it should.
-        return hashlib.sha256(bytes(note.state)).hexdigest()
-    try:
-        return state_digest(mapper.decode_state(note))
-    except Exception:  # a damaged record still takes its place in the tree
-        # ...with a leaf no honest record has: the heads it was published under no longer match.
-        return "undecodable:" + hashlib.sha256(bytes(note.state)).hexdigest()
 
 
 def _decoded(text: str) -> bytes:

@@ -28,53 +28,28 @@ checkpoint digests were published (then the rollback shows as a mismatch).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from eventsourcing.persistence import Notification
-from eventsourcing.utils import get_topic
-from pydantic import BaseModel, ConfigDict
+import orjson
 
-from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
+from civicflow.audit.checkpointing import LEDGER_TOPICS, running_digest
+from civicflow.audit.findings import Problem, Verification
+from civicflow.audit.ledger import LEDGER_ID, Checkpoint
+from civicflow.audit.transparency import LogTree, plain_page
 from civicflow.domain import integrity
+from civicflow.storage import rawlog
 from civicflow.storage.mapper import PydanticMapper
+from civicflow.storage.rawlog import Row
 
-PAGE = 5000
-LEDGER_TOPICS = frozenset(get_topic(cls) for cls in (Ledger.Opened, Ledger.Checkpointed))
-
-
-class Problem(BaseModel):
-    """One thing wrong with the store."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str  # altered, deleted, inserted, reordered, checkpoint, published, unreadable
-    aggregate: str  # Proposal, Directory, Resident, Ledger, or "log" for the whole log
-    aggregate_id: str | None = None
-    version: int | None = None
-    position: int | None = None  # notification id in the log
-    detail: str
+# A record as civicflow seals it ends with its seal: {...,"_mac":"<64 hex digits>"}
+SEAL_TAIL = b',"_mac":"'
+TAIL_SIZE = len(SEAL_TAIL) + 64 + len(b'"}')
+PREVIOUS = b'"previous_digest":'
 
 
-class Verification(BaseModel):
-    """What ``verify`` found: ``ok`` when nothing is wrong."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    ok: bool
-    keyed: bool  # False: no audit key, so anyone who can write could forge the chains
-    events: int
-    checkpoints: int
-    problems: tuple[Problem, ...]
-    heads: int = 0  # published tree heads checked
-    proven: int = 0  # records covered by the largest head the store matches
-    assurance: str = ""  # what a clean result proves, in a sentence
-
-
-@dataclass
+@dataclass(slots=True)
 class _Chain:
     version: int = 0
     digest: str | None = None
@@ -91,68 +66,23 @@ class _Scan:
     chains: dict[str, _Chain] = field(default_factory=dict)
     running: str = ""
     sealed: int = 0
+    seen_seals: bool = False  # some record carries a seal (so the store was keyed)
     problems: list[Problem] = field(default_factory=list)
     # Only records whose seal failed are kept (memory stays small on a sound store).
-    bad: list[tuple[Notification, dict[str, Any], str | None, int]] = field(default_factory=list)
+    bad: list[tuple[Row, dict[str, Any], str | None, int]] = field(default_factory=list)
 
-    def report(self, kind: str, note: Notification | None, detail: str, **where: Any) -> None:
-        if note is not None:
-            where.setdefault("aggregate", _aggregate_name(note.topic))
-            where.setdefault("aggregate_id", str(note.originator_id))
-            where.setdefault("version", note.originator_version)
-            where.setdefault("position", note.id)
+    def __post_init__(self) -> None:
+        # The running digest is only compared at checkpoints: past the last, skip it.
+        self.digest_until = self.checkpoints[-1].sealed if self.checkpoints else 0
+        self.sealer = integrity.Sealer(self.key) if self.key is not None else None
+
+    def report(self, kind: str, row: Row | None, detail: str, **where: Any) -> None:
+        if row is not None:
+            where.setdefault("aggregate", _aggregate_name(row[3]))
+            where.setdefault("aggregate_id", row[1])
+            where.setdefault("version", row[2])
+            where.setdefault("position", row[0])
         self.problems.append(Problem(kind=kind, detail=detail, **where))
-
-
-def running_digest(key: bytes | None, previous: str, record_digest: str) -> str:
-    """The log's running digest after one more record."""
-    message = f"{previous}\n{record_digest}".encode()
-    if key is None:
-        return hashlib.sha256(message).hexdigest()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def pages(recorder: Any, after: int = 0) -> Iterator[Sequence[Notification]]:
-    """The log in pages, oldest first."""
-    while True:
-        page = recorder.select_notifications(start=after, limit=PAGE, inclusive_of_start=False)
-        if not page:
-            return
-        yield page
-        after = page[-1].id
-
-
-def seal_log(mapper: PydanticMapper, recorder: Any, last: Checkpoint | None) -> dict[str, Any]:
-    """The fields of the next checkpoint: the log sealed from where ``last`` stopped.
-
-    The place to resume is found by counting records, not by database id: an
-    imported store numbers its records afresh, and a PostgreSQL store may have
-    gaps in its ids, so only the count of records means the same everywhere.
-    """
-    running, skip = (last.digest, last.sealed) if last else ("", 0)
-    sealed, up_to = 0, 0
-    manifest: dict[str, int] = {}
-    for page in pages(recorder):
-        for note in page:
-            if note.topic in LEDGER_TOPICS:
-                continue
-            sealed += 1
-            up_to = note.id
-            if sealed <= skip:
-                continue  # already in the running digest of the last checkpoint
-            state = mapper.decode_state(note)
-            state.pop(integrity.SEAL_FIELD, None)
-            record = integrity.digest(
-                note.topic, note.originator_id, note.originator_version, state
-            )
-            running = running_digest(mapper.audit_key, running, record)
-            manifest[str(note.originator_id)] = note.originator_version
-    return {
-        "sealed": sealed,
-        "up_to": up_to,
-        "digest": running,
-        "manifest": tuple(sorted(manifest.items())),
-    }
 
 
 def verify(
@@ -160,17 +90,24 @@ def verify(
     recorder: Any,
     checkpoints: Sequence[Checkpoint],
     published: Mapping[int, str] | None = None,
+    *,
+    tree: LogTree | None = None,
 ) -> Verification:
     """Check every record, chain and checkpoint of a store (see the module's notes).
 
-    Snapshots and published tree heads are checked by ``civicflow.audit.assurance``.
+    One pass over the log as stored; with ``tree``, the records it does not hold
+    yet are added to it on the way (the caller holds it for this pass). Snapshots
+    and published tree heads are checked by ``civicflow.audit.assurance``.
     """
     scan = _Scan(key=mapper.audit_key, checkpoints=checkpoints)
     events = 0
-    for page in pages(recorder):
-        for note in page:
-            events += 1
-            _check_record(scan, mapper, note)
+    for page in rawlog.rows(recorder):
+        plains = plain_page(mapper, page)
+        _check_page(scan, page, plains)
+        if tree is not None and page[-1][0] > (known := tree.last_position):
+            first = next(n for n, row in enumerate(page) if row[0] > known)
+            tree.add(page[first:], plains[first:])
+        events += len(page)
     _check_tails(scan)
     _check_checkpoints(scan, published or {})
     return Verification(
@@ -185,118 +122,174 @@ def verify(
 # --- one record -----------------------------------------------------------------------
 
 
-def _check_record(scan: _Scan, mapper: PydanticMapper, note: Notification) -> None:
+def _check_page(scan: _Scan, page: Sequence[Row], plains: Sequence[bytes | None]) -> None:
+    """Check a page of records in log order.
+
+    The common case, a sealed record right after its sound predecessor, is checked
+    from its bytes, without parsing: it is most of a verification's time. civicflow
+    writes a record as orjson's encoding of its state with the seal last, so the
+    state without the seal is the bytes before it, and its digest can be taken at
+    once. When the seal holds for those bytes, the key holder wrote them, so they
+    are that encoding, and ``"previous_digest":`` first appears as the record's own
+    key (a quote inside a string is escaped). Every other record, and any record
+    this check doubts, goes through ``_check_record``, which says what is wrong.
+    """
+    sealer, chains, ledger_topics = scan.sealer, scan.chains, LEDGER_TOPICS
+    tail, tail_size, previous_key = SEAL_TAIL, TAIL_SIZE, PREVIOUS
+    fresh = _Chain()
+    for row, plain in zip(page, plains, strict=True):
+        _, aggregate_id, version, topic, _ = row
+        chain = chains.get(aggregate_id, fresh)
+        if (
+            sealer is None
+            or plain is None
+            or chain.altered
+            or version != chain.version + 1
+            or topic in ledger_topics
+            or plain[-tail_size : len(tail) - tail_size] != tail
+        ):
+            _check_record(scan, row, plain)
+            continue
+        body = plain[:-tail_size] + b"}"
+        record = integrity.digest_of_bytes(topic, aggregate_id, version, body)
+        start = body.find(previous_key) + len(previous_key)
+        linked = b'"%s"' % chain.digest.encode() if chain.digest else b"null"
+        if (
+            not sealer.verifies(record, plain[-66:-2])
+            or body[start : start + len(linked)] != linked
+        ):
+            _check_record(scan, row, plain)
+            continue
+        _count_sealed(scan, row, record)
+        if chain is fresh:
+            chain = chains[aggregate_id] = _Chain(aggregate=_aggregate_name(topic))
+        chain.version, chain.digest = version, record
+
+
+def _check_record(scan: _Scan, row: Row, plain: bytes | None) -> None:
+    """The careful path: parse the record, then judge its seal, its place and its link."""
     try:
-        state = mapper.decode_state(note)
+        state = orjson.loads(cast(bytes, plain))
+        if not isinstance(state, dict):
+            raise TypeError("not a JSON object")
     except Exception as error:  # any undecodable record is itself the finding
-        scan.report("unreadable", note, f"cannot be decoded: {error}")
-        _skip_unreadable(scan, note)
+        detail = "cannot be decrypted" if plain is None else f"cannot be decoded: {error}"
+        scan.report("unreadable", row, detail)
+        _skip_unreadable(scan, row)
         return
     mac = state.pop(integrity.SEAL_FIELD, None)
-    record = integrity.digest(note.topic, note.originator_id, note.originator_version, state)
-    ledger = note.topic in LEDGER_TOPICS
-    if not ledger:
-        scan.running = running_digest(scan.key, scan.running, record)
-        scan.sealed += 1
-        _at_checkpoint(scan, note)
-    chain = scan.chains.setdefault(
-        str(note.originator_id), _Chain(aggregate=_aggregate_name(note.topic))
-    )
-    sealed_ok = integrity.verifies(scan.key, record, mac)
+    scan.seen_seals = scan.seen_seals or mac is not None
+    record = integrity.digest(row[3], row[1], row[2], state)
+    previous = state.get("previous_digest")
+    # Without the key a seal cannot be checked (a reader holding only the public
+    # key checks the log against published heads instead): the chains still are.
+    sealed_ok = scan.key is None or integrity.verifies(scan.key, record, mac)
+    _count_sealed(scan, row, record)
+    chain = scan.chains.get(row[1])
+    if chain is None:
+        chain = scan.chains[row[1]] = _Chain(aggregate=_aggregate_name(row[3]))
     if not sealed_ok:
         chain.altered = True
-        scan.bad.append((note, state, mac, scan.sealed))
-    _check_order(scan, chain, note, state, sealed_ok)
-    chain.version = max(chain.version, note.originator_version)
+        scan.bad.append((row, state, mac, scan.sealed))
+    _check_order(scan, chain, row, previous, sealed_ok)
+    chain.version = max(chain.version, row[2])
     chain.digest = record
 
 
-def _skip_unreadable(scan: _Scan, note: Notification) -> None:
+def _count_sealed(scan: _Scan, row: Row, record: str) -> None:
+    if row[3] in LEDGER_TOPICS:
+        return
+    scan.sealed += 1
+    if scan.sealed <= scan.digest_until:
+        if scan.sealer is not None:  # the same HMAC as running_digest, its key prepared once
+            scan.running = scan.sealer.seal(f"{scan.running}\n{record}")
+        else:
+            scan.running = running_digest(scan.key, scan.running, record)
+        _at_checkpoint(scan, row)
+
+
+def _skip_unreadable(scan: _Scan, row: Row) -> None:
     """Count an unreadable record in its place, so that it is not also called deleted."""
-    if note.topic not in LEDGER_TOPICS:
-        scan.sealed += 1
-        scan.running = running_digest(scan.key, scan.running, "unreadable")
-    chain = scan.chains.setdefault(
-        str(note.originator_id), _Chain(aggregate=_aggregate_name(note.topic))
-    )
-    chain.version = max(chain.version, note.originator_version)
+    _count_sealed(scan, row, "unreadable")
+    chain = scan.chains.setdefault(row[1], _Chain(aggregate=_aggregate_name(row[3])))
+    chain.version = max(chain.version, row[2])
     chain.digest, chain.altered = None, True
 
 
 def _check_order(
-    scan: _Scan, chain: _Chain, note: Notification, state: dict[str, Any], sealed_ok: bool
+    scan: _Scan, chain: _Chain, row: Row, previous: str | None, sealed_ok: bool
 ) -> None:
-    version = note.originator_version
+    version = row[2]
     if version <= chain.version:
         scan.report(
-            "reordered", note, f"version {version} comes after version {chain.version} in the log"
+            "reordered", row, f"version {version} comes after version {chain.version} in the log"
         )
         return
     if version > chain.version + 1:
         for missing in range(chain.version + 1, version):
             scan.report(
                 "deleted",
-                note,
+                row,
                 f"version {missing} is missing before version {version}",
                 version=missing,
                 position=None,
             )
         return
-    linked = state.get("previous_digest") == chain.digest
-    if sealed_ok and not linked and not chain.altered:
-        scan.report("reordered", note, "its previous_digest names another predecessor")
+    if sealed_ok and previous != chain.digest and not chain.altered:
+        scan.report("reordered", row, "its previous_digest names another predecessor")
 
 
 def _check_tails(scan: _Scan) -> None:
     """Classify records whose seal failed, now that each aggregate's history is known."""
     covered = _covered_versions(scan.checkpoints)
-    for note, state, mac, position in scan.bad:
-        aggregate_id = str(note.originator_id)
+    for row, state, mac, position in scan.bad:
         scan.report(
             *_bad_record(
                 scan,
-                note,
+                row,
                 state,
                 mac,
                 position=position,
-                covered=covered.get(aggregate_id),
-                last=scan.chains[aggregate_id].version,
+                covered=covered.get(row[1]),
+                last=scan.chains[row[1]].version,
             )
         )
 
 
 def _bad_record(
     scan: _Scan,
-    note: Notification,
+    row: Row,
     state: dict[str, Any],
     mac: str | None,
     *,
     position: int,
     covered: int | None,
     last: int,
-) -> tuple[str, Notification, str]:
-    moved_from = _genuine_version(scan.key, note, state, mac, last)
+) -> tuple[str, Row, str]:
+    moved_from = _genuine_version(scan.key, row, state, mac, last)
     if moved_from is not None:
-        return "reordered", note, f"holds the sealed record of version {moved_from}"
+        return "reordered", row, f"holds the sealed record of version {moved_from}"
     if scan.key is not None and mac is None:
-        return "inserted", note, "has no seal: civicflow did not write it"
+        return "inserted", row, "has no seal: civicflow did not write it"
     # ``position`` counts records in log order, which means the same in an imported store.
     checkpointed = bool(scan.checkpoints) and position <= scan.checkpoints[-1].sealed
-    if checkpointed and (covered is None or note.originator_version > covered):
-        return "inserted", note, "lies in a checkpointed stretch that does not list it"
-    if not checkpointed and note.originator_version == last:
-        return "inserted", note, "a record with a forged seal at the end of its history"
-    return "altered", note, "its seal does not match its content"
+    if checkpointed and (covered is None or row[2] > covered):
+        return "inserted", row, "lies in a checkpointed stretch that does not list it"
+    if not checkpointed and row[2] == last:
+        return "inserted", row, "a record with a forged seal at the end of its history"
+    return "altered", row, "its seal does not match its content"
 
 
 def _genuine_version(
-    key: bytes | None, note: Notification, state: dict[str, Any], mac: str | None, last: int
+    key: bytes | None, row: Row, state: dict[str, Any], mac: str | None, last: int
 ) -> int | None:
     """The other version whose sealed record this one is, if any (rows swapped)."""
+    if key is None or mac is None:
+        return None  # nothing sealed it: it cannot be told from any other version
     for version in range(1, last + 1):
-        if version == note.originator_version:
+        if version == row[2]:
             continue
-        record = integrity.digest(note.topic, note.originator_id, version, state)
+        record = integrity.digest(row[3], row[1], version, state)
         if integrity.verifies(key, record, mac):
             return version
     return None
@@ -305,7 +298,9 @@ def _genuine_version(
 # --- checkpoints ------------------------------------------------------------------------
 
 
-def _at_checkpoint(scan: _Scan, note: Notification) -> None:
+def _at_checkpoint(scan: _Scan, row: Row) -> None:
+    if scan.key is None and scan.seen_seals:
+        return  # a sealed store's checkpoints are keyed digests: without the key, unchecked
     for checkpoint in scan.checkpoints:
         if checkpoint.sealed == scan.sealed and checkpoint.digest != scan.running:
             scan.report(
@@ -314,7 +309,7 @@ def _at_checkpoint(scan: _Scan, note: Notification) -> None:
                 f"the log up to checkpoint {checkpoint.number} "
                 "differs from what it sealed (content or order changed)",
                 aggregate="log",
-                position=note.id,
+                position=row[0],
             )
 
 
@@ -364,4 +359,4 @@ def _aggregate_name(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].split(".", 1)[0]
 
 
-__all__ = ["LEDGER_ID", "Problem", "Verification", "running_digest", "seal_log", "verify"]
+__all__ = ["LEDGER_ID", "LEDGER_TOPICS", "Problem", "Verification", "verify"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from civicflow.application.flow import CivicFlow
 from civicflow.cli.options import Sub, choices, command, day, moment, require, when
 from civicflow.cli.output import reading, with_flow
-from civicflow.domain.values import Channel, Level, Outcome, PublicationChannel
+from civicflow.domain.kinds import Channel, Level, Outcome, PublicationChannel
+
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
 
 
 def register(commands: Sub) -> None:
@@ -216,7 +218,7 @@ def _summary(state: Any) -> dict[str, Any]:
         "sessions": len(state.discussions),
         "percent": state.percent,
         "spent": str(state.spent),
-        "ratings_this_round": len(state.ratings),
+        "ratings_this_round": len(state.rating_rows),
         "rounds": [
             f"{r.satisfaction_rate:.0%} {'passed' if r.passed else 'rectify'}" for r in state.rounds
         ],

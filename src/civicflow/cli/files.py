@@ -6,19 +6,21 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from civicflow.application.flow import CivicFlow
-from civicflow.audit.exportfile import FORMAT_V1, file_format
-from civicflow.audit.feed import read_feed
-from civicflow.audit.keys import SIGNING_KEY_VARIABLE, load_signer, load_verifier
-from civicflow.audit.signing import Signer
 from civicflow.cli.options import LEVELS, Sub, choices, command, output_path, require
-from civicflow.cli.output import reading, show
-from civicflow.domain.community.areas import AreaKind
+from civicflow.cli.output import reading, say_protection, show
+from civicflow.domain.kinds import AreaKind
 from civicflow.errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
+    from civicflow.audit.signing import Signer
+
 VIEWS = ("satisfaction", "participation", "pipeline")  # the views a CSV can show
+# civicflow.audit.keys.SIGNING_KEY_VARIABLE, spelled here so that --help loads no key code
+# (tests/test_startup.py checks that the two agree).
+SIGNING_KEY_VARIABLE = "CIVICFLOW_SIGNING_KEY"
 
 
 def register(commands: Sub) -> None:
@@ -50,12 +52,16 @@ def register(commands: Sub) -> None:
 
 
 def _signer(a: argparse.Namespace) -> Signer | None:
+    from civicflow.audit.keys import load_signer
+
     if a.signing_key is not None:
         return load_signer(a.signing_key)
     return load_signer() if os.environ.get(SIGNING_KEY_VARIABLE, "").strip() else None
 
 
 def _published(feed: Path, signer: Signer) -> list[str]:
+    from civicflow.audit.feed import read_feed
+
     read_feed(feed, signer.verifier)  # every head signed by the log, in order
     lines = feed.read_text(encoding="utf-8").splitlines()
     return [str(json.loads(line)["note"]) for line in lines]
@@ -94,14 +100,19 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
 
 
 def _import(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.exportfile import FORMAT_V1, file_format
+    from civicflow.audit.keys import load_verifier
+    from civicflow.cli.protection import import_with_keys
+
     verifier = load_verifier(a.verifier_key) if a.verifier_key is not None else None
     try:
         lines = a.file.read_text(encoding="utf-8").splitlines(keepends=True)
     except UnicodeDecodeError as error:
         problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
         raise InvalidInputError("events export", problem) from None
-    # A store the import makes is removed again if the import fails.
-    count = CivicFlow.import_into(a.db, lines, verifier=verifier)
+    # A store the import makes is removed again if the import fails; if it succeeds, the
+    # store gets keys as any new store does, and its first head is published.
+    count, protection, head = import_with_keys(a, lines, verifier)
     first = next((line for line in lines if line.strip()), "")
     if file_format(first) == FORMAT_V1:
         said = f"{count} events imported ({FORMAT_V1}: the file carries no proof, no trailer)"
@@ -110,4 +121,6 @@ def _import(a: argparse.Namespace, out: TextIO) -> int:
     else:
         said = f"{count} events imported"
     show(said, a, out)
+    if protection is not None:
+        say_protection(protection, a, out, head)
     return 0

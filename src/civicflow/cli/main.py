@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from civicflow.cli import commands, files, receipts, reports, structure, verifying
+from civicflow.cli import commands, files, receipts, reports, structure, verifying, witnessing
 from civicflow.cli.options import common
 from civicflow.errors import CivicflowError
 
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Publish, Rate; community structure; views; audit."
         ),
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     common(parser, top=True)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     commands.register(subparsers)
@@ -53,13 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     files.register(subparsers)
     verifying.register(subparsers)
     receipts.register(subparsers)
+    witnessing.register(subparsers)
     return parser
 
 
-def _version() -> str:
-    from importlib.metadata import version
+class _Version(argparse.Action):
+    """``--version``: the installed version, read from the package metadata only when asked.
 
-    return f"civicflow {version('civicflow')}"
+    argparse's own ``version`` action needs the text when the parser is built, and
+    reading the metadata costs more than the rest of building the parser.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"civicflow {version('civicflow')}\n")
+        parser.exit()
 
 
 __all__ = ["build_parser", "main"]

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.kinds import AreaKind
 from civicflow.errors import InvalidInputError
 
 DEFAULT_DB = "sqlite:///civicflow.db"

@@ -4,6 +4,8 @@ Imports no other ``civicflow.cli`` module but ``protection``, so that every comm
 can use it.
 Stage and area-kind values read in Chinese with ``--lang zh``; their labels, like every
 enum value's, come from ``civicflow.domain.vocabulary``.
+The store, the audit code and pydantic are imported when a command runs, never
+when the parser is built: ``--help`` and ``--version`` stay quick (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import BaseModel
-
-from civicflow.application.flow import CivicFlow
-from civicflow.audit.notes import TreeHead
-from civicflow.audit.publishing import head_line
-from civicflow.cli.protection import Protection, open_flow
 from civicflow.domain import vocabulary
 
-Handler = Callable[[CivicFlow, argparse.Namespace], Any]
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
+    from civicflow.audit.notes import TreeHead
+    from civicflow.cli.protection import Protection
+
+Handler = Callable[["CivicFlow", argparse.Namespace], Any]
 
 
 def with_flow(
@@ -38,6 +39,8 @@ def with_flow(
     """
 
     def run(args: argparse.Namespace, out: TextIO) -> int:
+        from civicflow.cli.protection import open_flow  # the store, only when a command runs
+
         flow, protection = open_flow(args, create=create)
         with flow:
             before = flow.last_head
@@ -57,6 +60,8 @@ def say_protection(
     protection: Protection, args: argparse.Namespace, out: TextIO, head: TreeHead | None = None
 ) -> None:
     """Where new keys are (on stderr with ``--json``), and the head a command published."""
+    from civicflow.audit.publishing import head_line
+
     text = not getattr(args, "json", False)
     if protection.created:
         (out if text else sys.stderr).write(protection.where(args.lang))
@@ -79,6 +84,8 @@ def show(result: Any, args: argparse.Namespace, out: TextIO) -> None:
 
 def plain(value: Any) -> Any:
     """JSON-ready data from models, lists and dicts."""
+    from pydantic import BaseModel  # built models exist only once a command has run
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
@@ -106,6 +113,8 @@ LABELS_ZH: dict[str, str] = {
     "suppressed": "隐去",
     "participants": "参与人数",
     "households": "登记户数",
+    "residents": "登记居民数",
+    "household_rate": "户均参与率",
     "asked_or_backed": "提出/附议",
     "discussed": "议事",
     "rated": "评价",

@@ -25,13 +25,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from civicflow.application.flow import CivicFlow
-from civicflow.audit.feed import append_to_file
+from civicflow.audit.feed import append_to_file, read_feed
 from civicflow.audit.keys import generate_keys, load_seal_key, load_signer
-from civicflow.audit.publishing import Transparency
-from civicflow.errors import ConfigurationError, StoreNotFoundError
+from civicflow.audit.notes import TreeHead, open_checkpoint
+from civicflow.audit.publishing import Transparency, last_in_feed
+from civicflow.audit.signing import Verifier
+from civicflow.audit.transparency import check_growth
+from civicflow.errors import ConfigurationError, FeedError, StoreNotFoundError
 from civicflow.storage.opening import prepare_store
 from civicflow.storage.settings import application_env
 
@@ -101,9 +104,65 @@ def open_flow(
     if new:
         _set_aside(folder / FEED)  # heads of an earlier log under the same keys
     env = _seal(folder)
-    transparency = Transparency(load_signer(folder / "signing.key"), append_to_file(folder / FEED))
+    signer = load_signer(folder / "signing.key")
+    transparency = Transparency(
+        signer,
+        append_to_file(folder / FEED),
+        published=last_in_feed(folder / FEED, signer.verifier),
+    )
     flow = CivicFlow.open(args.db, create=create, env=env, transparency=transparency, **options)
     return flow, Protection(folder, created)
+
+
+def import_with_keys(
+    args: argparse.Namespace, lines: list[str], verifier: Verifier | None
+) -> tuple[int, Protection | None, TreeHead | None]:
+    """Import an export into ``args.db``; a store the import made gets keys, and a head.
+
+    The records are checked under the seal key of the key directory (or the
+    environment's ``AUDIT_KEY``), the one they were sealed with. No seal key is
+    made: a new one could not check records sealed elsewhere. The signing key is
+    made only once the import succeeded, so a refused import writes nothing; then
+    the imported log's head is published. A feed already in the key directory (its
+    keys copied with the store) is kept when the imported log extends its last head,
+    and set aside otherwise.
+
+    Raises:
+        as ``CivicFlow.import_into`` and ``open_flow``.
+    """
+    folder = key_directory(args.db, getattr(args, "keys", None))
+    new = folder is not None and _is_new(args.db)
+    env = _seal(folder) if folder is not None else {}
+    count = CivicFlow.import_into(args.db, lines, verifier=verifier, env=env)
+    if folder is None or not (new or (folder / "signing.key").exists()):
+        return count, None, None
+    created = not (folder / "signing.key").exists()
+    if created:
+        generate_keys(folder, _origin(args.db), seal=False)
+    flow, _ = open_flow(args, create=False)
+    with flow:
+        if new:
+            _keep_feed_if_extended(flow, folder)
+        flow.publish_head()
+        head = flow.last_head
+    return count, Protection(folder, created), head
+
+
+def _keep_feed_if_extended(flow: CivicFlow, folder: Path) -> None:
+    feed = folder / FEED
+    if not feed.exists() or not feed.stat().st_size:
+        return
+    signer = load_signer(folder / "signing.key")
+    now = open_checkpoint(flow.tree_head(signer), signer.verifier)
+    try:
+        last = read_feed(feed, signer.verifier)[-1]
+        kept = last.size <= now.size and check_growth(
+            last, now, flow.consistency_proof(last.size, now.size)
+        )
+    except FeedError:
+        kept = False
+    if not kept:
+        _set_aside(feed)
 
 
 def _is_new(db: str) -> bool:
@@ -119,8 +178,14 @@ def _origin(db: str) -> str:
     if given:
         return given
     parts = urlsplit(db)
-    name = Path(parts.path).name if parts.scheme.lower() == "sqlite" else parts.path.strip("/")
-    return f"civicflow.local/{re.sub(r'[^A-Za-z0-9._-]', '-', name) or 'store'}"
+    if parts.scheme.lower() == "sqlite":
+        names = [Path(parts.path).name]
+    else:
+        # Schemas of one database are separate stores, so separate logs: the origin names
+        # the schema too, or two of them would sign heads under one name.
+        names = [parts.path.strip("/"), *parse_qs(parts.query).get("schema", [])[:1]]
+    cleaned = [re.sub(r"[^A-Za-z0-9._-]", "-", name) for name in names if name]
+    return f"civicflow.local/{'/'.join(cleaned) or 'store'}"
 
 
 def _outside_audit_key() -> str | None:
@@ -148,4 +213,4 @@ def _set_aside(feed: Path) -> None:
         feed.rename(feed.with_name(f"feed-before-{stamp}.jsonl"))
 
 
-__all__ = ["FEED", "KEYS_VARIABLE", "Protection", "key_directory", "open_flow"]
+__all__ = ["FEED", "KEYS_VARIABLE", "Protection", "import_with_keys", "key_directory", "open_flow"]

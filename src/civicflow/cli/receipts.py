@@ -12,10 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from civicflow.audit.keys import load_signer, load_verifier
-from civicflow.audit.transparency import Receipt, check_receipt
 from civicflow.cli.options import Sub, command, output_path, witness_keys
-from civicflow.cli.protection import open_flow
 from civicflow.errors import InvalidInputError, MalformedNoteError, SignatureError
 
 
@@ -39,6 +36,9 @@ def register(commands: Sub) -> None:
 
 
 def _receipt(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.keys import load_signer
+    from civicflow.cli.protection import open_flow
+
     flow, protection = open_flow(a, create=False)
     with flow:
         if protection is None:
@@ -57,6 +57,9 @@ def _receipt(a: argparse.Namespace, out: TextIO) -> int:
 
 
 def _check(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.keys import load_verifier
+    from civicflow.audit.transparency import Receipt, check_receipt
+
     receipt = Receipt.from_text(a.receipt.read_text(encoding="utf-8"))
     log = load_verifier(a.log_key)
     witnesses = [load_verifier(path) for path in a.witness_key]

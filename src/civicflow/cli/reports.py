@@ -6,9 +6,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from civicflow.application.flow import CivicFlow
 from civicflow.cli.options import (
     DEFAULT_DB,
     LEVELS,
@@ -21,9 +20,11 @@ from civicflow.cli.options import (
     when,
 )
 from civicflow.cli.output import label, reading, say_protection, show, with_flow
-from civicflow.cli.protection import Protection, open_flow
-from civicflow.domain.community.areas import AreaKind
+from civicflow.domain.kinds import AreaKind
 from civicflow.errors import RuleViolationError
+
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
 
 VIEWS = ("satisfaction", "participation", "pipeline")  # the views a table or a CSV can show
 DEMO_DB = "sqlite:///civicflow-demo.db"
@@ -160,6 +161,7 @@ def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
 
 
 def _demo(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.cli.protection import Protection, open_flow
     from civicflow.extras import demo
     from civicflow.views import Views
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from civicflow.application.flow import CivicFlow
 from civicflow.cli.options import Sub, actions, choices, command, finish, moment, require, when
 from civicflow.cli.output import reading, with_flow
-from civicflow.domain.community.areas import AreaKind
-from civicflow.domain.community.councils import Role, Via
-from civicflow.domain.community.policy import Majority
-from civicflow.domain.community.sponsorship import SponsorKind
+from civicflow.domain.kinds import AreaKind, Majority, Role, SponsorKind, Via
+
+if TYPE_CHECKING:
+    from civicflow.application.flow import CivicFlow
 
 
 def register(commands: Sub) -> None:
@@ -189,6 +188,12 @@ def _policies(commands: Sub) -> None:
     a.add_argument("--window-days", type=int, help="rating window in days")
     a.add_argument("--quorum", help="share of members that must be exceeded, e.g. 0.5")
     a.add_argument("--majority", choices=choices(Majority))
+    a.add_argument(
+        "--recorder",
+        dest="recorders",
+        action="append",
+        help="who besides council members may record sessions and decisions; repeat",
+    )
     a.add_argument("--from", dest="effective_from", type=moment, help="effective from")
     when(a)
     a.set_defaults(
@@ -199,6 +204,7 @@ def _policies(commands: Sub) -> None:
                 rating_window_days=x.window_days,
                 quorum=x.quorum,
                 majority=x.majority,
+                recorders=x.recorders,
                 effective_from=x.effective_from,
                 actor=x.actor,
                 occurred_at=x.at,

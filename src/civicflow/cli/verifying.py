@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from civicflow.audit.feed import read_feed
-from civicflow.audit.keys import load_verifier
-from civicflow.audit.notes import TreeHead
-from civicflow.audit.verification import Problem, Verification
 from civicflow.cli.options import Sub, command, require, witness_keys
 from civicflow.cli.output import show
-from civicflow.cli.protection import FEED, key_directory, open_flow
+
+if TYPE_CHECKING:
+    from civicflow.audit.notes import TreeHead
+    from civicflow.audit.signing import Verifier
+    from civicflow.audit.verification import Problem, Verification
 
 UNPROVEN = 3  # clean, but nothing published to prove it against
 PUBLIC_KEY = "signing.pub"  # as civicflow.audit.keys.generate_keys names it
@@ -47,6 +47,9 @@ def register(commands: Sub) -> None:
 
 
 def _verify(a: argparse.Namespace, out: TextIO) -> int:
+    from civicflow.audit.keys import load_verifier
+    from civicflow.cli.protection import open_flow
+
     published = {}
     for item in a.published:
         number, _, digest = item.partition("=")
@@ -61,8 +64,10 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
     log_key = load_verifier(a.log_key) if a.log_key else None
     witnesses = tuple(load_verifier(path) for path in a.witness_key)
     heads: list[TreeHead | str] = []
+    left_out = 0
     if a.feed and log_key:
-        heads += read_feed(a.feed, log_key, required_witnesses=witnesses)
+        counted, left_out = _feed_heads(a.feed, log_key, witnesses)
+        heads += counted
     heads += [path.read_text(encoding="utf-8") for path in a.head]
     flow, _ = open_flow(a, create=False)  # with the seal key of the store's key directory
     with flow:
@@ -71,9 +76,29 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
         show(report, a, out)
     else:
         _write(report, out)
+        if left_out:
+            out.write(
+                f"  {left_out} heads of the feed lack a --witness-key's co-signature: not counted\n"
+            )
     if not report.ok:
         return 1
     return 0 if report.heads else UNPROVEN
+
+
+def _feed_heads(
+    feed: Path, log_key: Verifier, witnesses: tuple[Verifier, ...]
+) -> tuple[list[TreeHead], int]:
+    """The feed's heads that count, and how many were left out.
+
+    Every head must be the log's. With witnesses, only the heads each of them
+    co-signed count: a feed holds the log's own note of every head, and a witness's
+    co-signed note of some, appended after it.
+    """
+    from civicflow.audit.feed import read_feed, read_witnessed
+
+    if not witnesses:
+        return read_feed(feed, log_key), 0
+    return read_witnessed(feed, log_key, witnesses)
 
 
 def _default_to_the_key_directory(a: argparse.Namespace) -> None:
@@ -81,6 +106,8 @@ def _default_to_the_key_directory(a: argparse.Namespace) -> None:
 
     They are public material: a copy of them anyone holds proves as much.
     """
+    from civicflow.cli.protection import FEED, key_directory
+
     folder = key_directory(a.db, getattr(a, "keys", None))
     if a.log_key is not None or folder is None or not (folder / PUBLIC_KEY).exists():
         return

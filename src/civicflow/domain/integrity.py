@@ -44,6 +44,11 @@ def digest(topic: str, originator_id: UUID | str, version: int, state: dict[str,
     return hashlib.sha256(head + orjson.dumps(state)).hexdigest()
 
 
+def digest_of_bytes(topic: str, originator_id: str, version: int, body: bytes) -> str:
+    """``digest`` of a state already encoded (``body`` is its orjson encoding)."""
+    return hashlib.sha256(f"{topic}\n{originator_id}\n{version}\n".encode() + body).hexdigest()
+
+
 def event_digest(event: Any) -> str:
     """The digest of a live event, equal to the one its stored form will have."""
     return digest(
@@ -54,6 +59,39 @@ def event_digest(event: Any) -> str:
 def seal(key: bytes, record_digest: str) -> str:
     """The HMAC that proves the key holder wrote a record with this digest."""
     return hmac.new(key, record_digest.encode(), hashlib.sha256).hexdigest()
+
+
+class Sealer:
+    """``seal`` and ``verifies`` for one key and many records, as fast as hashlib allows.
+
+    HMAC-SHA256 as RFC 2104 defines it, ``H((K ^ opad) || H((K ^ ipad) || m))``, with
+    the two padded-key blocks hashed once and their hash states copied per record:
+    half the cost of ``hmac.new`` per record, the same MAC (a test holds it to
+    ``hmac`` for random keys). Verifying a whole log is mostly this.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = hashlib.sha256().block_size
+        if len(key) > block:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def seal(self, record_digest: str) -> str:
+        """``seal(key, record_digest)``."""
+        inner = self._inner.copy()
+        inner.update(record_digest.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    def verifies(self, record_digest: str, mac: bytes | str) -> bool:
+        """``verifies(key, record_digest, mac)``, the MAC given as text or its ASCII bytes."""
+        given = mac if isinstance(mac, bytes) else mac.encode()
+        return hmac.compare_digest(self.seal(record_digest).encode(), given)
 
 
 def verifies(key: bytes | None, record_digest: str, mac: str | None) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from civicflow.domain.values import Outcome
+from civicflow.domain.kinds import Outcome
 from civicflow.errors import LifecycleDefinitionError
 
 

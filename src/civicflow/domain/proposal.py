@@ -27,7 +27,7 @@ from civicflow.domain.eventmodel import (
     keep_topics,
 )
 from civicflow.domain.lifecycle import Step
-from civicflow.domain.proposal_state import ProposalState
+from civicflow.domain.proposal_state import ProposalState, rating_row, with_rating
 from civicflow.domain.values import (
     ActorId,
     Budget,
@@ -47,7 +47,7 @@ from civicflow.errors import RuleViolationError, StepNotAllowedError
 class Proposal(PydanticAggregate):
     """One need of a compound's residents and everything done about it."""
 
-    class_version = 1  # of the snapshot state; bump with an upcast_vN_vM for old snapshots
+    class_version = 2  # of the snapshot state; bump with an upcast_vN_vM for old snapshots
 
     class Event(AggregateEvent):
         """Base of every proposal event: who did it and when it happened in the world."""
@@ -213,8 +213,7 @@ class Proposal(PydanticAggregate):
         round: int = Field(ge=1)
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
-            others = tuple(r for r in state.ratings if r.resident != self.resident)
-            return {"ratings": (*others, self)}
+            return {"rating_rows": with_rating(state.rating_rows, rating_row(self))}
 
     class RatingClosed(Event):
         """A rating round ended: passed (closed) or below threshold (back to Do, 整改)."""
@@ -232,7 +231,7 @@ class Proposal(PydanticAggregate):
             return lifecycle.Verdict.PASSED if self.passed else lifecycle.Verdict.RECTIFY
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
-            update: dict[str, Any] = {"rounds": (*state.rounds, self), "ratings": ()}
+            update: dict[str, Any] = {"rounds": (*state.rounds, self), "rating_rows": ()}
             if not self.passed:
                 update.update(round=state.round + 1, percent=0)
             return update
@@ -262,11 +261,18 @@ class Proposal(PydanticAggregate):
 
     def snapshot_state(self) -> dict[str, Any]:
         """The state as JSON-ready data, for ``Proposal.Snapshot``."""
-        return self.state.model_dump(mode="json")
+        state = self.state.model_dump(mode="json", exclude={"ratings"})
+        return {**state, "rating_rows": self.state.rating_rows}
 
     def from_snapshot_state(self, data: dict[str, Any]) -> None:
         """Restore the state from ``snapshot_state`` output."""
         self.state = ProposalState.model_validate(data)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 kept each rating as its whole event; version 2 keeps rows of its fields."""
+        ratings = [Proposal.Rated.model_validate(r) for r in state.pop("ratings", [])]
+        state["rating_rows"] = [rating_row(rating) for rating in ratings]
 
     # --- commands: validate, check the rules, then record ------------------------
     # Each command builds its event first (pydantic validates every value), checks
@@ -334,7 +340,7 @@ class Proposal(PydanticAggregate):
     def close_rating(self, **command: Unpack[commands.CloseRating]) -> None:
         """End this round: closed when satisfied enough, otherwise back to Do (整改)."""
         self._check_step(Step.CLOSE_RATING)
-        tally = rules.tally(self.state.ratings, self.state.publications[-1].policy)
+        tally = rules.tally(self.state.rating_rows, self.state.publications[-1].policy)
         # Values are checked (by building the event) before the rules, as in every command.
         event = self._propose(self.RatingClosed, {**command, **tally, "round": self.state.round})
         self._check(rules.early_close_refusal(self.state, event.occurred_at))
@@ -385,6 +391,7 @@ E = TypeVar("E", bound=Proposal.Event)
 
 
 ProposalState.model_rebuild(_types_namespace={"Proposal": Proposal})
+ProposalState.rated_event = Proposal.Rated  # how ``ratings`` turns rows back into events
 
 
 keep_topics("civicflow.proposal", Proposal)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from civicflow.domain.community.policy import Policy
+from civicflow.domain.proposal_state import LEVEL, RatingRow
 from civicflow.domain.values import Level, Outcome, content, fraction
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def late_rating_refusal(state: ProposalState, moment: datetime) -> Refusal:
 
 def early_close_refusal(state: ProposalState, moment: datetime) -> Refusal:
     """A round closes only once rated and once its window has passed."""
-    if not state.ratings:
+    if not state.rating_rows:
         return ("ratings", "a round cannot close before anyone has rated it")
     closes_at = state.rating_closes_at
     if closes_at is not None and moment < closes_at:
@@ -74,10 +75,10 @@ def early_close_refusal(state: ProposalState, moment: datetime) -> Refusal:
     return None
 
 
-def tally(ratings: Sequence[Proposal.Rated], policy: Policy) -> dict[str, Any]:
+def tally(ratings: Sequence[RatingRow], policy: Policy) -> dict[str, Any]:
     """The counts, rate and verdict that close a rating round, under its policy."""
-    levels = [rating.level for rating in ratings]
-    counts = {level.value: levels.count(level) for level in Level}
+    levels = [rating[LEVEL] for rating in ratings]
+    counts = {level.value: levels.count(level.value) for level in Level}
     satisfied = content(counts)
     threshold = policy.rectification_threshold
     return {

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+# Defined with the other plain enums (kinds.py), re-exported where the concept lives.
+from civicflow.domain.kinds import Channel as Channel  # noqa: PLC0414
+from civicflow.domain.kinds import Level as Level  # noqa: PLC0414
+from civicflow.domain.kinds import Outcome as Outcome  # noqa: PLC0414
+from civicflow.domain.kinds import PublicationChannel as PublicationChannel  # noqa: PLC0414
 
 # Opaque ids supplied by the embedding application (residents, officials, areas).
 # Bounded and stripped so that a stray space never makes two ids of one person.
@@ -30,42 +35,6 @@ class Frozen(BaseModel):
     """Base for value objects: immutable, and unknown fields are an error."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Channel(StrEnum):
-    """How a need reached the community (问)."""
-
-    VISIT = "visit"
-    MEETING = "meeting"
-    HOTLINE = "hotline"
-    ONLINE = "online"
-    OTHER = "other"
-
-
-class Outcome(StrEnum):
-    """What the council decided (定)."""
-
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    DEFERRED = "deferred"
-
-
-class PublicationChannel(StrEnum):
-    """Where a result is shown in public (晒)."""
-
-    NOTICE_BOARD = "notice_board"
-    GROUP_CHAT = "group_chat"
-    APP = "app"
-    MEETING = "meeting"
-    OTHER = "other"
-
-
-class Level(StrEnum):
-    """A resident's satisfaction (评): 满意 / 基本满意 / 不满意."""
-
-    SATISFIED = "satisfied"
-    BASICALLY_SATISFIED = "basically_satisfied"
-    DISSATISFIED = "dissatisfied"
 
 
 class Budget(Frozen):

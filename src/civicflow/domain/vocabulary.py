@@ -11,12 +11,18 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from civicflow.domain.community.areas import AreaKind
-from civicflow.domain.community.councils import Role, Via
-from civicflow.domain.community.policy import Majority
-from civicflow.domain.community.sponsorship import SponsorKind
+from civicflow.domain.kinds import (
+    AreaKind,
+    Channel,
+    Level,
+    Majority,
+    Outcome,
+    PublicationChannel,
+    Role,
+    SponsorKind,
+    Via,
+)
 from civicflow.domain.lifecycle import Stage, Step, Verdict
-from civicflow.domain.values import Channel, Level, Outcome, PublicationChannel
 
 CHANNEL: Mapping[Channel, str] = {
     Channel.VISIT: "走访",

@@ -9,7 +9,8 @@ a time, without a pipeline, inside one transaction: all are written, or none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -17,31 +18,42 @@ from eventsourcing.persistence import StoredEvent
 CHUNK = 1000  # records per statement
 
 
-def insert_all(recorder: Any, records: Sequence[StoredEvent], chunk: int = CHUNK) -> None:
+def insert_all(recorder: Any, records: Iterable[StoredEvent], chunk: int = CHUNK) -> int:
     """Insert ``records`` in their order, in one transaction, ``chunk`` per statement.
 
+    ``records`` may be a generator: they are drawn a chunk at a time, so a long
+    stream is written without being held whole. Returns how many were written.
     eventsourcing's own errors (``PersistenceError``) pass through, for the caller's
     boundary to translate; nothing is written when one is raised.
     """
-    if not records:
-        return
+    parts = chunks(records, chunk)
+    first = next(parts, None)
+    if first is None:
+        return 0
+    parts = itertools.chain([first], parts)
     if "postgres" in type(recorder).__module__:
-        _postgres(recorder, records, chunk)
-    elif "sqlite" in type(recorder).__module__:
+        return _postgres(recorder, parts)
+    if "sqlite" in type(recorder).__module__:
+        written = 0
         with recorder.datastore.transaction(commit=True) as cursor:
-            for part in chunks(records, chunk):
+            for part in parts:
                 recorder._insert_events(cursor, part)
-    else:
-        recorder.insert_events(records)  # in memory: nothing to stall
+                written += len(part)
+        return written
+    everything = [record for part in parts for record in part]
+    recorder.insert_events(everything)  # in memory: nothing to stall
+    return len(everything)
 
 
-def _postgres(recorder: Any, records: Sequence[StoredEvent], chunk: int) -> None:
+def _postgres(recorder: Any, parts: Iterable[Sequence[StoredEvent]]) -> int:
+    written = 0
     with recorder.datastore.transaction(commit=True) as cursor:
         # As eventsourcing does for each save: serialise writers, so that readers
         # never pass a gap in the notification ids that fills later; tell listeners.
         recorder._lock_table(cursor)
         recorder._notify_channel(cursor)
-        for part in chunks(records, chunk):
+        for part in parts:
+            written += len(part)
             rows = [
                 recorder.construct_pg_stored_event(
                     r.originator_id, r.originator_version, r.topic, r.state
@@ -49,9 +61,11 @@ def _postgres(recorder: Any, records: Sequence[StoredEvent], chunk: int) -> None
                 for r in part
             ]
             cursor.execute(recorder.insert_events_statement, (rows,))
+    return written
 
 
-def chunks(records: Sequence[StoredEvent], size: int) -> Iterator[Sequence[StoredEvent]]:
-    """``records`` in consecutive slices of at most ``size``."""
-    for start in range(0, len(records), size):
-        yield records[start : start + size]
+def chunks(records: Iterable[StoredEvent], size: int) -> Iterator[Sequence[StoredEvent]]:
+    """``records`` in consecutive lists of at most ``size``."""
+    records = iter(records)
+    while part := list(itertools.islice(records, size)):
+        yield part

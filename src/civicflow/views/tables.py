@@ -22,7 +22,7 @@ from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
-SCHEMA_VERSION = "2"  # bump when a table changes; a rebuild then recreates the views
+SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
 # Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
 # never dropped: in a rolling deploy, old and new processes would rebuild each
 # other's views for ever.
@@ -184,9 +184,8 @@ class ViewTables:
             homes = self.select(c, "SELECT home FROM cf_view_homes")
             proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
         structure = self._structure(parts)
-        opened = self.sealing.open
         # Keyed by the id each home names: the key column may be a pseudonym.
-        known = (Home.model_validate_json(opened(home) or "") for (home,) in homes)
+        known = self.sealing.homes(homes)
         tracker = StructureTracker(
             structure=structure,
             homes={home.resident_id: home for home in known},
@@ -194,6 +193,11 @@ class ViewTables:
         )
         rows = {row[0]: ProposalRow(*self.sealing.proposal(row)) for row in proposals}
         return tracker, rows, position
+
+    def load_homes(self) -> list[Home]:
+        """Every resident's registrations, as the last committed batch left them."""
+        with self.transaction(commit=False) as c:
+            return self.sealing.homes(self.select(c, "SELECT home FROM cf_view_homes"))
 
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""
@@ -215,6 +219,9 @@ class ViewTables:
         found = self.sealing.area(stored)
         if found is None:
             self.load_structure()  # areas added since this object last read them
+            # and areas only proposals name (community rules off): placed under their own id
+            scopes = self.query("SELECT scope_id FROM cf_view_proposals")
+            self.sealing.learn(self.sealing.open(scope) or "" for (scope,) in scopes)
             found = self.sealing.area(stored)
         if found is None:
             raise ViewsEncryptionError("another key", str(self.sealing.stamp))

@@ -43,7 +43,8 @@ class Placement(NamedTuple):
     """Where a fact belongs: its quarter, and the area at each level ('' above the scope).
 
     '' rather than None, because the areas go straight into primary keys, where
-    NULLs never collide.
+    NULLs never collide. An area the structure did not know then (community rules
+    off, places kept by the embedding application) stands at every level itself.
     """
 
     quarter: str
@@ -236,6 +237,10 @@ def lineage_of(structure: Structure, area_id: str, moment: datetime) -> _Lineage
             area.parents[index].effective if index < len(area.parents) else None,
         )
         current = area.parents[index - 1].value if index else None
+    if not chain:
+        # Unknown then: counted under its own id at every level, rather than nowhere,
+        # so that an application keeping its places elsewhere still gets its figures.
+        return _Lineage(start, end, (area_id,) * 4, DEFAULT_TIME_ZONE)
     by_kind = {structure.areas[a].kind: a for a in chain}
     district = by_kind.get(AreaKind.DISTRICT)
     zone = structure.areas[district].time_zone if district else None

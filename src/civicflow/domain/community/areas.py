@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
+# Defined with the other plain enums (kinds.py), re-exported where the concept lives.
+from civicflow.domain.kinds import AreaKind as AreaKind  # noqa: PLC0414
 from civicflow.domain.timeline import Change, value_at
 from civicflow.domain.values import Frozen
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"  # a district that names none counts its quarters here
-
-
-class AreaKind(StrEnum):
-    """The four levels of place, from widest to narrowest."""
-
-    DISTRICT = "district"  # 区
-    STREET = "street"  # 街道
-    COMMUNITY = "community"  # 社区
-    COMPOUND = "compound"  # 楼院
-
-    @property
-    def parent_kind(self) -> AreaKind | None:
-        """The kind an area of this kind sits in (None for a district)."""
-        order = list(AreaKind)
-        index = order.index(self)
-        return order[index - 1] if index else None
 
 
 class Area(Frozen):

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
+# Defined with the other plain enums (kinds.py), re-exported where the concept lives.
+from civicflow.domain.kinds import Role as Role  # noqa: PLC0414
+from civicflow.domain.kinds import Via as Via  # noqa: PLC0414
 from civicflow.domain.values import Frozen
-
-
-class Via(StrEnum):
-    """How a member came onto the council."""
-
-    SELF_NOMINATION = "self_nomination"  # a Party member put themself forward
-    RECOMMENDATION = "recommendation"  # residents recommended them
-    ELECTION = "election"  # elected at a residents' representatives' meeting
-
-
-class Role(StrEnum):
-    """An office on the council, if any."""
-
-    CHAIR = "chair"
-    SECRETARY = "secretary"
 
 
 class Membership(Frozen):

@@ -9,42 +9,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
-from civicflow.domain.values import Frozen
+# Defined with the other plain enums (kinds.py), re-exported where the concept lives.
+from civicflow.domain.kinds import Majority as Majority  # noqa: PLC0414
+from civicflow.domain.values import ActorId, Frozen
 
 Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
-
-
-class Majority(StrEnum):
-    """How many votes an outcome needs."""
-
-    SIMPLE = "simple"  # more in favour than against; abstentions do not count
-    ABSOLUTE = "absolute"  # more than half of all votes cast, abstentions included
-    TWO_THIRDS = "two_thirds"  # at least two thirds of all votes cast
-
-    def is_met(self, in_favour: int, against: int, abstain: int) -> bool:
-        """Whether a vote with these counts carries the outcome."""
-        cast = in_favour + against + abstain
-        if self is Majority.SIMPLE:
-            return in_favour > against
-        if self is Majority.ABSOLUTE:
-            return 2 * in_favour > cast
-        return cast > 0 and 3 * in_favour >= 2 * cast
-
-    def describe(self) -> str:
-        """The rule in words, for error messages."""
-        return _MAJORITY_WORDS[self]
-
-
-_MAJORITY_WORDS = {
-    Majority.SIMPLE: "more votes in favour than against",
-    Majority.ABSOLUTE: "more than half of the votes cast in favour",
-    Majority.TWO_THIRDS: "at least two thirds of the votes cast in favour",
-}
+# Who besides the council's members may record its sessions and decisions (a
+# community office that keeps the minutes, say): named, never "anyone".
+Recorders = Annotated[tuple[ActorId, ...], Field(max_length=100)]
 
 
 class Policy(Frozen):
@@ -54,6 +30,7 @@ class Policy(Frozen):
     rating_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
     quorum: Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)] = Decimal("0.5")
     majority: Majority = Majority.SIMPLE
+    recorders: Recorders = ()
 
     @property
     def rating_window(self) -> timedelta:
@@ -76,3 +53,4 @@ class PolicyChange(Frozen):
     rating_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     quorum: Annotated[Decimal, Field(ge=0, lt=1, max_digits=6, decimal_places=4)] | None = None
     majority: Majority | None = None
+    recorders: Recorders | None = None

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from civicflow.domain.community.areas import Area, AreaKind
 from civicflow.domain.community.councils import Council
+from civicflow.domain.community.policy import Policy
 from civicflow.domain.community.residents import Home
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import MissingRegistrationError, NotEligibleError, RuleViolationError
@@ -65,6 +66,32 @@ def deciding_members(structure: Structure, scope_id: str, moment: datetime) -> f
             "form a council with form_council() and seat members with join_council()",
         )
     return members
+
+
+def check_recorder(
+    structure: Structure,
+    actor: str,
+    *,
+    scope_id: str,
+    moment: datetime,
+    policy: Policy,
+    step: str,
+    proposal_id: UUID | None = None,
+) -> None:
+    """A council's session or decision is recorded by one of its members, or by an
+    actor the policy names: the record speaks for the council, so not for anyone.
+
+    Raises:
+        NotEligibleError: the actor sat on no council within the scope then, and the
+            policy does not name them.
+    """
+    if actor in policy.recorders or actor in structure.council_members(scope_id, moment):
+        return
+    reason = (
+        f"not a member of a council within {scope_id} on {moment.date()}, "
+        "nor named by the policy's recorders"
+    )
+    raise NotEligibleError(proposal_id, actor, step, reason)
 
 
 def check_resident(

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
+# Defined with the other plain enums (kinds.py), re-exported where the concept lives.
+from civicflow.domain.kinds import SponsorKind as SponsorKind  # noqa: PLC0414
 from civicflow.domain.values import Frozen
-
-
-class SponsorKind(StrEnum):
-    """Who sponsors: a person or an office."""
-
-    CADRE = "cadre"
-    DEPARTMENT = "department"
 
 
 class Sponsorship(Frozen):

@@ -91,6 +91,11 @@ class Structure(BaseModel):
 
     def compounds_in(self, scope_id: str, moment: datetime) -> tuple[str, ...]:
         """The compounds lying within ``scope_id`` at ``moment``."""
+        scope = self.area_at(scope_id, moment)
+        if scope is not None and scope.kind is AreaKind.COMPOUND:
+            return (
+                scope_id,
+            )  # most scopes, every command; nothing sits in a compound (check_parent)
         return tuple(
             sorted(
                 area.id
