@@ -20,6 +20,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.errors import ViewsEncryptionError, ViewsSchemaError
 from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.sealing import PLAIN, Plain
+from civicflow.views.snapshot import Snapshots
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
 SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
@@ -80,7 +81,7 @@ class ViewsMovedError(Exception):
     """Another process moved the views on while this one counted (internal; retried)."""
 
 
-class ViewTables:
+class ViewTables(Snapshots):
     """SQL shared by both backends; subclasses adapt placeholders and table names."""
 
     application_name: str
@@ -161,7 +162,7 @@ class ViewTables:
 
     def position(self) -> int:
         """The last notification id this view has counted (0 before any)."""
-        with self.transaction(commit=False) as c:
+        with self.reading() as c:
             return self.position_in(c)
 
     def position_in(self, cursor: Any) -> int:
@@ -196,12 +197,12 @@ class ViewTables:
 
     def load_homes(self) -> list[Home]:
         """Every resident's registrations, as the last committed batch left them."""
-        with self.transaction(commit=False) as c:
+        with self.reading() as c:
             return self.sealing.homes(self.select(c, "SELECT home FROM cf_view_homes"))
 
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""
-        with self.transaction(commit=False) as c:
+        with self.reading() as c:
             parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
         return self._structure(parts)
 
@@ -385,7 +386,7 @@ class ViewTables:
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query against the views."""
-        with self.transaction(commit=False) as c:
+        with self.reading() as c:
             return self.select(c, statement, params)
 
 
