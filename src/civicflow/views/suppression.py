@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from civicflow.views import disclosure
 
@@ -103,7 +103,7 @@ def suppress(table: Table, k: int) -> set[Node]:
         _rules(table, hidden, by_node, pending, k)
         newly = _audit(table, hidden, by_node, k, safe)
         if not newly:
-            _release(table, hidden, k, safe)
+            _release(table, hidden, by_node, k, safe)
             return hidden - table.unpublished - table.derived
         hidden |= newly
         _tie(table, hidden, newly)
@@ -220,11 +220,17 @@ def _nearest_shown(
 # --- what the rules hid that the audit shows is not needed -------------------------------
 
 
-def _release(table: Table, hidden: set[Node], k: int, safe: set[frozenset[Node]]) -> None:
+def _release(
+    table: Table,
+    hidden: set[Node],
+    by_node: dict[Node, list[Relation]],
+    k: int,
+    safe: set[frozenset[Node]],
+) -> None:
     """Show again each complementary figure whose showing pins no small one (largest
-    first): the rules look at one relation at a time and hide more than a reader combining
-    them all can use. Only figures hidden on their own are tried: not a small one, nor
-    one hidden with its figure, nor a figure whose fields go with it.
+    first): the rules look at one relation at a time and hide more than a reader
+    combining them all can use. Only figures hidden on their own are tried: not a small
+    one, nor one hidden with its figure, nor a figure whose fields go with it.
     """
     keys = {one: key for key, ties in table.tied.items() for one in ties if one != key}
     chosen = [
@@ -240,5 +246,20 @@ def _release(table: Table, hidden: set[Node], k: int, safe: set[frozenset[Node]]
     for node in sorted(chosen, key=lambda n: (-table.values.get(n, 0), repr(n))):
         shown = {node, *table.tied.get(node, ())}
         trial = hidden - shown
-        if next(disclosure.pinned(table, trial, k, safe), None) is None:
+        near = replace(table, relations=_around(shown, trial, by_node))
+        if next(disclosure.pinned(near, trial, k, safe), None) is None:
             hidden -= shown
+
+
+def _around(
+    nodes: set[Node], hidden: set[Node], by_node: dict[Node, list[Relation]]
+) -> list[Relation]:
+    """The relations of every group of hidden nodes that ``nodes`` touch."""
+    found: dict[int, Relation] = {}
+    layer, seen = set(nodes), set(nodes)
+    while layer:
+        touched = [r for n in layer for r in by_node[n] if id(r) not in found]
+        found.update((id(r), r) for r in touched)
+        layer = {m for r in touched for m in r.members() if m in hidden} - seen
+        seen |= layer
+    return list(found.values())
