@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse  # type: ignore[import-untyped]
 from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 from civicflow.audit.export import write_csv
@@ -55,6 +56,7 @@ class Attack:
     equal: list[tuple[dict[int, int], int]] = field(default_factory=list)
     at_most: list[tuple[dict[int, int], int]] = field(default_factory=list)
     hidden: set[Cell] = field(default_factory=set)
+    _system: Any = None  # the constraint matrices, kept while no constraint is added
 
     def var(self, atom: Cell) -> int:
         return self.variables.setdefault(atom, len(self.variables))
@@ -77,8 +79,10 @@ class Attack:
 
     def bounds(self, cell: Cell) -> tuple[float, float]:
         size = len(self.variables)
-        a_eq, b_eq = _matrix(self.equal, size)
-        a_ub, b_ub = _matrix(self.at_most, size)
+        shape = (size, len(self.equal), len(self.at_most))
+        if self._system is None or self._system[0] != shape:  # built once for every cell
+            self._system = (shape, _matrix(self.equal, size), _matrix(self.at_most, size))
+        (a_eq, b_eq), (a_ub, b_ub) = self._system[1], self._system[2]
         objective = np.zeros(size)
         for v in self.cells.get(cell, set()):
             objective[v] = 1
@@ -104,10 +108,12 @@ class Attack:
 def _matrix(rows: list[tuple[dict[int, int], int]], size: int) -> tuple[Any, Any]:
     if not rows:
         return None, None
-    matrix = np.zeros((len(rows), size))
-    for i, (row, _) in enumerate(rows):
-        for v, coefficient in row.items():
-            matrix[i, v] = coefficient
+    at = [(i, v, c) for i, (row, _) in enumerate(rows) for v, c in row.items()]
+    matrix = sparse.csr_array(
+        ([c for _, _, c in at], ([i for i, _, _ in at], [v for _, v, _ in at])),
+        shape=(len(rows), size),
+        dtype=float,
+    )
     return matrix, np.array([value for _, value in rows], dtype=float)
 
 

@@ -260,9 +260,9 @@ class Views:
             InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
-        wanted, when, structure = _level(level), _quarter(quarter), self.structure()
+        wanted, when, tables = _level(level), _quarter(quarter), self.tables
         return self._protected(
-            lambda p: queries.participation(self.tables, structure, wanted, when, p)
+            lambda p: queries.participation(tables, tables.load_structure(), wanted, when, p)
         )
 
     def pipeline(
@@ -318,8 +318,7 @@ class Views:
         Raises:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
-        with storage_errors(READING):
-            return self._retried(lambda: self._protection(self.tables.position()), READING)
+        return self._protected(lambda found: found)
 
     # --- mechanics ----------------------------------------------------------------
 
@@ -336,9 +335,8 @@ class Views:
         return found
 
     def _protected(self, read: Callable[[Protection], T]) -> T:
-        """``read`` under the protection of the state it reads: both on one snapshot of
-        the views, so that they belong to one position of the log while another
-        process counts (the protection is decided anew when that position is new).
+        """``read`` under the protection of the state it reads: both in one read
+        transaction, so that the figures and what hides them are of one position.
         """
 
         def attempt() -> T:

@@ -64,7 +64,13 @@ def _pinned_in(
 
 
 def _lowest(table: Table, node: Node) -> int:
-    """What a reader knows a hidden count is at least: 1 for a hidden published row."""
+    """What a reader knows a hidden count is at least: 1 for a hidden published row.
+
+    A field of a suppressed participation figure is ``None`` even when zero, yet a
+    reader learns whether anyone is behind it elsewhere (a proposal published with its
+    scope has an asker there; a satisfaction row, a rater): so any non-zero count is
+    taken as known to be at least 1, which hides more than the attack test requires.
+    """
     published = node not in table.unpublished and node not in table.derived
     return 1 if published and table.values.get(node, 0) > 0 else 0
 

@@ -37,8 +37,6 @@ LEVELS = ("compound", "community", "street", "district")  # the columns, finest 
 FIELDS = ("ask", "discuss", "rate")
 ANY = "any"  # the participants field: residents who did any of these
 _RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
-# The areas published at a level and quarter: the structure's, and any area facts were
-# placed in that the structure did not know (each stands for itself at every level).
 AreasAt = Callable[[Structure, AreaKind, str, Iterable[tuple[str, str]]], list[str]]
 Key = tuple[Any, ...]
 
@@ -52,8 +50,9 @@ class Protection:
     unpublished: frozenset[Node]
 
     def hides(self, node: Node, value: int) -> bool:
-        """Whether to hide ``node``; a count this protection never saw (the views moved
-        on since it was decided) is hidden unless it is zero.
+        """Whether to hide ``node``. Figures are read in the snapshot the protection was
+        decided in (``Views._protected``), so every count is known here; one that is not
+        (a query reading beside it) is hidden unless it is zero, to be safe.
         """
         return node in self.hidden or (value > 0 and node not in self.values)
 

@@ -158,10 +158,10 @@ def _params(quarter: str | None) -> tuple[str, ...]:
 
 
 def areas_at(
-    structure: Structure, level: AreaKind, quarter: str, placed: Iterable[tuple[str, str]] = ()
+    structure: Structure, level: AreaKind, quarter: str, placed: Iterable[tuple[str, str]]
 ) -> list[str]:
-    """The areas of ``level`` at the quarter's end, and any area facts were ``placed`` in
-    that the structure did not know then (it stands for itself at every level)."""
+    """The areas of ``level`` at the quarter's end, and any area facts were placed in
+    that quarter (one the structure did not know then stands for itself at every level)."""
     known = {
         a.id
         for a in structure.areas.values()
@@ -204,7 +204,6 @@ def _participation(
         participants=None if hidden else total,
         households=households,
         residents=residents,
-        # Both rates give the participants away with the public residents and households.
         rate=None if hidden else figures.ratio(total, residents),
         household_rate=None if hidden else figures.ratio(total, households),
         compounds=len(compounds),

@@ -28,6 +28,10 @@ node hidden for one relation changes the others it belongs to):
    hidden figures joined by relations); wherever one is a single value or lies below
    ``k``, the smallest shown count in the relations nearest to it is hidden, and the
    rules and the audit run again until no small figure is pinned.
+4. *Release.* The rules judge one relation at a time and hide more than a reader
+   combining them all could use; each figure they hid on its own (not a small one, not
+   a field hidden with its figure) is shown again, largest first, wherever the audit
+   finds that showing it pins no small figure.
 
 Each time, the member hidden is the smallest non-zero shown part, so that as little
 as possible is hidden (the classic choice of statistical offices; not an optimum,
@@ -39,7 +43,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from civicflow.views import disclosure
 
@@ -99,6 +103,7 @@ def suppress(table: Table, k: int) -> set[Node]:
         _rules(table, hidden, by_node, pending, k)
         newly = _audit(table, hidden, by_node, k, safe)
         if not newly:
+            _release(table, hidden, by_node, k, safe)
             return hidden - table.unpublished - table.derived
         hidden |= newly
         _tie(table, hidden, newly)
@@ -210,3 +215,51 @@ def _nearest_shown(
         seen |= members
         layer = [m for m in members if m in hidden]
     return None
+
+
+# --- what the rules hid that the audit shows is not needed -------------------------------
+
+
+def _release(
+    table: Table,
+    hidden: set[Node],
+    by_node: dict[Node, list[Relation]],
+    k: int,
+    safe: set[frozenset[Node]],
+) -> None:
+    """Show again each complementary figure whose showing pins no small one (largest
+    first): the rules look at one relation at a time and hide more than a reader
+    combining them all can use. Only figures hidden on their own are tried: not a small
+    one, nor one hidden with its figure, nor a figure whose fields go with it.
+    """
+    keys = {one: key for key, ties in table.tied.items() for one in ties if one != key}
+    chosen = [
+        node
+        for node in hidden
+        if node not in table.sensitive
+        and node not in table.unpublished
+        and node not in table.derived
+        and table.values.get(node, 0) > 0
+        and keys.get(node) not in hidden
+        and all(tied in table.derived for tied in table.tied.get(node, ()))
+    ]
+    for node in sorted(chosen, key=lambda n: (-table.values.get(n, 0), repr(n))):
+        shown = {node, *table.tied.get(node, ())}
+        trial = hidden - shown
+        near = replace(table, relations=_around(shown, trial, by_node))
+        if next(disclosure.pinned(near, trial, k, safe), None) is None:
+            hidden -= shown
+
+
+def _around(
+    nodes: set[Node], hidden: set[Node], by_node: dict[Node, list[Relation]]
+) -> list[Relation]:
+    """The relations of every group of hidden nodes that ``nodes`` touch."""
+    found: dict[int, Relation] = {}
+    layer, seen = set(nodes), set(nodes)
+    while layer:
+        touched = [r for n in layer for r in by_node[n] if id(r) not in found]
+        found.update((id(r), r) for r in touched)
+        layer = {m for r in touched for m in r.members() if m in hidden} - seen
+        seen |= layer
+    return list(found.values())

@@ -20,7 +20,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.errors import ViewsEncryptionError, ViewsSchemaError
 from civicflow.views.projector import ProposalRow, Rows
 from civicflow.views.sealing import PLAIN, Plain
-from civicflow.views.snapshots import Snapshots
+from civicflow.views.snapshot import Snapshots
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
 SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
@@ -95,6 +95,9 @@ class ViewTables(Snapshots):
         """The statement in this backend's dialect."""
         return statement.replace("{tracking}", self.tracking_table)
 
+    def transaction(self, *, commit: bool) -> Any:
+        raise NotImplementedError  # pragma: no cover - every backend defines it
+
     def insert_tracking_in(self, cursor: Any, tracking: Tracking) -> None:
         raise NotImplementedError  # pragma: no cover - every backend defines it
 
@@ -159,7 +162,7 @@ class ViewTables(Snapshots):
 
     def position(self) -> int:
         """The last notification id this view has counted (0 before any)."""
-        with self._read() as c:
+        with self.reading() as c:
             return self.position_in(c)
 
     def position_in(self, cursor: Any) -> int:
@@ -194,12 +197,12 @@ class ViewTables(Snapshots):
 
     def load_homes(self) -> list[Home]:
         """Every resident's registrations, as the last committed batch left them."""
-        with self._read() as c:
+        with self.reading() as c:
             return self.sealing.homes(self.select(c, "SELECT home FROM cf_view_homes"))
 
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""
-        with self._read() as c:
+        with self.reading() as c:
             parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
         return self._structure(parts)
 
@@ -383,7 +386,7 @@ class ViewTables(Snapshots):
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query against the views."""
-        with self._read() as c:
+        with self.reading() as c:
             return self.select(c, statement, params)
 
 
