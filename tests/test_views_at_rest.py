@@ -249,7 +249,9 @@ def postgres_rows(url: str) -> list[tuple[str, str]]:
             )
         ]
         assert tables
-        return [
+        # Sorted: PostgreSQL promises no order of tables or rows, and two reads of the
+        # same contents must compare equal.
+        return sorted(
             (table, str(row[0]))
             for table in tables
             for row in db.execute(
@@ -257,7 +259,7 @@ def postgres_rows(url: str) -> list[tuple[str, str]]:
                     sql.Identifier(schema), sql.Identifier(table)
                 )
             )
-        ]
+        )
 
 
 def readable(secrets: tuple[str, ...], data: bytes) -> list[str]:
