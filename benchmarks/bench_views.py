@@ -9,14 +9,23 @@ discussed, decided, worked on, completed, published and rated, some rejected, de
 withdrawn or sent back for rectification; residents moving, councils changing seats;
 most events are ratings), then measures in one process, alternating, over ``--repeats``:
 
-(a) reading and decoding the notification log alone: pages of 2,000 through
+(r) the floor: the same stored records read as plain rows, one query per page, and each
+    record's bytes parsed with ``orjson.loads`` (``views_baselines.raw_read``);
+(e) eventsourcing alone reading and decoding a log of its own of the same size (default
+    mapper and JSON transcoder, dataclass events with a rating's fields), written beside
+    the store (another file, another schema);
+(a) reading and decoding civicflow's notification log: pages of 2,000 through
     ``flow.recorder.select_notifications(start, limit, inclusive_of_start=False)`` and
-    ``flow.mapper.to_domain_event``, what any view must pay at least;
+    ``flow.mapper.to_domain_event``;
 (b) ``Views(flow).rebuild()``: drop the views, count the whole log again (same pages);
+(c) the views emptied, then counted again 500 events at a time by one ``Views`` kept open
+    (``catch_up(limit=500)``, as ``follow`` counts a busy log);
 
-and prints events/s for both (medians; per second of wall clock, and per second of this
-process's CPU time, which other jobs on a shared machine disturb less), the ratio
-(b)/(a) (target >= 0.5) and the peak memory of each, measured in a fresh child process
+and prints events/s for each (medians; per second of wall clock, and per second of this
+process's CPU time, which other jobs on a shared machine disturb less), the ratios of issue
+13 with their targets: (b)/(r) >= 0.25, (b)/(e) >= 1.0, a catch-up's cost per event at most
+1.5x a rebuild's, and (b)/(a) >= 0.5 (the first round's); and the peak memory of (a) and
+(b), measured in a fresh child process
 per workload (``multiprocessing`` spawn, so the two peaks are separate): the peak
 resident set size during the workload, read from the kernel's high-water mark
 (``VmHWM``) after resetting it through ``/proc/self/clear_refs`` just before the
@@ -61,13 +70,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
+import views_baselines as baselines  # beside this script
 from pgschema import drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow, Policy, Proposal
@@ -78,6 +88,8 @@ from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.views import Views
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+WORKLOADS = ("raw", "bare", "read", "views", "catchup")
+CATCH_UP_STEP = 500  # events per catch-up: a busy minute of a city
 PAGE = 2000  # notifications per page, for (a) and (b) alike (Views' default batch_size)
 SAVE_EVERY = 5000  # events per application save while building
 START = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
@@ -454,15 +466,7 @@ class District:
 
 def read_and_decode(flow: CivicFlow) -> int:
     """(a) Every notification, page by page, decoded to its domain event."""
-    after, count = 0, 0
-    while True:
-        page = flow.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
-        if not page:
-            return count
-        for notification in page:
-            flow.mapper.to_domain_event(notification)
-        count += len(page)
-        after = page[-1].id
+    return baselines.read_and_decode(flow)
 
 
 def rebuild(views: Views) -> int:
@@ -551,6 +555,14 @@ def store(name: str, postgres_url: str) -> Iterator[str | None]:
         yield f"{postgres_url}?schema={schema}"
     finally:
         drop_schema(postgres_url, schema)
+        drop_schema(postgres_url, f"{schema}_bare")
+
+
+def bare_url(url: str) -> str:
+    """Where eventsourcing's own log of the same size goes: beside civicflow's store."""
+    if url.startswith("sqlite:///"):
+        return url.replace("civic.db", "bare.db")
+    return f"{url}_bare"  # the schema of the store's URL, suffixed
 
 
 def timed(work: Callable[[], int]) -> tuple[int, float, float]:
@@ -585,19 +597,34 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     print(f"   mix: {mix}, ...")
     del district  # its aggregates would slow every garbage collection measured below
 
-    # (a) and (b) in this process, alternating: events per second of wall clock and of CPU.
+    bare = bare_url(url)
+    built, seconds, _ = timed(lambda: baselines.build_bare(bare, written))
+    print(f"   eventsourcing's own log of {built:,} events built in {seconds:.1f} s")
+
+    # Every workload in this process, alternating: events per second of wall clock and CPU.
     results: dict[str, float] = {}
-    samples: dict[str, list[tuple[float, float]]] = {"read": [], "views": []}
+    samples: dict[str, list[tuple[float, float]]] = {who: [] for who in WORKLOADS}
     measuring = time.perf_counter()
-    with CivicFlow.open(url) as flow, Views(flow, batch_size=PAGE) as views:
+    with (
+        CivicFlow.open(url) as flow,
+        Views(flow, batch_size=PAGE) as views,
+        closing(baselines.open_bare(bare)) as bare_app,
+    ):
         last = flow.recorder.max_notification_id()
-        work = {"read": lambda: read_and_decode(flow), "views": lambda: rebuild(views)}
-        order = ["read", "views"]
+        work = {
+            "raw": lambda: baselines.raw_read(flow),
+            "bare": lambda: baselines.read_and_decode(bare_app),
+            "read": lambda: read_and_decode(flow),
+            "views": lambda: rebuild(views),
+            "catchup": lambda: baselines.catch_up_in_steps(flow, views, CATCH_UP_STEP),
+        }
+        order = list(WORKLOADS)
         for _ in range(args.repeats):
             for who in order:
                 count, wall, cpu = timed(work[who])
-                if count != last or (who == "views" and views.position != last):
-                    raise RuntimeError(f"{who} counted {count} of {last} notifications")
+                expected = built if who == "bare" else last
+                if count != expected or (who == "views" and views.position != last):
+                    raise RuntimeError(f"{who} counted {count} of {expected} notifications")
                 samples[who].append((count / wall, count / cpu))
             order.reverse()
         if args.profile:
@@ -641,29 +668,53 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     return results
 
 
+LABELS = {
+    "raw": "(r) raw rows + orjson.loads",
+    "bare": "(e) eventsourcing's own read",
+    "read": "(a) read + decode the log",
+    "views": "(b) Views.rebuild()",
+    "catchup": f"(c) catch-up, {CATCH_UP_STEP:,} a step",
+}
+# (name, numerator, denominator, target, whether higher is better)
+RATIOS = (
+    ("(b)/(r) rebuild / raw floor", "views", "raw", 0.25, True),
+    ("(b)/(e) rebuild / eventsourcing", "views", "bare", 1.0, True),
+    ("(b)/(a) rebuild / civicflow read", "views", "read", 0.5, True),
+    ("(b)/(c) catch-up cost per event", "views", "catchup", 1.5, False),
+)
+
+
 def report(samples: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
-    """Print medians of events/s (wall clock and CPU) for (a), (b) and their ratios."""
+    """Print medians of events/s (wall clock and CPU) of each workload, and the ratios
+    between the ones measured (each against its target).
+    """
     wall = {who: [w for w, _ in runs] for who, runs in samples.items()}
     cpu = {who: [c for _, c in runs] for who, runs in samples.items()}
-    ratio_wall = [v / r for r, v in zip(wall["read"], wall["views"], strict=True)]
-    ratio_cpu = [v / r for r, v in zip(cpu["read"], cpu["views"], strict=True)]
-    results = {
-        "read": statistics.median(wall["read"]),
-        "views": statistics.median(wall["views"]),
-        "ratio": statistics.median(ratio_wall),
-        "read_cpu": statistics.median(cpu["read"]),
-        "views_cpu": statistics.median(cpu["views"]),
-        "ratio_cpu": statistics.median(ratio_cpu),
-    }
-    for who, label in (("read", "(a) read + decode the log"), ("views", "(b) Views.rebuild()")):
+    results: dict[str, float] = {}
+    for who, label in LABELS.items():
+        if who not in samples:
+            continue
+        results[who], results[f"{who}_cpu"] = (
+            statistics.median(wall[who]),
+            statistics.median(cpu[who]),
+        )
         print(
-            f"   {label:26} {results[who]:9,.0f} events/s ({fmt(wall[who])}); "
+            f"   {label:32} {results[who]:9,.0f} events/s ({fmt(wall[who])}); "
             f"{results[who + '_cpu']:,.0f} per CPU-second ({fmt(cpu[who])})"
         )
-    print(
-        f"   {'ratio (b)/(a)':26} {results['ratio']:9.2f} wall clock ({fmt(ratio_wall, '.2f')}); "
-        f"{results['ratio_cpu']:.2f} CPU ({fmt(ratio_cpu, '.2f')}); target >= 0.5"
-    )
+    for label, top, bottom, target, higher in RATIOS:
+        if top not in samples or bottom not in samples:
+            continue
+        by_wall = [t / b for b, t in zip(wall[bottom], wall[top], strict=True)]
+        by_cpu = [t / b for b, t in zip(cpu[bottom], cpu[top], strict=True)]
+        median = statistics.median(by_wall)
+        met = median >= target if higher else median <= target
+        results[f"{top}/{bottom}"] = median
+        print(
+            f"   {label:32} {median:9.2f} wall clock ({fmt(by_wall, '.2f')}); "
+            f"{statistics.median(by_cpu):.2f} CPU ({fmt(by_cpu, '.2f')}); "
+            f"target {'>=' if higher else '<='} {target} ({'met' if met else 'NOT met'})"
+        )
     return results
 
 

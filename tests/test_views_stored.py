@@ -14,8 +14,10 @@ import pytest
 
 from civicflow import CivicFlow
 from civicflow.domain.proposal import Proposal
+from civicflow.storage import rawlog
 from civicflow.storage.mapper import PydanticMapper
-from civicflow.views.projector import Batch, Projector
+from civicflow.views.projector import Projector
+from civicflow.views.rows import Batch
 from civicflow.views.tracker import StructureTracker
 from tests.test_views_crash import build_history
 
@@ -25,6 +27,10 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('stored') / 'civic.db'}"
     build_history(url)
     return url
+
+
+def raw_rows(flow: CivicFlow) -> list[rawlog.Row]:
+    return [row for page in rawlog.rows(flow.recorder) for row in page]
 
 
 def rows(batch: Batch) -> dict[str, Any]:
@@ -39,8 +45,8 @@ def test_the_shortcut_counts_what_the_decoded_events_count(history: str) -> None
     with CivicFlow.open(history) as flow:
         log = flow.recorder.select_notifications(0, 100_000)
         short, long = Projector(StructureTracker(), {}), Projector(StructureTracker(), {})
-        for notification in log:
-            assert short.count(notification, flow.mapper)
+        for row, notification in zip(raw_rows(flow), log, strict=True):
+            assert short.count(row, flow.mapper)
             long.apply(flow.mapper.to_domain_event(notification))
         kinds = {n.topic.rsplit(".", 1)[-1] for n in log}
         assert {"Rated", "Backed", "Registered"} <= kinds  # the shortcut was taken
@@ -55,10 +61,12 @@ def test_stored_fields_are_the_decoded_events_fields(history: str) -> None:
     with CivicFlow.open(history) as flow:
         mapper = flow.mapper
         assert isinstance(mapper, PydanticMapper)
-        for notification in flow.recorder.select_notifications(0, 100_000):
+        log = flow.recorder.select_notifications(0, 100_000)
+        for row, notification in zip(raw_rows(flow), log, strict=True):
             event = mapper.to_domain_event(notification)
             dumped = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
             assert mapper.current_state(notification) == dumped
+            assert mapper.fields_of(type(event), row) == dumped
 
 
 def test_the_shortcut_honours_upcasters(history: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,8 +79,9 @@ def test_the_shortcut_honours_upcasters(history: str, monkeypatch: pytest.Monkey
     monkeypatch.setattr(Proposal.Rated, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
     with CivicFlow.open(history) as flow:
         short, long = Projector(StructureTracker(), {}), Projector(StructureTracker(), {})
-        for notification in flow.recorder.select_notifications(0, 100_000):
-            short.count(notification, flow.mapper)
+        log = flow.recorder.select_notifications(0, 100_000)
+        for row, notification in zip(raw_rows(flow), log, strict=True):
+            short.count(row, flow.mapper)
             long.apply(flow.mapper.to_domain_event(notification))
         levels = {row[3] for row in short.batch.ratings.values()}
         assert levels == {"dissatisfied"}
@@ -87,9 +96,8 @@ def test_with_a_mapper_of_another_kind_every_record_is_decoded(history: str) -> 
             def to_domain_event(self, notification: Any) -> Any:
                 return flow.mapper.to_domain_event(notification)
 
-        log = flow.recorder.select_notifications(0, 100_000)
         other, ours = Projector(StructureTracker(), {}), Projector(StructureTracker(), {})
-        for notification in log:
-            assert other.count(notification, OtherMapper())  # type: ignore[arg-type]
-            ours.count(notification, flow.mapper)
+        for row in raw_rows(flow):
+            assert other.count(row, OtherMapper())  # type: ignore[arg-type]
+            ours.count(row, flow.mapper)
         assert other.take_rows() == ours.take_rows()

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConfigurationError
+from civicflow.storage import rawlog
 from civicflow.storage.errors import storage_errors
+from civicflow.storage.rawlog import Row
 from civicflow.views import publication, queries
 from civicflow.views.backend import open_for, private_memory
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
@@ -32,8 +34,6 @@ from civicflow.views.tracker import quarter_of
 from civicflow.views.writer import BatchWriter, old_objects_left_alone
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Notification
-
     from civicflow.application.flow import CivicFlow
 
 __all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
@@ -161,21 +161,22 @@ class Views:
             return  # nothing new: spare loading every figure (follow() polls this)
         projector, position = self._resume(current)
         writer = BatchWriter(self.tables)
+        count, mapper = projector.count, self.flow.mapper
         try:
             left = None if limit is None else limit - counted[0]
             with old_objects_left_alone(), writer:
                 for page in self._pages(position, left):
                     gc.freeze()
                     last, size = None, 0
-                    for notification in page:
-                        if not projector.count(notification, self.flow.mapper, until):
+                    for row in page:
+                        if not count(row, mapper, until):
                             break
-                        last, size = notification.id, size + 1
+                        last, size = row[0], size + 1
                     if last is not None:
                         tracking = _tracking(self.flow.name, last)
                         writer.submit(projector.take_rows(), tracking, position, size)
                         position = last
-                    if last != page[-1].id:
+                    if last != page[-1][0]:
                         break  # reached ``until``
         finally:
             counted[0] += writer.written
@@ -357,17 +358,18 @@ class Views:
             progress=lambda: tables.batches_written,
         )
 
-    def _pages(self, after: int, limit: int | None) -> Iterator[Sequence[Notification]]:
+    def _pages(self, after: int, limit: int | None) -> Iterator[Sequence[Row]]:
+        """The log after ``after`` as raw rows (``storage/rawlog.py``: no record object
+        nor UUID per row), in pages of ``batch_size``, ``limit`` rows at most.
+        """
         remaining = limit
         while remaining is None or remaining > 0:
             size = self.batch_size if remaining is None else min(self.batch_size, remaining)
-            page = self.flow.recorder.select_notifications(
-                start=after, limit=size, inclusive_of_start=False
-            )
+            page = next(rawlog.rows(self.flow.recorder, after, size), None)
             if not page:
                 return
             yield page
-            after = page[-1].id
+            after = page[-1][0]
             if remaining is not None:
                 remaining -= len(page)
 

@@ -8,12 +8,13 @@ log changes; the store writes them with the batch's tracking record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from functools import cache
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import TopicError, resolve_topic
 
 from civicflow.domain import lifecycle
 from civicflow.domain.community.directory import Directory
@@ -22,66 +23,18 @@ from civicflow.domain.lifecycle import Stage, Step
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.values import Outcome
 from civicflow.storage.mapper import PydanticMapper
+from civicflow.storage.rawlog import Row
+from civicflow.views.rows import Batch, ProposalRow, Rows
 from civicflow.views.tracker import Placement, StructureTracker
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Mapper, Notification
+    from eventsourcing.persistence import Mapper
 
 ASK, DISCUSS, RATE = "ask", "discuss", "rate"
 RECENT_QUARTERS = 2
-_FromStored = Callable[[UUID, dict[str, Any]], None]
+_FromStored = Callable[[str, dict[str, Any]], None]  # (aggregate id as text, fields)
+_Route = tuple[_FromStored, Callable[[Row], dict[str, Any]]]  # counting, and reading fields
 _UNROUTED: Any = object()
-
-
-@dataclass
-class ProposalRow:
-    """One proposal as the pipeline view sees it."""
-
-    proposal_id: str
-    title: str
-    category: str
-    scope_id: str
-    compound: str | None
-    community: str | None
-    street: str | None
-    district: str | None
-    stage: str
-    asked_at: str
-    round: int = 0
-    decided_at: str | None = None
-    deadline: str | None = None
-    done_at: str | None = None
-    published_at: str | None = None
-    finished_at: str | None = None
-
-    def values(self) -> tuple[Any, ...]:
-        return _row_values(self)
-
-
-_row_values = attrgetter(*(f.name for f in fields(ProposalRow)))
-
-
-@dataclass
-class Batch:
-    """The rows one stretch of the log changes."""
-
-    proposals: dict[str, ProposalRow] = field(default_factory=dict)
-    ratings: dict[tuple[str, int, str], tuple[Any, ...]] = field(default_factory=dict)
-    participation: set[tuple[Any, ...]] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class Rows:
-    """What one batch writes, ready for the tables: taken from the projector at once,
-    so that it can be written while the projector goes on counting.
-    """
-
-    proposals: list[tuple[Any, ...]]
-    ratings: list[tuple[Any, ...]]
-    participation: list[tuple[Any, ...]]
-    structure: list[tuple[str, str, str]]
-    homes: list[tuple[str, str]]
-    sealed: bool = False  # ids and text already as an encrypted store keeps them
 
 
 class Projector:
@@ -91,17 +44,27 @@ class Projector:
         self.tracker = tracker
         self.proposals = proposals
         self.batch = Batch()
-        self._by_uuid: dict[UUID, ProposalRow] = {}  # spares a str(UUID) per event
-        self._routes: dict[str, _FromStored | None] = {}  # by topic
-        self._written: dict[str, set[tuple[Any, ...]]] = {}  # quarter -> participation keys
+        self._by_id: dict[str, ProposalRow] = {}  # by the id as read (see ``_row``)
+        self._routes: dict[str, _Route | None] = {}  # by topic
+        self._written: set[tuple[Any, ...]] = set()  # participation keys, recent quarters
+        self._quarters: set[str] = set()  # the quarters of those keys
         # Ratings are most of a log, and a view needs four of their fields: these,
         # backings and registrations (the next most common) are counted from their
         # stored fields (upcast, not validated again), sparing the building of a
         # pydantic event. Both ways give the same rows; a test holds it.
+        # So are the steps whose events carry large fields no view reads (a decision's
+        # or a publication's policy, a report's evidence): validating those was most of
+        # the cost of the rest of a log.
         self._from_stored: dict[type, _FromStored] = {
             Proposal.Rated: self._rated_stored,
             Proposal.Backed: self._backed_stored,
             Resident.Registered: tracker.register_from_stored,
+            Proposal.Decided: self._decided_stored,
+            Proposal.ProgressReported: self._progress_stored,
+            Proposal.Done: self._done_stored,
+            Proposal.Published: self._published_stored,
+            Proposal.RatingClosed: self._closed_stored,
+            Proposal.Withdrawn: self._withdrawn_stored,
         }
         self._handlers: dict[type, Callable[[Any], object]] = {
             Proposal.Asked: self._asked,
@@ -116,33 +79,36 @@ class Projector:
             Proposal.ProgressReported: self._moved,
         }
 
-    def count(
-        self, notification: Notification, mapper: Mapper[UUID], until: datetime | None = None
-    ) -> bool:
-        """Count one record of the log, in log order; False (nothing counted) if the
-        event was recorded after ``until``.
+    def count(self, row: Row, mapper: Mapper[UUID], until: datetime | None = None) -> bool:
+        """Count one record of the log (a raw row, ``storage/rawlog.py``), in log order;
+        False (nothing counted) if the event was recorded after ``until``.
         """
-        from_stored = self._routes.get(notification.topic, _UNROUTED)
-        if from_stored is _UNROUTED:
-            from_stored = self._routes[notification.topic] = self._route(notification, mapper)
-        if from_stored is None:
-            event: Any = mapper.to_domain_event(notification)
+        route = self._routes.get(row[3], _UNROUTED)
+        if route is _UNROUTED:
+            route = self._routes[row[3]] = self._route(row[3], mapper)
+        if route is None:
+            event: Any = mapper.to_domain_event(_record(row))
             if until is not None and event.timestamp > until:
                 return False
             self.apply(event)
             return True
-        state = cast(PydanticMapper, mapper).current_state(notification)  # _route checked
+        count_fields, read = route
+        state = read(row)
         if until is not None and datetime.fromisoformat(state["timestamp"]) > until:
             return False
-        proposal_id = notification.originator_id
-        from_stored(proposal_id if isinstance(proposal_id, UUID) else UUID(proposal_id), state)
+        count_fields(row[1], state)
         return True
 
-    def _route(self, notification: Notification, mapper: Mapper[UUID]) -> _FromStored | None:
+    def _route(self, topic: str, mapper: Mapper[UUID]) -> _Route | None:
         """How to count records of this topic: from their stored fields, or decoded."""
         if not isinstance(mapper, PydanticMapper):
             return None
-        return self._from_stored.get(mapper.event_class(notification))
+        try:
+            cls = resolve_topic(topic)
+        except TopicError:
+            return None  # decoding it raises the error that says newer code wrote it
+        counted = self._from_stored.get(cls)
+        return None if counted is None else (counted, mapper.fields_reader(cls))
 
     def apply(self, event: object) -> None:
         """Count one event of the log, in log order."""
@@ -177,15 +143,15 @@ class Projector:
         # Who took part is written once per resident, kind, quarter and place; most
         # repeats fall in the quarters being counted, so the keys of the latest ones
         # are remembered (older repeats are left to the table's key).
-        fresh = []
-        for key in participation:
-            seen = self._written.setdefault(key[2], set())
-            if key not in seen:
-                seen.add(key)
-                fresh.append(key)
-        while len(self._written) > RECENT_QUARTERS:
-            del self._written[min(self._written)]
-        return fresh
+        fresh = participation - self._written
+        self._written |= fresh
+        quarters = self._quarters
+        quarters.update(key[2] for key in fresh if key[2] not in quarters)
+        while len(quarters) > RECENT_QUARTERS:
+            oldest = min(quarters)
+            quarters.discard(oldest)
+            self._written = {key for key in self._written if key[2] != oldest}
+        return list(fresh)
 
     # --- proposal facts -------------------------------------------------------------
 
@@ -207,12 +173,12 @@ class Projector:
         self._took_part(event.resident, ASK, row, event.occurred_at)
 
     def _backed(self, event: Proposal.Backed) -> None:
-        self._backing(event.originator_id, event.occurred_at, event.resident)
+        self._backing(str(event.originator_id), event.occurred_at, event.resident)
 
-    def _backed_stored(self, proposal_id: UUID, state: dict[str, Any]) -> None:
+    def _backed_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
         self._backing(proposal_id, datetime.fromisoformat(state["occurred_at"]), state["resident"])
 
-    def _backing(self, proposal_id: UUID, moment: datetime, resident: str) -> None:
+    def _backing(self, proposal_id: str, moment: datetime, resident: str) -> None:
         row = self._move(proposal_id, Step.BACK)
         self._took_part(resident, ASK, row, moment)
 
@@ -224,28 +190,51 @@ class Projector:
             self._took_part(resident, DISCUSS, row, moment)
 
     def _decided(self, event: Proposal.Decided) -> None:
-        row = self._moved(event)
-        if event.outcome is not Outcome.DEFERRED and row.decided_at is None:
-            row.decided_at = _iso(event.occurred_at)
-        if event.outcome is Outcome.APPROVED:
+        deadline = event.deadline.isoformat() if event.deadline else None
+        self._decision(str(event.originator_id), event.outcome, _iso(event.occurred_at), deadline)
+
+    def _decided_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        outcome = Outcome(state["outcome"])
+        self._decision(proposal_id, outcome, _iso_text(state["occurred_at"]), state["deadline"])
+
+    def _decision(self, proposal_id: str, outcome: Outcome, iso: str, deadline: str | None) -> None:
+        row = self._move(proposal_id, Step.DECIDE, outcome)
+        if outcome is not Outcome.DEFERRED and row.decided_at is None:
+            row.decided_at = iso
+        if outcome is Outcome.APPROVED:
             row.round = 1
-            row.deadline = event.deadline.isoformat() if event.deadline else None
-        if event.outcome is Outcome.REJECTED:
-            row.finished_at = _iso(event.occurred_at)
+            row.deadline = deadline
+        if outcome is Outcome.REJECTED:
+            row.finished_at = iso
+
+    def _progress_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        self._move(proposal_id, Step.REPORT_PROGRESS)
 
     def _done(self, event: Proposal.Done) -> None:
-        row = self._moved(event)
-        row.done_at = row.done_at or _iso(event.occurred_at)
+        self._completion(str(event.originator_id), _iso(event.occurred_at))
+
+    def _done_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        self._completion(proposal_id, _iso_text(state["occurred_at"]))
+
+    def _completion(self, proposal_id: str, iso: str) -> None:
+        row = self._move(proposal_id, Step.COMPLETE)
+        row.done_at = row.done_at or iso
 
     def _published(self, event: Proposal.Published) -> None:
-        row = self._moved(event)
+        self._publication(str(event.originator_id), _iso(event.occurred_at))
+
+    def _published_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        self._publication(proposal_id, _iso_text(state["occurred_at"]))
+
+    def _publication(self, proposal_id: str, iso: str) -> None:
+        row = self._move(proposal_id, Step.PUBLISH)
         if row.done_at is not None and row.published_at is None:
-            row.published_at = _iso(event.occurred_at)
+            row.published_at = iso
 
     def _rated(self, event: Proposal.Rated) -> None:
         moment = event.occurred_at
         self._rating(
-            event.originator_id,
+            str(event.originator_id),
             moment,
             _iso(moment),
             event.round,
@@ -253,15 +242,27 @@ class Projector:
             event.level.value,
         )
 
-    def _rated_stored(self, proposal_id: UUID, state: dict[str, Any]) -> None:
+    def _rated_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        # Most of a log: ``_rating`` and ``_took_part`` written out in one function.
         text = state["occurred_at"]
         moment = datetime.fromisoformat(text)
-        # Stored in UTC (the usual case), the text needs only isoformat's suffix.
-        iso = f"{text[:-1]}+00:00" if text[-1] == "Z" else _iso(moment)
-        self._rating(proposal_id, moment, iso, state["round"], state["resident"], state["level"])
+        row = self._by_id.get(proposal_id)
+        if row is None:
+            row = self._by_id[proposal_id] = self._row(proposal_id)
+        row.stage = _next_stage(row.stage, Step.RATE, None)
+        batch, tracker, scope, resident = self.batch, self.tracker, row.scope_id, state["resident"]
+        batch.proposals[row.proposal_id] = row
+        where = tracker.place(scope, moment)
+        key = (row.proposal_id, state["round"], resident)
+        iso = _iso_text(text, moment)
+        batch.ratings[key] = (*key, state["level"], iso, where.quarter, *where.areas)
+        home = tracker.home_of(resident, moment)
+        if home is not None and home != scope:
+            where = tracker.place(home, moment)
+        batch.participation.add((resident, RATE, where.quarter, *where.areas))
 
     def _rating(  # noqa: PLR0917 - the fields of a rating, positional for speed
-        self, proposal_id: UUID, moment: datetime, iso: str, round_: int, resident: str, level: str
+        self, proposal_id: str, moment: datetime, iso: str, round_: int, resident: str, level: str
     ) -> None:
         row = self._move(proposal_id, Step.RATE)
         where = self.tracker.place(row.scope_id, moment)
@@ -270,25 +271,37 @@ class Projector:
         self._took_part(resident, RATE, row, moment, known=where)
 
     def _closed(self, event: Proposal.RatingClosed) -> None:
-        row = self._moved(event)
-        if event.passed:
-            row.finished_at = _iso(event.occurred_at)
+        iso = _iso(event.occurred_at)
+        self._closing(str(event.originator_id), event.passed, event.round, iso)
+
+    def _closed_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        iso = _iso_text(state["occurred_at"])
+        self._closing(proposal_id, state["passed"], state["round"], iso)
+
+    def _closing(self, proposal_id: str, passed: bool, round_: int, iso: str) -> None:
+        verdict = lifecycle.Verdict.PASSED if passed else lifecycle.Verdict.RECTIFY
+        row = self._move(proposal_id, Step.CLOSE_RATING, verdict)
+        if passed:
+            row.finished_at = iso
         else:
-            row.round = event.round + 1
+            row.round = round_ + 1
 
     def _withdrawn(self, event: Proposal.Withdrawn) -> None:
         self._moved(event).finished_at = _iso(event.occurred_at)
 
+    def _withdrawn_stored(self, proposal_id: str, state: dict[str, Any]) -> None:
+        self._move(proposal_id, Step.WITHDRAW).finished_at = _iso_text(state["occurred_at"])
+
     def _moved(self, event: Proposal.Event) -> ProposalRow:
         """The proposal's row, with the stage this event leads to."""
-        return self._move(event.originator_id, event.step, event.branch())
+        return self._move(str(event.originator_id), event.step, event.branch())
 
     def _move(
-        self, proposal_id: UUID, step: Step, branch: lifecycle.Branch | None = None
+        self, proposal_id: str, step: Step, branch: lifecycle.Branch | None = None
     ) -> ProposalRow:
-        row = self._by_uuid.get(proposal_id)
+        row = self._by_id.get(proposal_id)
         if row is None:
-            row = self._by_uuid[proposal_id] = self.proposals[str(proposal_id)]
+            row = self._by_id[proposal_id] = self._row(proposal_id)
         row.stage = _next_stage(row.stage, step, branch)
         self.batch.proposals[row.proposal_id] = row
         return row
@@ -316,6 +329,25 @@ class Projector:
         )
         self.batch.participation.add((resident, kind, where.quarter, *where.areas))
 
+    def _row(self, proposal_id: str) -> ProposalRow:
+        """The row of a proposal by its id as read: the text of its UUID, or (an id spelt
+        otherwise in the database, which eventsourcing reads as the same UUID) parsed.
+        """
+        row = self.proposals.get(proposal_id)
+        return row if row is not None else self.proposals[str(UUID(proposal_id))]
+
+
+def _record(row: Row) -> Notification:
+    """The record eventsourcing would have read for a raw row, for the mapper to decode."""
+    position, aggregate_id, version, topic, data = row
+    return Notification(
+        id=position,
+        originator_id=UUID(aggregate_id),
+        originator_version=version,
+        topic=topic,
+        state=data,
+    )
+
 
 def _ignore(event: object) -> None:
     pass
@@ -329,3 +361,12 @@ def _next_stage(stage: str, step: lifecycle.Step, branch: lifecycle.Branch | Non
 def _iso(moment: datetime) -> str:
     # One zone for every stored moment, so that text order is time order.
     return (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).isoformat()
+
+
+def _iso_text(text: str, moment: datetime | None = None) -> str:
+    """``_iso`` of a stored moment from its text: stored in UTC (the usual case), the
+    text needs only isoformat's suffix; otherwise it is parsed (``moment``, if known).
+    """
+    if text[-1] == "Z":
+        return f"{text[:-1]}+00:00"
+    return _iso(moment or datetime.fromisoformat(text))

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Cipher
 
     from civicflow.application.flow import CivicFlow
-    from civicflow.views.projector import Rows
+    from civicflow.views.rows import Rows
 
 PSEUDONYM_LABEL = b"civicflow views: pseudonyms v1"
 CHECK_LABEL = b"civicflow views: key check v1"

@@ -79,14 +79,17 @@ class StructureTracker:
     homes: dict[str, Home] = field(default_factory=dict)
     saved_structure: Structure = field(default_factory=Structure)  # as last written
     homes_changed: set[str] = field(default_factory=set)
-    _ids: dict[UUID, str] = field(default_factory=dict)
+    _ids: dict[str, str] = field(default_factory=dict)  # aggregate id (text) -> resident id
     # Placing a fact walks the area tree; most facts land where the previous one did,
     # so each area's lineage is kept with the span it holds for, until a parent changes.
     _lineages: dict[str, _Lineage] = field(default_factory=dict)
+    # And the last placement of each area, with the span over which both its lineage
+    # and its quarter hold: one comparison for most facts.
+    _placed: dict[str, tuple[datetime, datetime, Placement]] = field(default_factory=dict)
     _home_spans: dict[str, tuple[tuple[datetime, str | None], ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._ids = {resident_uuid(rid): rid for rid in self.homes}
+        self._ids = {str(resident_uuid(rid)): rid for rid in self.homes}
 
     def apply_directory_event(self, event: Directory.Event) -> None:
         """Advance the structure by one directory event."""
@@ -94,12 +97,17 @@ class StructureTracker:
         event.apply(holder)
         if _lineage_changed(self.structure, holder.state):
             self._lineages.clear()
+            self._placed.clear()
         self.structure = holder.state
 
-    def register_from_stored(self, resident_uuid: UUID, state: dict[str, Any]) -> None:
+    def register_from_stored(self, aggregate_id: str, state: dict[str, Any]) -> None:
         """Advance with a resident's registration, read from its stored fields."""
         resident_id = state["resident_id"]
-        self._ids[resident_uuid] = resident_id
+        # The raw log gives an id as the text of its UUID, unless the database spells it
+        # otherwise (which eventsourcing reads as the same UUID, and so do the views).
+        self._ids[aggregate_id if len(aggregate_id) == 36 else str(UUID(aggregate_id))] = (
+            resident_id
+        )
         # As Resident.Registered.apply builds it, but from fields validated when written.
         first = Change[str].model_construct(
             effective=datetime.fromisoformat(state["occurred_at"]), value=state["compound_id"]
@@ -110,9 +118,10 @@ class StructureTracker:
 
     def apply_resident_event(self, event: Resident.Event) -> None:
         """Advance one resident's homes by one of their events."""
+        aggregate_id = str(event.originator_id)
         if isinstance(event, Resident.Registered):
-            self._ids[event.originator_id] = event.resident_id
-        resident_id = self._ids[event.originator_id]
+            self._ids[aggregate_id] = event.resident_id
+        resident_id = self._ids[aggregate_id]
         holder = _Holder(self.homes.get(resident_id))
         event.apply(holder)
         self.homes[resident_id] = holder.state
@@ -146,12 +155,17 @@ class StructureTracker:
         """The areas ``area_id`` lay in at ``moment``, and the quarter in its district's zone."""
         if moment.tzinfo is not UTC:
             moment = moment.astimezone(UTC)
+        placed = self._placed.get(area_id)
+        if placed is not None and placed[0] <= moment < placed[1]:
+            return placed[2]
         lineage = self._lineages.get(area_id)
         if lineage is None or not lineage.start <= moment < lineage.end:
             lineage = self._lineages[area_id] = lineage_of(self.structure, area_id, moment)
         quarter = lineage.quarter
         if quarter is None or not quarter.start <= moment < quarter.end:
             quarter = lineage.quarter = quarter_span(moment, lineage.zone, lineage.areas)
+        start, end = max(lineage.start, quarter.start), min(lineage.end, quarter.end)
+        self._placed[area_id] = (start, end, quarter.placement)
         return quarter.placement
 
     def home_of(self, resident_id: str, moment: datetime) -> str | None:

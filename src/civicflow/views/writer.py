@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
-    from civicflow.views.projector import Rows
+    from civicflow.views.rows import Rows
     from civicflow.views.tables import ViewTables
 
 _Job = tuple["Rows", "Tracking", int, int]
