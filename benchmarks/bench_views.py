@@ -78,7 +78,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import views_baselines as baselines  # beside this script
-from pgschema import drop_schema, postgres_problem  # beside this script
+from pgschema import create_schema, drop_schema, postgres_problem  # beside this script
 
 from civicflow import CivicFlow, Policy, Proposal
 from civicflow.application.store import Store
@@ -562,6 +562,8 @@ def bare_url(url: str) -> str:
     """Where eventsourcing's own log of the same size goes: beside civicflow's store."""
     if url.startswith("sqlite:///"):
         return url.replace("civic.db", "bare.db")
+    base, schema = url.split("?schema=")
+    create_schema(base, f"{schema}_bare")  # eventsourcing leaves that to its user
     return f"{url}_bare"  # the schema of the store's URL, suffixed
 
 
