@@ -18,10 +18,6 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
 
     _checkpointing_less: weakref.WeakSet[Any]  # connections set up as below
     _scrubbing = False  # while views are dropped for good (see ``reset``)
-    # Every view table has a primary key: kept in it, a row is written once, where a
-    # table with rowids writes it to the table and its key to an index (a rebuild
-    # spends a fifth of its time writing rows).
-    table_options = " WITHOUT ROWID"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._checkpointing_less = weakref.WeakSet()
@@ -41,12 +37,6 @@ class SQLiteViews(ViewTables, SQLiteTrackingRecorder):
                 # often, most copies are spared. Only this connection's commits wait
                 # for 10,000 pages; the application's keep SQLite's 1,000.
                 connection.cursor().execute("PRAGMA wal_autocheckpoint = 10000")
-                # A batch's commit need not wait for the disk: in WAL mode a power cut
-                # can then lose the last batches, never corrupt the file, and a lost
-                # batch takes its tracking record with it, so it is counted again.
-                # (The events' own connections keep FULL: an acknowledged command
-                # survives a power cut, and it syncs any view pages written before it.)
-                connection.cursor().execute("PRAGMA synchronous = NORMAL")
                 self._checkpointing_less.add(connection)
             with connection.cursor() as cursor:
                 if self.sealing.stamp is not None:

@@ -23,7 +23,7 @@ from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.snapshot import Snapshots
 from civicflow.views.tracker import StructureTracker, structure_from_rows
 
-SCHEMA_VERSION = "4"  # bump when a table or a placement changes; views are then rebuilt
+SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
 # Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
 # never dropped: in a rolling deploy, old and new processes would rebuild each
 # other's views for ever.
@@ -71,7 +71,10 @@ UPSERT_STRUCTURE = (
     "INSERT INTO cf_view_structure VALUES (?, ?, ?) "
     "ON CONFLICT (part, key) DO UPDATE SET value = excluded.value"
 )
-UPSERT_HOME = "INSERT INTO cf_view_homes VALUES (?, ?) ON CONFLICT (resident) DO UPDATE SET home = excluded.home"  # noqa: E501
+UPSERT_HOME = (
+    "INSERT INTO cf_view_homes VALUES (?, ?) "
+    "ON CONFLICT (resident) DO UPDATE SET home = excluded.home"
+)
 
 
 class ViewsMovedError(Exception):
@@ -346,12 +349,9 @@ class ViewTables(Snapshots):
                 (self.application_name,),
             )
 
-    table_options = ""  # after each CREATE TABLE's columns, in this backend's dialect
-
     def create_view_tables(self, cursor: Any) -> None:
         for table, columns in TABLES.items():
-            options = self.table_options
-            cursor.execute(self.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns}){options}"))
+            cursor.execute(self.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})"))
         # Figures are read a quarter at a time, across all areas of a level; an index
         # per area column cost more on every write than it saved a read. Participation
         # is keyed by quarter first, so its key serves as that index, and a batch's
