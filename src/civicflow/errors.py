@@ -16,6 +16,20 @@ from uuid import UUID
 class CivicflowError(Exception):
     """Root of every error civicflow raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its message and attributes: Python's default calls the class with
+        # ``args`` (the message alone), which most of these errors' ``__init__`` refuse,
+        # so an error raised in a worker process would reach its parent as a
+        # ``BrokenProcessPool`` instead of itself.
+        return (_unpickled, (type(self), self.args, self.__dict__))
+
+
+def _unpickled(cls: type[CivicflowError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ProposalNotFoundError(CivicflowError, LookupError):
     """No proposal with this id (or not at this version) is in the store."""
