@@ -3,8 +3,9 @@
 Runs, per backend (memory, SQLite, PostgreSQL when reachable), the proposal
 benchmark (commands per second against a bare eventsourcing aggregate in the
 same run, snapshots and the cache on a long history) and then the views
-benchmark (decoding the log alone against rebuilding every view); last, once,
-the command line's start-up against Python importing eventsourcing and pydantic.
+benchmark (the floor, eventsourcing's own read and civicflow's against rebuilding
+every view, and catching up); then, once, the command line's start-up against Python
+importing eventsourcing and pydantic, and the demo: a district, then a city of districts.
 Figures and how to read them: docs/performance.md.
 """
 
@@ -32,7 +33,7 @@ def load(name: str) -> ModuleType:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
+    parser.add_argument("--quick", action="store_true", help="a smaller run, a few minutes")
     parser.add_argument("--backend", default="all", choices=("memory", "sqlite", "postgres", "all"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if (HERE / "bench_startup.py").exists():
         status |= load("bench_startup").main(["--quick"] if args.quick else [])
+    if args.backend in ("all", "sqlite"):
+        status |= load("bench_demo").main(["--quick"] if args.quick else [])
     print(f"\nall benchmarks: {time.perf_counter() - started:.1f} s")
     return int(status or 0)
 
