@@ -124,6 +124,25 @@ def test_a_snapshot_is_taken_every_hundred_events_and_loads_the_same_state() -> 
         assert flow.repository.get(p.id, deepcopy_from_cache=False).state == flow.proposal(p.id)
 
 
+def test_a_snapshot_inside_a_save_of_many_events_is_the_state_at_its_version() -> None:
+    """A save that passes the hundredth event before its last is snapshotted at the hundredth.
+
+    (A snapshot at a save's last event is taken from the aggregate in hand.)
+    """
+    with flows.open_flow() as flow:
+        p = flows.rating(flow)
+        for n in range(97 - p.version):
+            flow.rate(p.id, resident=flows.RESIDENTS[n % 30], level="satisfied")
+        many = [{"resident": r, "level": "dissatisfied"} for r in flows.RESIDENTS[:5]]
+        flow.rate_many(p.id, many)  # versions 98 to 102
+        assert flow.snapshots is not None
+        [snapshot] = flow.snapshots.get(p.id)
+        assert isinstance(snapshot, Proposal.Snapshot)
+        assert snapshot.originator_version == 100
+        assert snapshot.mutate(None).state == flow.proposal(p.id, version=100)
+        assert flow.proposal(p.id).version == 102
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_a_snapshot_of_an_older_version_is_upcast(sqlite_url: str, version: int) -> None:
     """Stores written before the rating columns keep their snapshots: versions 1 and 2 are upcast.

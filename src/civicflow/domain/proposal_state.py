@@ -182,10 +182,11 @@ def with_rating(state: ProposalState, rating: Proposal.Rated) -> dict[str, Any]:
         residents = residents[:at] + residents[at + 1 :]
         levels = levels[:at] + levels[at + 1 :]
         rest = rest[:at] + rest[at + 1 :]
+    # tuple + tuple copies once, in C: half the time of (*a, b), which builds a list first.
     return {
-        "rating_residents": (*residents, rating.resident),
+        "rating_residents": residents + (rating.resident,),  # noqa: RUF005
         "rating_levels": levels + LEVEL_CODES[rating.level.value],
-        "rating_rest": (*rest, _rest(rating_row(rating))),
+        "rating_rest": rest + (_rest(rating_row(rating)),),  # noqa: RUF005
     }
 
 
