@@ -33,6 +33,7 @@ from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.domain.proposal import Proposal
+from civicflow.domain.proposal_replay import replay
 from civicflow.errors import ConfigurationError
 from civicflow.storage.errors import opening_errors, reading_errors, storage_errors, transient
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
@@ -50,9 +51,8 @@ OPEN_ATTEMPTS = 5
 def _project(aggregate: Any, events: Any) -> Any:
     # eventsourcing's default projector asserts a runtime-checkable Protocol for every
     # event, which costs more than applying it; every civicflow event can mutate.
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
+    # ``replay`` applies each event in turn, a proposal's runs of ratings folded in once.
+    return replay(aggregate, events)
 
 
 def _collect(processing: ProcessingEvent[UUID], aggregates: Sequence[PydanticAggregate]) -> None:
