@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 from uuid import UUID
 
 import orjson
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 # version, recorded at, previous digest, actor, occurred at, resident, level, comment, round.
 # Snapshots of class version 2 kept these rows; the state now keeps them by column.
 RatingRow = tuple[int, str, str | None, str, str, str, str, str | None, int]
-RESIDENT, LEVEL = 5, 6  # where a row holds who rated and how
+RESIDENT: Final = 5  # where a row holds who rated
+LEVEL: Final = 6  # and how
 # A level as one letter of ``rating_levels``, and back.
 LEVEL_CODES = {"satisfied": "s", "basically_satisfied": "b", "dissatisfied": "d"}
 LEVELS = {code: level for level, code in LEVEL_CODES.items()}
@@ -84,7 +85,7 @@ class ProposalState(BaseModel):
     def ratings(self) -> tuple[Proposal.Rated, ...]:
         """This round's ratings, the latest per resident, in the order they were given.
 
-        Built from the columns when read (and remembered for the same rows): loops
+        Built from the columns when read (and remembered for the same columns): loops
         over a large proposal's ratings should read the rows, or read this once.
         """
         return _materialized(self)
@@ -165,7 +166,7 @@ def rating_columns(rows: Iterable[RatingRow]) -> dict[str, Any]:
     rows = list(rows)
     return {
         "rating_residents": [row[RESIDENT] for row in rows],
-        "rating_levels": "".join(LEVEL_CODES[str(row[LEVEL])] for row in rows),
+        "rating_levels": "".join(LEVEL_CODES[row[LEVEL]] for row in rows),
         "rating_rest": [_rest(row) for row in rows],
     }
 
@@ -229,19 +230,25 @@ def _rating(proposal_id: UUID, row: RatingRow) -> Proposal.Rated:
     return rating
 
 
-_REMEMBERED: dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[Proposal.Rated, ...]]] = {}
+_Columns = tuple[tuple[str, ...], str, tuple[str, ...]]
+_REMEMBERED: dict[int, tuple[_Columns, tuple[Proposal.Rated, ...]]] = {}
 _REMEMBER_AT_MOST = 64
 
 
 def _materialized(state: ProposalState) -> tuple[Proposal.Rated, ...]:
     # Keyed by the identity of the ``rest`` column and holding it, so a key is never reused
-    # while kept; the other two columns must be the same objects too.
-    rest = state.rating_rest
-    remembered = _REMEMBERED.get(id(rest))
-    if remembered is not None and remembered[0] is rest and remembered[1] is state.rating_residents:
-        return remembered[2]
+    # while kept; the other two columns must be the same too.
+    columns = (state.rating_residents, state.rating_levels, state.rating_rest)
+    remembered = _REMEMBERED.get(id(state.rating_rest))
+    if remembered is not None and _same(remembered[0], columns):
+        return remembered[1]
     ratings = tuple(_rating(state.id, row) for row in state.rating_rows)
     if len(_REMEMBERED) >= _REMEMBER_AT_MOST:
         _REMEMBERED.clear()
-    _REMEMBERED[id(rest)] = (rest, state.rating_residents, ratings)
+    _REMEMBERED[id(state.rating_rest)] = (columns, ratings)
     return ratings
+
+
+def _same(kept: _Columns, columns: _Columns) -> bool:
+    residents, levels, rest = columns
+    return kept[0] is residents and kept[1] == levels and kept[2] is rest
