@@ -206,7 +206,9 @@ class Store(Application[UUID]):
         # another process may also have taken the same one already.
         try:
             for event in processing_event.events:
-                self._snapshot_if_due(processing_event.aggregates[event.originator_id], event)
+                aggregate = processing_event.aggregates.get(event.originator_id)
+                if aggregate is not None:  # as eventsourcing: events saved without theirs
+                    self._snapshot_if_due(aggregate, event)
         except PersistenceError as error:
             logger.warning("snapshot not taken, replay will be slower: %s", error)
 
@@ -217,7 +219,7 @@ class Store(Application[UUID]):
             return
         if aggregate.version == version:
             # The aggregate just saved is the state at this version: eventsourcing would
-            # rebuild it from the previous snapshot and the events since (20-40 ms for a
+            # rebuild it from the previous snapshot and the events since (10-35 ms for a
             # 1,000-rating proposal, every hundredth command).
             self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
         else:  # a save of several events passed the interval before its last one
