@@ -492,11 +492,19 @@ MEANINGS: dict[str, dict[str, str]] = {
         "spent": "Latest figure for money spent, over all rounds.",
         "completions": "Every `Done`, one per round.",
         "publications": "Every publication, one per round (or the rejection's).",
-        "rating_rows": (
-            "This round's latest rating per resident, as rows of the `Rated` event's fields "
-            "(version, recorded at, previous digest, actor, occurred at, resident, level, "
-            "comment, round); emptied when the round closes. The property `ratings` gives "
-            "them as `Rated` events."
+        "rating_residents": (
+            "This round's latest rating per resident, in the order given: who rated. With "
+            "the next two fields, one column each; all three are emptied when the round "
+            "closes. The property `ratings` gives them as `Rated` events, `rating_rows` as "
+            "rows of the event's fields."
+        ),
+        "rating_levels": (
+            "One letter per rating, in the same order: `s` satisfied, `b` basically "
+            "satisfied, `d` dissatisfied."
+        ),
+        "rating_rest": (
+            "Each rating's other `Rated` fields, in the same order, as one JSON array: "
+            "version, recorded at, previous digest, actor, occurred at, comment, round."
         ),
         "rounds": "Every closed rating round.",
         "withdrawal": "The withdrawal, if the proposal was withdrawn.",

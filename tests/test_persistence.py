@@ -22,6 +22,7 @@ from civicflow import (
     RuleViolationError,
 )
 from civicflow.domain.eventmodel import DomainEvent
+from civicflow.domain.proposal_state import NO_RATINGS, RESIDENT
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.settings import env_from_url
 from tests import flows
@@ -123,8 +124,31 @@ def test_a_snapshot_is_taken_every_hundred_events_and_loads_the_same_state() -> 
         assert flow.repository.get(p.id, deepcopy_from_cache=False).state == flow.proposal(p.id)
 
 
-def test_a_snapshot_of_version_one_with_whole_rating_events_is_upcast(sqlite_url: str) -> None:
-    """Stores written before the compact rows keep their snapshots: version 1 is upcast."""
+def test_a_snapshot_inside_a_save_of_many_events_is_the_state_at_its_version() -> None:
+    """A save that passes the hundredth event before its last is snapshotted at the hundredth.
+
+    (A snapshot at a save's last event is taken from the aggregate in hand.)
+    """
+    with flows.open_flow() as flow:
+        p = flows.rating(flow)
+        for n in range(97 - p.version):
+            flow.rate(p.id, resident=flows.RESIDENTS[n % 30], level="satisfied")
+        many = [{"resident": r, "level": "dissatisfied"} for r in flows.RESIDENTS[:5]]
+        flow.rate_many(p.id, many)  # versions 98 to 102
+        assert flow.snapshots is not None
+        [snapshot] = flow.snapshots.get(p.id)
+        assert isinstance(snapshot, Proposal.Snapshot)
+        assert snapshot.originator_version == 100
+        assert snapshot.mutate(None).state == flow.proposal(p.id, version=100)
+        assert flow.proposal(p.id).version == 102
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_snapshot_of_an_older_version_is_upcast(sqlite_url: str, version: int) -> None:
+    """Stores written before the rating columns keep their snapshots: versions 1 and 2 are upcast.
+
+    Version 1 kept each rating as its whole event, version 2 as a row of its fields.
+    """
     with flows.open_flow(sqlite_url) as flow:
         p = flows.rating(flow)
         for n in range(105):
@@ -137,10 +161,16 @@ def test_a_snapshot_of_version_one_with_whole_rating_events_is_upcast(sqlite_url
         [stored] = recorder.select_events(p.id)
         snapshot = orjson.loads(stored.state)
         state = snapshot["state"]
-        # As version 1 stored it: each rating its whole event, no rows.
-        rows = state.pop("rating_rows")
-        state["ratings"] = [_v1_rating(p.id, row) for row in rows]
-        state["class_version"] = 1
+        assert state["class_version"] == Proposal.class_version == 3
+        rows = flow.proposal(p.id, version=stored.originator_version).rating_rows
+        assert state["rating_residents"] == [row[RESIDENT] for row in rows]
+        for column in NO_RATINGS:
+            del state[column]
+        if version == 1:
+            state["ratings"] = [_v1_rating(p.id, row) for row in rows]
+        else:
+            state["rating_rows"] = rows
+        state["class_version"] = version
         old = StoredEvent(
             originator_id=stored.originator_id,
             originator_version=stored.originator_version,

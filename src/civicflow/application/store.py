@@ -33,6 +33,7 @@ from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.domain.proposal import Proposal
+from civicflow.domain.proposal_replay import replay
 from civicflow.errors import ConfigurationError
 from civicflow.storage.errors import opening_errors, reading_errors, storage_errors, transient
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
@@ -50,9 +51,16 @@ OPEN_ATTEMPTS = 5
 def _project(aggregate: Any, events: Any) -> Any:
     # eventsourcing's default projector asserts a runtime-checkable Protocol for every
     # event, which costs more than applying it; every civicflow event can mutate.
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
+    # ``replay`` applies each event in turn, a proposal's runs of ratings folded in once.
+    return replay(aggregate, events)
+
+
+def _collect(processing: ProcessingEvent[UUID], aggregates: Sequence[PydanticAggregate]) -> None:
+    # eventsourcing's ``collect_events`` checks each object against two runtime-checkable
+    # protocols (tens of µs a command); a store saves civicflow's own aggregates only.
+    for aggregate in aggregates:
+        processing.events.extend(aggregate.collect_events())
+        processing.aggregates[aggregate.id] = aggregate
 
 
 class Store(Application[UUID]):
@@ -164,7 +172,7 @@ class Store(Application[UUID]):
             key = command_key(command, aggregates[0].id)
             tracking = Tracking(key, aggregates[0].version)
         processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
-        processing.collect_events(*aggregates)
+        _collect(processing, aggregates)
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
@@ -197,9 +205,25 @@ class Store(Application[UUID]):
         # command (a caller would retry and duplicate it). Snapshots only save time;
         # another process may also have taken the same one already.
         try:
-            super()._take_snapshots(processing_event)
+            for event in processing_event.events:
+                aggregate = processing_event.aggregates.get(event.originator_id)
+                if aggregate is not None:  # as eventsourcing: events saved without theirs
+                    self._snapshot_if_due(aggregate, event)
         except PersistenceError as error:
             logger.warning("snapshot not taken, replay will be slower: %s", error)
+
+    def _snapshot_if_due(self, aggregate: Any, event: Any) -> None:
+        interval = self.snapshotting_intervals.get(type(aggregate))
+        version = event.originator_version
+        if self.snapshots is None or interval is None or version % interval:
+            return
+        if aggregate.version == version:
+            # The aggregate just saved is the state at this version: eventsourcing would
+            # rebuild it from the previous snapshot and the events since (10-35 ms for a
+            # 1,000-rating proposal, every hundredth command).
+            self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+        else:  # a save of several events passed the interval before its last one
+            self.take_snapshot(aggregate.id, version=version, projector_func=_project)
 
 
 def command_key(command: UUID, aggregate_id: UUID) -> str:

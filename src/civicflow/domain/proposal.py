@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from civicflow.domain import lifecycle
 from civicflow.domain import proposal_commands as commands
 from civicflow.domain import proposal_rules as rules
+from civicflow.domain import proposal_state as kept
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import (
     AggregateCreated,
@@ -27,7 +28,7 @@ from civicflow.domain.eventmodel import (
     keep_topics,
 )
 from civicflow.domain.lifecycle import Step
-from civicflow.domain.proposal_state import ProposalState, rating_row, with_rating
+from civicflow.domain.proposal_state import NO_RATINGS, ProposalState, with_rating
 from civicflow.domain.values import (
     ActorId,
     Budget,
@@ -47,7 +48,7 @@ from civicflow.errors import RuleViolationError, StepNotAllowedError
 class Proposal(PydanticAggregate):
     """One need of a compound's residents and everything done about it."""
 
-    class_version = 2  # of the snapshot state; bump with an upcast_vN_vM for old snapshots
+    class_version = 3  # of the snapshot state; bump with an upcast_vN_vM for old snapshots
 
     class Event(AggregateEvent):
         """Base of every proposal event: who did it and when it happened in the world."""
@@ -213,7 +214,7 @@ class Proposal(PydanticAggregate):
         round: int = Field(ge=1)
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
-            return {"rating_rows": with_rating(state.rating_rows, rating_row(self))}
+            return with_rating(state, self)
 
     class RatingClosed(Event):
         """A rating round ended: passed (closed) or below threshold (back to Do, 整改)."""
@@ -231,7 +232,7 @@ class Proposal(PydanticAggregate):
             return lifecycle.Verdict.PASSED if self.passed else lifecycle.Verdict.RECTIFY
 
         def changes(self, state: ProposalState) -> dict[str, Any]:
-            update: dict[str, Any] = {"rounds": (*state.rounds, self), "rating_rows": ()}
+            update: dict[str, Any] = {"rounds": (*state.rounds, self), **NO_RATINGS}
             if not self.passed:
                 update.update(round=state.round + 1, percent=0)
             return update
@@ -261,18 +262,15 @@ class Proposal(PydanticAggregate):
 
     def snapshot_state(self) -> dict[str, Any]:
         """The state as JSON-ready data, for ``Proposal.Snapshot``."""
-        state = self.state.model_dump(mode="json", exclude={"ratings"})
-        return {**state, "rating_rows": self.state.rating_rows}
+        return kept.snapshot_data(self.state)
 
     def from_snapshot_state(self, data: dict[str, Any]) -> None:
         """Restore the state from ``snapshot_state`` output."""
-        self.state = ProposalState.model_validate(data)
+        self.state = kept.state_from_snapshot(data)
 
-    @staticmethod
-    def upcast_v1_v2(state: dict[str, Any]) -> None:
-        """Version 1 kept each rating as its whole event; version 2 keeps rows of its fields."""
-        ratings = [Proposal.Rated.model_validate(r) for r in state.pop("ratings", [])]
-        state["rating_rows"] = [rating_row(rating) for rating in ratings]
+    # Version 1 kept each rating as its whole event, version 2 as a row of its fields.
+    upcast_v1_v2 = staticmethod(kept.upcast_events_to_rows)
+    upcast_v2_v3 = staticmethod(kept.upcast_rows_to_columns)
 
     # --- commands: validate, check the rules, then record ------------------------
     # Each command builds its event first (pydantic validates every value), checks
@@ -340,7 +338,7 @@ class Proposal(PydanticAggregate):
     def close_rating(self, **command: Unpack[commands.CloseRating]) -> None:
         """End this round: closed when satisfied enough, otherwise back to Do (整改)."""
         self._check_step(Step.CLOSE_RATING)
-        tally = rules.tally(self.state.rating_rows, self.state.publications[-1].policy)
+        tally = rules.tally(self.state.rating_levels, self.state.publications[-1].policy)
         # Values are checked (by building the event) before the rules, as in every command.
         event = self._propose(self.RatingClosed, {**command, **tally, "round": self.state.round})
         self._check(rules.early_close_refusal(self.state, event.occurred_at))

@@ -6,12 +6,11 @@ rule broken and a message; the aggregate turns a refusal into an error.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from civicflow.domain.community.policy import Policy
-from civicflow.domain.proposal_state import LEVEL, RatingRow
+from civicflow.domain.proposal_state import LEVEL_CODES
 from civicflow.domain.values import Level, Outcome, content, fraction
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ def late_rating_refusal(state: ProposalState, moment: datetime) -> Refusal:
 
 def early_close_refusal(state: ProposalState, moment: datetime) -> Refusal:
     """A round closes only once rated and once its window has passed."""
-    if not state.rating_rows:
+    if not state.rating_levels:
         return ("ratings", "a round cannot close before anyone has rated it")
     closes_at = state.rating_closes_at
     if closes_at is not None and moment < closes_at:
@@ -75,10 +74,9 @@ def early_close_refusal(state: ProposalState, moment: datetime) -> Refusal:
     return None
 
 
-def tally(ratings: Sequence[RatingRow], policy: Policy) -> dict[str, Any]:
-    """The counts, rate and verdict that close a rating round, under its policy."""
-    levels = [rating[LEVEL] for rating in ratings]
-    counts = {level.value: levels.count(level.value) for level in Level}
+def tally(levels: str, policy: Policy) -> dict[str, Any]:
+    """The counts, rate and verdict that close a round (of its ``rating_levels``), by ``policy``."""
+    counts = {level.value: levels.count(LEVEL_CODES[level.value]) for level in Level}
     satisfied = content(counts)
     threshold = policy.rectification_threshold
     return {
