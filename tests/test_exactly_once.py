@@ -117,6 +117,16 @@ def test_structure_commands_retried_with_their_ids_are_recorded_once(store_url: 
             ["r-a", "r-b"], compound_id=flows.COMPOUND, actor="office", command_id=key
         )
         assert again == homes
+        # One resident, through its own command: the id used to be dropped on the way,
+        # so the retry was refused as "already registered" instead of answered.
+        one_key = uuid4()
+        home = flow.register_resident(
+            "r-c", compound_id=flows.COMPOUND, actor="office", command_id=one_key
+        )
+        retried = flow.register_resident(
+            "r-c", compound_id=flows.COMPOUND, actor="office", command_id=one_key
+        )
+        assert retried == home
         moved_key = uuid4()
         moved = flow.move_out("r-a", actor="office", command_id=moved_key)
         assert flow.move_out("r-a", actor="office", command_id=moved_key) == moved

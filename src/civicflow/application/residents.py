@@ -41,7 +41,11 @@ class ResidentCommands(UseCases):
             InvalidInputError: an id is malformed.
         """
         return self.register_residents(
-            [resident_id], compound_id=compound_id, actor=actor, occurred_at=occurred_at
+            [resident_id],
+            compound_id=compound_id,
+            actor=actor,
+            occurred_at=occurred_at,
+            command_id=command_id,
         )[0]
 
     @public
