@@ -60,6 +60,7 @@ from civicflow import (
     Vote,
     errors,
 )
+from civicflow.audit import errors as audit_errors
 from civicflow.audit import export, exportfile
 from civicflow.domain import integrity, lifecycle
 from civicflow.domain.community.directory import Directory
@@ -744,7 +745,7 @@ def enum_table() -> str:
 
 
 def error_table() -> str:
-    """Every error class in ``civicflow.errors``: builtin base, attributes, docstring."""
+    """Every error class of the family: builtin base, attributes, docstring."""
     rows = [
         f"| `{cls.__name__}` | `{_builtin_base(cls).__name__}` | {_attributes(cls)} "
         f"| {_first_line(cls)} |"
@@ -755,13 +756,16 @@ def error_table() -> str:
 
 
 def error_classes() -> list[type[errors.CivicflowError]]:
-    """The error family, in the order ``civicflow.errors`` defines it."""
+    """The error family, in the order ``civicflow.errors`` then ``civicflow.audit.errors``
+    (the signing, key, feed and witness errors) define it.
+    """
     return [
         obj
-        for obj in vars(errors).values()
+        for module in (errors, audit_errors)
+        for obj in vars(module).values()
         if isinstance(obj, type)
         and issubclass(obj, errors.CivicflowError)
-        and obj.__module__ == errors.__name__
+        and obj.__module__ == module.__name__
     ]
 
 

@@ -14,12 +14,14 @@ import pickle
 import pytest
 
 from civicflow import errors
+from civicflow.audit import errors as audit_errors
 
 
 def every_error() -> list[type[errors.CivicflowError]]:
     found = [
         cls
-        for cls in vars(errors).values()
+        for module in (errors, audit_errors)
+        for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, errors.CivicflowError)
     ]
     assert len(found) > 20

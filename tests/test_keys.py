@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicflow.audit import keys
+from civicflow.audit.errors import FeedError, InvalidKeyError, KeyFileError
 from civicflow.audit.feed import FeedWriter, append_to_file, feed_line, read_feed
 from civicflow.audit.notes import TreeHead, cosign, sign_checkpoint
 from civicflow.audit.signing import Signer
-from civicflow.errors import ConfigurationError, FeedError, InvalidKeyError, KeyFileError
+from civicflow.errors import ConfigurationError
 
 ORIGIN = "civicflow.example/district-1"
 LOG = Signer(ORIGIN, bytes(range(32)))

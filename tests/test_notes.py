@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicflow.audit import signing
+from civicflow.audit.errors import InvalidKeyError, MalformedNoteError, SignatureError
 from civicflow.audit.notes import (
     TreeHead,
     cosign,
@@ -22,7 +23,7 @@ from civicflow.audit.notes import (
     split_note,
 )
 from civicflow.audit.signing import Signer, Verifier
-from civicflow.errors import InvalidInputError, InvalidKeyError, MalformedNoteError, SignatureError
+from civicflow.errors import InvalidInputError
 from tests.strategies import tree_heads
 
 PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"

@@ -47,6 +47,10 @@ HEAVY = (
     "plotly",
 )
 
+# Except these: the audit package's empty ``__init__`` and its error classes, which the
+# CLI names when it parses options (no audit code runs, no library is loaded).
+LIGHT = frozenset({"civicflow.audit", "civicflow.audit.errors"})
+
 
 def imported(*argv: str, cwd: Path) -> tuple[int, set[str]]:
     """The exit code of ``civicflow ARGV`` and the modules its process imported."""
@@ -75,7 +79,7 @@ def test_help_and_the_version_import_no_store_no_model_and_no_audit_code(
     argv: tuple[str, ...], tmp_path: Path
 ) -> None:
     _, modules = imported(*argv, cwd=tmp_path)
-    assert [m for p in HEAVY for m in _loaded(modules, p)] == []
+    assert [m for p in HEAVY for m in _loaded(modules, p) if m not in LIGHT] == []
 
 
 def test_checking_a_receipt_needs_the_audit_code_but_no_store_and_no_event_model(

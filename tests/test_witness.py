@@ -27,8 +27,8 @@ from civicflow import (
     read_witnessed,
     sign_checkpoint,
 )
+from civicflow.audit.errors import KeyFileError, MalformedNoteError, SignatureError
 from civicflow.audit.merkle import MerkleTree, leaf_hash
-from civicflow.errors import KeyFileError, MalformedNoteError, SignatureError
 
 ORIGIN = "civicflow.example/district-1"
 LOG = Signer(ORIGIN, bytes(range(32)))

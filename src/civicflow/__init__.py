@@ -3,7 +3,8 @@
 Everything public is listed in ``__all__``; other modules and names are private
 and may change without notice.
 
-The errors are imported here; every other public name is imported from its
+The errors are imported here (the audit's, ``civicflow.audit.errors``, on first use
+like the rest); every other public name is imported from its
 module on first use (PEP 562), so that ``import civicflow`` and the ``civicflow``
 command do not pay for the application, the views and the audit code that a
 given command never touches (docs/performance.md, "CLI start-up"). Type checkers
@@ -22,13 +23,8 @@ from civicflow.errors import (
     CommandOutcomeUnknownError,
     ConcurrencyError,
     ConfigurationError,
-    FeedError,
-    ForkRefusedError,
     ImportRefusedError,
     InvalidInputError,
-    InvalidKeyError,
-    KeyFileError,
-    MalformedNoteError,
     MissingRegistrationError,
     NewerRecordError,
     NotEligibleError,
@@ -36,17 +32,24 @@ from civicflow.errors import (
     ProposalNotFoundError,
     RuleViolationError,
     SchemaMismatchError,
-    SignatureError,
     StepNotAllowedError,
     StoreNotFoundError,
     UnreadableRecordError,
     ViewsEncryptionError,
     ViewsSchemaError,
-    WitnessError,
 )
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
+    from civicflow.audit.errors import (
+        FeedError,
+        ForkRefusedError,
+        InvalidKeyError,
+        KeyFileError,
+        MalformedNoteError,
+        SignatureError,
+        WitnessError,
+    )
     from civicflow.audit.feed import FeedWriter, append_to_file, read_feed, read_witnessed
     from civicflow.audit.keys import (
         KeyPaths,
@@ -76,6 +79,15 @@ if TYPE_CHECKING:
 
 _HOMES: dict[str, tuple[str, ...]] = {
     "civicflow.application.flow": ("CivicFlow",),
+    "civicflow.audit.errors": (
+        "FeedError",
+        "ForkRefusedError",
+        "InvalidKeyError",
+        "KeyFileError",
+        "MalformedNoteError",
+        "SignatureError",
+        "WitnessError",
+    ),
     "civicflow.audit.feed": ("FeedWriter", "append_to_file", "read_feed", "read_witnessed"),
     "civicflow.audit.keys": (
         "KeyPaths",

@@ -28,6 +28,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel
 
+from civicflow.audit.errors import MalformedNoteError, SignatureError
 from civicflow.audit.exportfile import (
     aggregate_name,
     check_export,
@@ -43,12 +44,7 @@ from civicflow.audit.transparency import record_leaf
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident
 from civicflow.domain.proposal import Proposal
-from civicflow.errors import (
-    InvalidInputError,
-    MalformedNoteError,
-    RuleViolationError,
-    SignatureError,
-)
+from civicflow.errors import InvalidInputError, RuleViolationError
 from civicflow.storage import rawlog
 from civicflow.storage.bulk import insert_all
 from civicflow.storage.mapper import PydanticMapper

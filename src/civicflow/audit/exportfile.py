@@ -33,12 +33,13 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import StoredEvent
 
+from civicflow.audit.errors import MalformedNoteError, SignatureError
 from civicflow.audit.merkle import MerkleTree
 from civicflow.audit.notes import TreeHead, open_checkpoint, split_note
 from civicflow.audit.signing import Verifier, b64decode, b64encode
 from civicflow.audit.transparency import record_leaf
 from civicflow.domain import integrity
-from civicflow.errors import ImportRefusedError, MalformedNoteError, SignatureError
+from civicflow.errors import ImportRefusedError
 
 FORMAT_V1 = "civicflow-events/1"
 FORMAT = "civicflow-events/2"

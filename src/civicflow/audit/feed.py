@@ -21,9 +21,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+from civicflow.audit.errors import FeedError, MalformedNoteError, SignatureError
 from civicflow.audit.notes import TreeHead, open_checkpoint, split_note
 from civicflow.audit.signing import Verifier, b64encode
-from civicflow.errors import FeedError, MalformedNoteError, SignatureError
 
 
 class FeedWriter(Protocol):

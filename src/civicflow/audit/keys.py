@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from civicflow.audit.errors import InvalidKeyError, KeyFileError
 from civicflow.audit.signing import Signer, Verifier, valid_name
-from civicflow.errors import ConfigurationError, InvalidKeyError, KeyFileError
+from civicflow.errors import ConfigurationError
 
 SIGNING_KEY_VARIABLE = "CIVICFLOW_SIGNING_KEY"
 PRIVATE_MODE = 0o600

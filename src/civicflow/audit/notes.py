@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from civicflow.audit.errors import InvalidKeyError, MalformedNoteError, SignatureError
 from civicflow.audit.signing import (
     DASH,
     Signer,
@@ -40,7 +41,7 @@ from civicflow.audit.signing import (
     b64encode,
     valid_name,
 )
-from civicflow.errors import InvalidInputError, InvalidKeyError, MalformedNoteError, SignatureError
+from civicflow.errors import InvalidInputError
 
 MAX_SIGNATURES = 100  # as Go's reader: the format asks for a limit of at least 16
 MAX_SIZE = 2**63 - 1

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from civicflow.audit.errors import FeedError, ForkRefusedError
 from civicflow.audit.feed import FeedWriter, read_feed
 from civicflow.audit.notes import TreeHead, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier, b64encode
 from civicflow.audit.transparency import LogTree
-from civicflow.errors import CivicflowError, ConfigurationError, FeedError, ForkRefusedError
+from civicflow.errors import CivicflowError, ConfigurationError
 
 logger = logging.getLogger("civicflow")
 

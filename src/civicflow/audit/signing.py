@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from civicflow.errors import InvalidKeyError
+from civicflow.audit.errors import InvalidKeyError
 
 ED25519 = 0x01  # the signature type byte of Ed25519 note signatures
 DASH = "— "  # an em dash (U+2014) and a space: how a signature line starts

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from civicflow.audit.errors import KeyFileError, MalformedNoteError, WitnessError
 from civicflow.audit.keys import load_signer, write_signing_key, write_verifier_key
 from civicflow.audit.merkle import verify_consistency
 from civicflow.audit.notes import TreeHead, cosign, open_checkpoint
 from civicflow.audit.signing import Signer, Verifier, b64decode, b64encode
-from civicflow.errors import KeyFileError, MalformedNoteError, WitnessError
 
 KEY = "witness.key"
 PUBLIC = "witness.pub"

@@ -28,13 +28,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from civicflow.application.flow import CivicFlow
+from civicflow.audit.errors import FeedError
 from civicflow.audit.feed import append_to_file, read_feed
 from civicflow.audit.keys import generate_keys, load_seal_key, load_signer
 from civicflow.audit.notes import TreeHead, open_checkpoint
 from civicflow.audit.publishing import Transparency, last_in_feed
 from civicflow.audit.signing import Verifier
 from civicflow.audit.transparency import check_growth
-from civicflow.errors import ConfigurationError, FeedError, StoreNotFoundError
+from civicflow.errors import ConfigurationError, StoreNotFoundError
 from civicflow.storage.opening import prepare_store
 from civicflow.storage.settings import application_env
 

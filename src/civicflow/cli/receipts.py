@@ -12,8 +12,9 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
+from civicflow.audit.errors import MalformedNoteError, SignatureError
 from civicflow.cli.options import Sub, command, output_path, witness_keys
-from civicflow.errors import InvalidInputError, MalformedNoteError, SignatureError
+from civicflow.errors import InvalidInputError
 
 
 def register(commands: Sub) -> None:

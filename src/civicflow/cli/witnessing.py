@@ -13,9 +13,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from civicflow.audit.errors import WitnessError
 from civicflow.cli.options import Sub, actions, command, finish, require
 from civicflow.cli.output import reading
-from civicflow.errors import InvalidInputError, WitnessError
+from civicflow.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
