@@ -1,7 +1,7 @@
 """The package tree reads like the architecture: imports point down the layers, never round.
 
 Layers, lowest first (docs/architecture.md): errors, domain, storage, audit,
-application, views, extras, cli, and the package's public face on top. A module
+application, views, federation, extras, cli, and the package's public face on top. A module
 may import from its own layer or any lower one; imports needed only by type
 checkers (under ``if TYPE_CHECKING:``) are not imports at run time and are left out.
 """
@@ -17,7 +17,17 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "civicflow"
-LAYERS = ("errors", "domain", "storage", "audit", "application", "views", "extras", "cli")
+LAYERS = (
+    "errors",
+    "domain",
+    "storage",
+    "audit",
+    "application",
+    "views",
+    "federation",
+    "extras",
+    "cli",
+)
 MAX_LINES = 400
 
 

@@ -1,0 +1,270 @@
+"""A city as a federation of district stores: each command goes to the store that holds it.
+
+Every district keeps a complete civicflow store of its own (its directory, residents,
+proposals, views, audit log), on whatever server its administration runs. ``City``
+opens them from the registry and routes: a command about an area to the district
+whose directory has that area, a command on a proposal to the store that holds the
+proposal (found by id, then remembered), a resident to the district they live in.
+Nothing is shared between the stores; a resident moving between districts leaves
+one (``move_out``) and registers in the other, and both histories stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from civicflow.application.flow import CivicFlow
+from civicflow.domain.community.residents import Home, resident_uuid
+from civicflow.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    MissingRegistrationError,
+    ProposalNotFoundError,
+)
+from civicflow.federation.registry import Registry, load_registry
+from civicflow.storage.errors import storage_errors
+
+
+class City:
+    """The districts of ``registry``, each store opened on first use.
+
+    ``options`` are passed to ``CivicFlow.open`` for every district (a clock, the
+    community rules...). Close the city (or use it in a ``with``) to close them all.
+    """
+
+    def __init__(self, registry: Registry, **options: Any) -> None:
+        self.registry = registry
+        self._options = options
+        self._open: dict[str, CivicFlow] = {}
+        self._areas: dict[str, str] = {}  # area id -> district name, as last read
+        self._proposals: dict[UUID, str] = {}  # proposal id -> district name
+
+    @classmethod
+    def open(cls, path: str | Path, **options: Any) -> City:
+        """The city of the registry file at ``path`` (see ``federation/registry.py``).
+
+        Raises:
+            ConfigurationError: the registry is missing or malformed.
+        """
+        return cls(load_registry(path), **options)
+
+    def __enter__(self) -> City:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every district store opened so far."""
+        opened, self._open = self._open, {}
+        for flow in opened.values():
+            flow.close()
+
+    # --- the districts ----------------------------------------------------------------
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The districts' names, in the registry's order."""
+        return tuple(d.name for d in self.registry.districts)
+
+    def district(self, name: str) -> CivicFlow:
+        """The store of the district called ``name``, opened (and made) if need be.
+
+        Raises:
+            ConfigurationError: no such district, or its URL cannot be used.
+            BackendUnavailableError: its database cannot be reached.
+        """
+        flow = self._open.get(name)
+        if flow is None:
+            district = self.registry.district(name)
+            flow = self._open[name] = CivicFlow.open(district.url(), **self._options)
+        return flow
+
+    # --- routing ------------------------------------------------------------------------
+
+    def district_of(self, area_id: str) -> str:
+        """The name of the district whose directory has ``area_id``.
+
+        Read from the districts' directories (a district's own area, named in the
+        registry, belongs to it before its directory has it); read again once when
+        the area is not known, since another process may have added it.
+
+        Raises:
+            MissingRegistrationError: no district has the area.
+            ConfigurationError: two districts' directories have it.
+            BackendUnavailableError: it may be in a district whose store cannot be
+                reached (that district is named).
+        """
+        found = self._areas.get(area_id)
+        if found is None:
+            unreachable = self._read_areas()
+            found = self._areas.get(area_id)
+            if found is None:
+                raise self._not_found("area", area_id, unreachable)
+        return found
+
+    def for_area(self, area_id: str) -> CivicFlow:
+        """The store of the district that has ``area_id`` (see ``district_of``)."""
+        return self.district(self.district_of(area_id))
+
+    def for_proposal(self, proposal_id: UUID | str) -> CivicFlow:
+        """The store that holds the proposal, found without the caller naming it.
+
+        Raises:
+            ProposalNotFoundError: no district's store holds it.
+            BackendUnavailableError: it may be in a district whose store cannot be reached.
+        """
+        key = proposal_id if isinstance(proposal_id, UUID) else UUID(str(proposal_id))
+        name = self._proposals.get(key)
+        if name is None:
+            name = self._find(lambda flow: _has_aggregate(flow, key), "proposal", str(key))
+            self._proposals[key] = name
+        return self.district(name)
+
+    def for_resident(self, resident_id: str) -> CivicFlow:
+        """The store of the district the resident is registered in now (or, between
+        leaving one district and joining another, the one they last left).
+
+        Raises:
+            MissingRegistrationError: no district ever registered them.
+            BackendUnavailableError: they may be in a district whose store cannot be reached.
+        """
+        return self.district(self._resident_district(resident_id))
+
+    def move_resident(
+        self,
+        resident_id: str,
+        *,
+        compound_id: str,
+        actor: str,
+        occurred_at: datetime | None = None,
+        command_id: UUID | str | None = None,
+    ) -> Home:
+        """Move a resident to ``compound_id``, in their district or another one.
+
+        Between districts: moved out of the old one, then registered (or moved back
+        in) in the new one, both at ``occurred_at``; each history keeps its half. The
+        two halves carry ids derived from ``command_id`` (a move within a district
+        carries the joining half's), so a retry with the same id after a failure
+        completes the move without repeating either half, and answers what it recorded.
+
+        Raises:
+            MissingRegistrationError: the resident or the compound is unknown.
+            RuleViolationError: the resident is there already, or the moment is out of order.
+            CommandOutcomeUnknownError: a store failed while writing; retry with the
+                same ``command_id``.
+        """
+        source = self._resident_district(resident_id)
+        target = self.district_of(compound_id)
+        common: dict[str, Any] = {"actor": actor, "occurred_at": occurred_at}
+        command = _uuid(command_id)
+        flow, join = self.district(target), _half(command, "join")
+        if source == target:
+            # Also a retry of a move between districts that went through: the joining
+            # half's id finds what it recorded.
+            return flow.move_resident(
+                resident_id, compound_id=compound_id, command_id=join, **common
+            )
+        self.district(source).move_out(resident_id, command_id=_half(command, "leave"), **common)
+        if _has_aggregate(flow, resident_uuid(resident_id)):
+            return flow.move_resident(
+                resident_id, compound_id=compound_id, command_id=join, **common
+            )
+        return flow.register_resident(
+            resident_id, compound_id=compound_id, command_id=join, **common
+        )
+
+    # --- the parts ----------------------------------------------------------------------
+
+    def _read_areas(self) -> list[str]:
+        """Read every reachable district's areas; returns the names of the unreachable."""
+        areas: dict[str, str] = {d.area: d.name for d in self.registry.districts}
+        unreachable = []
+        for name in self.names:
+            try:
+                with storage_errors(f"reading the areas of district {name}"):
+                    structure = self.district(name).structure()
+            except BackendUnavailableError:
+                unreachable.append(name)
+                continue
+            for area_id in structure.areas:
+                other = areas.setdefault(area_id, name)
+                if other != name:
+                    raise ConfigurationError(
+                        f"area {area_id!r} is in the directories of districts {other} and "
+                        f"{name}: an area belongs to one district"
+                    )
+        self._areas = areas
+        return unreachable
+
+    def _resident_district(self, resident_id: str) -> str:
+        """Where the resident lives now; else the district whose registration of them
+        changed last (the one they left, on the way to another).
+        """
+        homes: list[tuple[datetime, str]] = []  # each district's last change, and its name
+        unreachable = []
+        for name in self.names:
+            try:
+                with storage_errors(f"reading district {name}"):
+                    home = _home(self.district(name), resident_id)
+            except BackendUnavailableError:
+                unreachable.append(name)
+                continue
+            if home is not None and home.compound is not None:
+                return name
+            if home is not None:
+                homes.append((home.homes[-1].effective, name))
+        if homes and not unreachable:
+            return max(homes)[1]
+        raise self._not_found("resident", resident_id, unreachable)
+
+    def _find(self, holds: Callable[[CivicFlow], bool], kind: str, identifier: str) -> str:
+        """The first district whose store ``holds`` the thing."""
+        unreachable = []
+        for name in self.names:
+            try:
+                with storage_errors(f"reading district {name}"):
+                    if holds(self.district(name)):
+                        return name
+            except BackendUnavailableError:
+                unreachable.append(name)
+        raise self._not_found(kind, identifier, unreachable)
+
+    def _not_found(self, kind: str, identifier: str, unreachable: list[str]) -> Exception:
+        if unreachable:
+            return BackendUnavailableError(
+                f"{kind} {identifier} is in no district that could be read; it may be in "
+                f"{', '.join(unreachable)}, whose store cannot be reached"
+            )
+        if kind == "proposal":
+            return ProposalNotFoundError(UUID(identifier))
+        return MissingRegistrationError(
+            kind, identifier, f"no district of {self.registry.name} has it"
+        )
+
+
+def _home(flow: CivicFlow, resident_id: str) -> Home | None:
+    try:
+        return flow.resident(resident_id)
+    except MissingRegistrationError:
+        return None
+
+
+def _has_aggregate(flow: CivicFlow, aggregate_id: UUID) -> bool:
+    """Whether the store holds any event of the aggregate (one indexed read)."""
+    return bool(flow.recorder.select_events(aggregate_id, limit=1))
+
+
+def _uuid(command_id: UUID | str | None) -> UUID:
+    if command_id is None:
+        return uuid4()
+    return command_id if isinstance(command_id, UUID) else UUID(str(command_id))
+
+
+def _half(command: UUID, part: str) -> UUID:
+    """The id of one half of a move between districts: the same on every retry."""
+    return uuid5(NAMESPACE_URL, f"civicflow:move:{command}:{part}")

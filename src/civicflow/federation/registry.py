@@ -1,0 +1,177 @@
+"""The city registry: which districts a city has, and where each one's store is.
+
+One TOML file, written by the city's operators and safe to keep in version control:
+it names each district, the area id of the district in its store's directory, and
+the store's URL. Secrets never go in the file: a URL says ``${VARIABLE}`` where a
+password goes, and the value is read from the environment when the city opens.
+
+```toml
+name = "Shanyang City"
+
+[districts.shanyang]
+area = "d-shanyang"
+store = "postgresql://civic@db-1:5432/civic?schema=shanyang"
+
+[districts.beilin]
+area = "d-beilin"
+store = "postgresql://civic:${BEILIN_DB_PASSWORD}@db-2:5432/civic?schema=beilin"
+```
+
+A relative SQLite path (``sqlite:///beilin.db``) is read beside the registry file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from civicflow.errors import ConfigurationError
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DISTRICT_KEYS = frozenset({"area", "store"})
+_CITY_KEYS = frozenset({"name", "districts"})
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class District:
+    """One district of the city: its name in the registry, its area id, its store."""
+
+    name: str
+    area: str
+    store: str  # the URL as written, placeholders and all (safe to print)
+
+    def url(self) -> str:
+        """The store's URL with each ``${VARIABLE}`` read from the environment.
+
+        Raises:
+            ConfigurationError: a variable the URL names is not set.
+        """
+
+        def value(match: re.Match[str]) -> str:
+            found = os.environ.get(match.group(1))
+            if found is None:
+                raise ConfigurationError(
+                    f"district {self.name}: the store URL needs ${{{match.group(1)}}}, "
+                    "which is not set in the environment"
+                )
+            return found
+
+        return _PLACEHOLDER.sub(value, self.store)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A city: its name and its districts, in the order the file lists them."""
+
+    name: str
+    districts: tuple[District, ...]
+
+    def district(self, name: str) -> District:
+        """The district called ``name``.
+
+        Raises:
+            ConfigurationError: the city has no such district.
+        """
+        for district in self.districts:
+            if district.name == name:
+                return district
+        known = ", ".join(d.name for d in self.districts)
+        raise ConfigurationError(f"the city has no district {name!r} (it has {known})")
+
+
+def load_registry(path: str | Path) -> Registry:
+    """Read and check a city registry file.
+
+    Raises:
+        ConfigurationError: the file is missing or not TOML, a key is unknown or
+            missing, two districts share a name or an area, or a URL holds a password
+            written out instead of a ``${VARIABLE}``.
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigurationError(f"cannot read the city registry {file}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"the city registry {file} is not TOML: {error}") from None
+    return parse_registry(data, base=file.resolve().parent)
+
+
+def parse_registry(data: dict[str, Any], *, base: Path) -> Registry:
+    """A registry from TOML already read (``base``: the folder relative paths start from).
+
+    Raises:
+        ConfigurationError: as ``load_registry``.
+    """
+    _only(data, _CITY_KEYS, "the city")
+    name = data.get("name")
+    districts = data.get("districts")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError('the city registry needs a name = "..."')
+    if not isinstance(districts, dict) or not districts:
+        raise ConfigurationError("the city registry needs at least one [districts.NAME] table")
+    found = tuple(_district(key, table, base) for key, table in districts.items())
+    _distinct([d.area for d in found], "area")
+    return Registry(name=name.strip(), districts=found)
+
+
+def _district(name: str, table: Any, base: Path) -> District:
+    if not _NAME.match(name):
+        raise ConfigurationError(
+            f"district name {name!r}: use lower-case letters, digits, '-' and '_'"
+        )
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"districts.{name} must be a table with area and store")
+    _only(table, _DISTRICT_KEYS, f"district {name}")
+    area, store = _text(table, "area", name), _text(table, "store", name)
+    _no_written_password(name, store)
+    return District(name=name, area=area, store=_anchored(store, base))
+
+
+def _text(table: dict[str, Any], key: str, name: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f'district {name} needs {key} = "..."')
+    return value.strip()
+
+
+def _only(table: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _distinct(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ConfigurationError(f"two districts of the city have the {what} {value!r}")
+        seen.add(value)
+
+
+def _no_written_password(name: str, store: str) -> None:
+    """A password in the file would be in every copy of it: refused, with the way out."""
+    if "://" not in store:
+        return
+    password = urlsplit(store).password
+    if password is not None and not _PLACEHOLDER.fullmatch(password):
+        raise ConfigurationError(
+            f"district {name}: the store URL holds a password; write ${{VARIABLE}} in its "
+            "place and set VARIABLE in the environment"
+        )
+
+
+def _anchored(store: str, base: Path) -> str:
+    """A relative SQLite path, read from the registry's folder rather than the caller's."""
+    prefix = "sqlite:///"
+    if store.startswith(prefix) and not store.startswith(prefix + "/"):
+        return prefix + str(base / store.removeprefix(prefix))
+    return store
