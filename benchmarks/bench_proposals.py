@@ -255,13 +255,13 @@ def open_bare(url: str) -> BareApplication:
 # --- the workloads ----------------------------------------------------------------------
 
 
-def civic_flow(flow: CivicFlow) -> UUID:
+def civic_flow(flow: CivicFlow, area_id: str = "compound-hongqi-3") -> UUID:
     """The full six-step flow: 20 commands, 20 events."""
     p = flow.ask(
         title="Repair the stairwell lights in building 3",
         details="Three floors are dark at night; older residents fall.",
         category="lighting",
-        area_id="compound-hongqi-3",
+        area_id=area_id,
         resident="resident-017",
         channel="visit",
     )
