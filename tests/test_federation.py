@@ -6,6 +6,7 @@ two databases made for the test (each standing for a server) and dropped after i
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 
 from civicflow import CivicFlow
+from civicflow.audit.errors import ForkRefusedError, MalformedNoteError, SignatureError
+from civicflow.audit.signing import Signer
 from civicflow.errors import (
     BackendUnavailableError,
     ConfigurationError,
@@ -21,6 +24,7 @@ from civicflow.errors import (
     ProposalNotFoundError,
 )
 from civicflow.federation.city import City
+from civicflow.federation.cityhead import CityHead
 from civicflow.federation.registry import Registry, load_registry, parse_registry
 from tests.conftest import POSTGRES_URL, FakeClock
 
@@ -286,3 +290,69 @@ def test_a_city_of_one_registry_reads_as_it_was_written(tmp_path: Path) -> None:
     assert registry.districts == ()
     with pytest.raises(ConfigurationError, match="no district 'x'"):
         registry.district("x")
+
+
+# --- the city head --------------------------------------------------------------------------
+
+
+def test_a_city_head_fixes_every_district_and_anyone_can_check_one(
+    city: City, two_stores: dict[str, str]
+) -> None:
+    signer = Signer.generate("shanyang.example/city")
+    note = city.head(signer)
+    head = CityHead.open(note, signer.verifier)  # the public key alone
+    assert [d.name for d in head.districts] == ["east", "west"]
+    for name in city.names:
+        found = city.check_district(name, head)
+        assert found.ok, found.problems
+        assert found.proven == head.districts[city.names.index(name)].size
+    # A district goes on; the next city head extends the last one.
+    city.district("east").register_resident("r-e9", compound_id="k-east", actor="office")
+    later = CityHead.open(city.head(signer, last=head), signer.verifier)
+    assert later.districts[0].size > head.districts[0].size
+    assert later.districts[1] == head.districts[1]
+
+
+def test_a_district_record_edited_in_the_database_breaks_its_line_of_the_city_head(
+    tmp_path: Path,
+) -> None:
+    stores = {name: f"sqlite:///{tmp_path / name}.db" for name in ("east", "west")}
+    signer = Signer.generate("shanyang.example/city")
+    with City.open(registry_file(tmp_path, stores), clock=FakeClock()) as city:
+        build_district(city.district("east"), "east", ["r-e1", "r-e2"])
+        build_district(city.district("west"), "west", ["r-w1"])
+        head = CityHead.open(city.head(signer), signer.verifier)
+    # Someone with write access to east's database rewords one stored event.
+    db = sqlite3.connect(tmp_path / "east.db")
+    (rowid, state) = db.execute(
+        "SELECT rowid, state FROM stored_events WHERE CAST(state AS TEXT) LIKE '%r-e2%' LIMIT 1"
+    ).fetchone()
+    db.execute(
+        "UPDATE stored_events SET state = ? WHERE rowid = ?",
+        (bytes(state).replace(b"r-e2", b"r-e3"), rowid),
+    )
+    db.commit()
+    db.close()
+    with City.open(registry_file(tmp_path, stores), clock=FakeClock()) as city:
+        assert city.check_district("west", head).ok
+        east = city.check_district("east", head)
+        assert not east.ok
+        assert any(p.kind == "published" for p in east.problems)
+        # And the city refuses to sign a head over the rewritten history.
+        with pytest.raises(ForkRefusedError, match="district east"):
+            city.head(signer, last=head)
+
+
+def test_a_forged_or_malformed_city_head_is_refused(city: City) -> None:
+    signer, other = Signer.generate("city.example/a"), Signer.generate("city.example/a")
+    note = city.head(signer)
+    with pytest.raises(SignatureError):
+        CityHead.open(note, other.verifier)  # same name, another key
+    text, _, signature = note.partition("\n\n")
+    tampered = text.replace(" 1", " 2", 1) + "\n\n" + signature
+    with pytest.raises((SignatureError, MalformedNoteError)):
+        CityHead.open(tampered, signer.verifier)
+    with pytest.raises(MalformedNoteError):
+        CityHead.parse("city.example/a\ncivicflow city head\neast 01 AAAA\n", "city.example/a")
+    with pytest.raises(MalformedNoteError):
+        CityHead.parse("city.example/a\nsomething else\n", "city.example/a")

@@ -205,6 +205,16 @@ class Auditing(UseCases):
             return (), [Problem(kind="unreadable", aggregate="Ledger", detail=detail)]
 
     @public
+    def log_head(self, origin: str) -> TreeHead:
+        """The log's tree head now, unsigned (size and Merkle root), named ``origin``:
+        for a signer of its own (a city head lists its districts' logs this way).
+
+        Raises:
+            BackendUnavailableError: the database failed while the log was read.
+        """
+        return self._ctx.grown_log().head(origin)
+
+    @public
     def tree_head(self, signer: Signer) -> str:
         """The log's tree head now, signed: a C2SP checkpoint note (size and Merkle root).
 

@@ -18,6 +18,9 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from civicflow.application.flow import CivicFlow
+from civicflow.audit.errors import ForkRefusedError
+from civicflow.audit.findings import Verification
+from civicflow.audit.signing import Signer
 from civicflow.domain.community.residents import Home, resident_uuid
 from civicflow.errors import (
     BackendUnavailableError,
@@ -25,6 +28,7 @@ from civicflow.errors import (
     MissingRegistrationError,
     ProposalNotFoundError,
 )
+from civicflow.federation.cityhead import CityHead, DistrictHead
 from civicflow.federation.registry import Registry, load_registry
 from civicflow.storage.errors import storage_errors
 
@@ -177,6 +181,48 @@ class City:
         return flow.register_resident(
             resident_id, compound_id=compound_id, command_id=join, **common
         )
+
+    # --- the city head --------------------------------------------------------------------
+
+    def head(self, signer: Signer, *, last: CityHead | None = None) -> str:
+        """Sign a city head listing every district's log as it stands now.
+
+        ``last`` is the last city head published (opened with the city's key): each
+        district's log must still extend what it listed, or nothing is signed.
+
+        Raises:
+            ForkRefusedError: a district's log no longer gives the size and root the
+                last city head listed (rolled back or rewritten); it is named.
+            BackendUnavailableError: a district's store cannot be reached: a city head
+                lists every district or none.
+        """
+        districts = []
+        for name in self.names:
+            flow = self.district(name)
+            if last is not None and (listed := last.district(name)) is not None:
+                found = flow.verify(heads=[listed.tree_head()])
+                if found.proven < listed.size:
+                    raise ForkRefusedError(
+                        listed.size,
+                        flow.log_head(name).size,
+                        f"district {name}'s log does "
+                        "not extend the last city head: rolled back or rewritten",
+                    )
+            now = flow.log_head(name)
+            districts.append(DistrictHead(name, now.size, now.root))
+        return CityHead(signer.name, tuple(districts)).sign(signer)
+
+    def check_district(self, name: str, head: CityHead) -> Verification:
+        """Verify a district's store, and its log against what the city head lists.
+
+        Raises:
+            ConfigurationError: the city head does not list the district.
+            BackendUnavailableError: the district's store cannot be reached.
+        """
+        listed = head.district(name)
+        if listed is None:
+            raise ConfigurationError(f"the city head does not list district {name}")
+        return self.district(name).verify(heads=[listed.tree_head()])
 
     # --- the parts ----------------------------------------------------------------------
 
