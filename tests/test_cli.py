@@ -895,7 +895,8 @@ def _section(text: str, command: str) -> str:
     return text[heading.end() : end.start() if end else len(text)]
 
 
-COMMON_OPTIONS = {"--help", "--db", "--keys", "--json", "--lang"}  # described once, up front
+# Described once, up front.
+COMMON_OPTIONS = {"--help", "--db", "--keys", "--city", "--district", "--json", "--lang"}
 
 
 @pytest.mark.parametrize("command", list(commands()))

@@ -48,6 +48,20 @@ def common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
         help="the store's key directory (default: CIVICFLOW_KEYS, else PATH.db.keys beside a "
         "SQLite file); a new store gets its signing and seal keys there",
     )
+    parser.add_argument(
+        "--city",
+        **({"default": None} if top else unset),
+        metavar="TOML",
+        help="a city registry instead of --db: the command goes to the district store that "
+        "holds what it names (docs/federation.md)",
+    )
+    parser.add_argument(
+        "--district",
+        **({"default": None} if top else unset),
+        metavar="NAME",
+        help="with --city: the district whose store to use, for commands that name no "
+        "proposal, area or resident",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts", **unset)
     parser.add_argument(
         "--lang",

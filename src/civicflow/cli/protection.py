@@ -95,6 +95,10 @@ def open_flow(
         StoreNotFoundError: ``create`` is False and there is no store.
         BackendUnavailableError: the database cannot be reached.
     """
+    if getattr(args, "city", None):
+        from civicflow.cli.cityroute import district_store
+
+        args.db = district_store(args)
     folder = key_directory(args.db, getattr(args, "keys", None))
     new = folder is not None and create and _is_new(args.db)
     if folder is None or not (new or (folder / "signing.key").exists()):

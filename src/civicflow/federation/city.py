@@ -27,6 +27,7 @@ from civicflow.errors import (
     ConfigurationError,
     MissingRegistrationError,
     ProposalNotFoundError,
+    StoreNotFoundError,
 )
 from civicflow.federation.cityhead import CityHead, DistrictHead
 from civicflow.federation.registry import Registry, load_registry
@@ -37,7 +38,9 @@ class City:
     """The districts of ``registry``, each store opened on first use.
 
     ``options`` are passed to ``CivicFlow.open`` for every district (a clock, the
-    community rules...). Close the city (or use it in a ``with``) to close them all.
+    community rules...); with ``create=False`` a district store is never made, and
+    one not made yet holds nothing. Close the city (or use it in a ``with``) to close
+    them all.
     """
 
     def __init__(self, registry: Registry, **options: Any) -> None:
@@ -116,7 +119,15 @@ class City:
         return self.district(self.district_of(area_id))
 
     def for_proposal(self, proposal_id: UUID | str) -> CivicFlow:
-        """The store that holds the proposal, found without the caller naming it.
+        """The store that holds the proposal (see ``district_of_proposal``)."""
+        return self.district(self.district_of_proposal(proposal_id))
+
+    def for_resident(self, resident_id: str) -> CivicFlow:
+        """The store of the district the resident lives in (see ``district_of_resident``)."""
+        return self.district(self.district_of_resident(resident_id))
+
+    def district_of_proposal(self, proposal_id: UUID | str) -> str:
+        """The name of the district whose store holds the proposal, found by its id alone.
 
         Raises:
             ProposalNotFoundError: no district's store holds it.
@@ -127,17 +138,17 @@ class City:
         if name is None:
             name = self._find(lambda flow: _has_aggregate(flow, key), "proposal", str(key))
             self._proposals[key] = name
-        return self.district(name)
+        return name
 
-    def for_resident(self, resident_id: str) -> CivicFlow:
-        """The store of the district the resident is registered in now (or, between
+    def district_of_resident(self, resident_id: str) -> str:
+        """The name of the district the resident is registered in now (or, between
         leaving one district and joining another, the one they last left).
 
         Raises:
             MissingRegistrationError: no district ever registered them.
             BackendUnavailableError: they may be in a district whose store cannot be reached.
         """
-        return self.district(self._resident_district(resident_id))
+        return self._resident_district(resident_id)
 
     def move_resident(
         self,
@@ -234,6 +245,8 @@ class City:
             try:
                 with storage_errors(f"reading the areas of district {name}"):
                     structure = self.district(name).structure()
+            except StoreNotFoundError:
+                continue  # opened with create=False, a store not made yet has no areas
             except BackendUnavailableError:
                 unreachable.append(name)
                 continue
@@ -251,22 +264,42 @@ class City:
         """Where the resident lives now; else the district whose registration of them
         changed last (the one they left, on the way to another).
         """
+        now, left = self._residence(resident_id)
+        if now is not None:
+            return now
+        if left is not None:
+            return left
+        raise self._not_found("resident", resident_id, [])
+
+    def registered_in(self, resident_id: str) -> str | None:
+        """The district the resident is registered in now, or None (moved out of every
+        district, or never registered).
+
+        Raises:
+            BackendUnavailableError: they may be in a district whose store cannot be reached.
+        """
+        return self._residence(resident_id)[0]
+
+    def _residence(self, resident_id: str) -> tuple[str | None, str | None]:
+        """(the district they live in now, the district they last left), each or None."""
         homes: list[tuple[datetime, str]] = []  # each district's last change, and its name
         unreachable = []
         for name in self.names:
             try:
                 with storage_errors(f"reading district {name}"):
                     home = _home(self.district(name), resident_id)
+            except StoreNotFoundError:
+                continue
             except BackendUnavailableError:
                 unreachable.append(name)
                 continue
             if home is not None and home.compound is not None:
-                return name
+                return name, None
             if home is not None:
                 homes.append((home.homes[-1].effective, name))
-        if homes and not unreachable:
-            return max(homes)[1]
-        raise self._not_found("resident", resident_id, unreachable)
+        if unreachable:
+            raise self._not_found("resident", resident_id, unreachable)
+        return None, max(homes)[1] if homes else None
 
     def _find(self, holds: Callable[[CivicFlow], bool], kind: str, identifier: str) -> str:
         """The first district whose store ``holds`` the thing."""
@@ -276,6 +309,8 @@ class City:
                 with storage_errors(f"reading district {name}"):
                     if holds(self.district(name)):
                         return name
+            except StoreNotFoundError:
+                continue
             except BackendUnavailableError:
                 unreachable.append(name)
         raise self._not_found(kind, identifier, unreachable)
