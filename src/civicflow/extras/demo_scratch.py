@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from eventsourcing.persistence import StoredEvent
+
 from civicflow.application.context import Clock
 from civicflow.application.flow import CivicFlow
 from civicflow.application.store import Store
 from civicflow.domain.community.directory import DIRECTORY_ID, Directory
 from civicflow.domain.community.residents import resident_uuid
-from civicflow.domain.eventmodel import AggregateSnapshot
 
 CACHED = 1000  # aggregates a scratch store keeps: the directory, a stretch's residents
 
@@ -66,17 +67,18 @@ class Handover:
     """
 
     directory: Directory
-    snapshot: AggregateSnapshot
+    snapshot: StoredEvent  # stored, not as the event: a city's directory as JSON is large
 
     @classmethod
     def of(cls, flow: CivicFlow) -> Handover:
         directory: Directory = flow.repository.get(DIRECTORY_ID)
-        return cls(directory, Directory.Snapshot.take(directory))
+        snapshot = flow.mapper.to_stored_event(Directory.Snapshot.take(directory))
+        return cls(directory, snapshot)
 
     def seed(self, flow: CivicFlow) -> None:
-        """Give ``flow`` (a new scratch store) the directory."""
+        """Give ``flow`` (a new scratch store, sealing with the same key) the directory."""
         if flow.snapshots is not None:  # a scratch store keeps snapshots
-            flow.snapshots.put([self.snapshot])
+            flow.snapshots.recorder.insert_events([self.snapshot])
         cache = flow.repository.cache
         if cache is not None:
             cache.put(DIRECTORY_ID, self.directory)

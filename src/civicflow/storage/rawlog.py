@@ -60,9 +60,7 @@ def of_aggregates(recorder: Any, ids: Iterable[UUID], chunk: int = 500) -> Itera
     kind, ids = _kind(recorder), iter(ids)
     while part := list(itertools.islice(ids, chunk)):
         if kind == "sqlite":
-            marks = ",".join("?" * len(part))
-            statement = _sqlite_select(recorder, f"originator_id IN ({marks}) ORDER BY rowid")
-            yield from _sqlite_fetch(recorder, statement, tuple(i.hex for i in part))
+            yield from _sqlite_of(recorder, part)
         elif kind == "postgres":
             statement = _pg_select(recorder, "originator_id = ANY(%s) ORDER BY notification_id")
             with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
@@ -74,6 +72,22 @@ def of_aggregates(recorder: Any, ids: Iterable[UUID], chunk: int = 500) -> Itera
                     position = recorder._stored_events_index[str(i)][stored.originator_version]
                     version, topic = stored.originator_version, stored.topic
                     yield (position + 1, str(i), version, topic, bytes(stored.state))
+
+
+def _sqlite_of(recorder: Any, ids: list[UUID]) -> list[Row]:
+    # The ids are known: their text is not remembered (each is read once, unlike a log's).
+    texts = {i.hex: str(i) for i in ids}
+    marks = ",".join("?" * len(ids))
+    statement = _sqlite_select(recorder, f"originator_id IN ({marks}) ORDER BY rowid")
+    with recorder.datastore.transaction(commit=False) as wrapper:
+        cursor = wrapper.sqlite_cursor
+        cursor.row_factory = None
+        cursor.execute(statement, tuple(texts))
+        found = cursor.fetchall()
+    return [
+        (at, texts[stored_id], version, topic, state)
+        for at, stored_id, version, topic, state in found
+    ]
 
 
 def snapshotted(snapshot_recorder: Any) -> list[str]:
