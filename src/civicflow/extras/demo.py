@@ -20,7 +20,7 @@ from civicflow.application.flow import CivicFlow
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE
 from civicflow.domain.proposal_state import ProposalState
 from civicflow.extras.demo_district import Compound, Registration, Size, district
-from civicflow.extras.demo_scratch import Handover, scratch, seed_residents
+from civicflow.extras.demo_scratch import Handover, long_lived, scratch, seed_residents
 
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
@@ -109,17 +109,18 @@ def build_into(
     outcome = Outcome()
     compounds, handover = _community(target, rng, size, outcome, part)
     plan = _plan(rng, size, compounds)
-    for first in range(0, len(plan), batch):
-        stretch = plan[first : first + batch]
-        with scratch(target, demo_clock) as flow:
-            handover.seed(flow)
-            seed_residents(flow, target, _residents(stretch))
-            seeded = flow.recorder.max_notification_id() or 0
-            for compound, quarter in stretch:
-                outcome.proposals.append(_proposal(flow, rng, compound, quarter))
-                if progress is not None:
-                    progress(len(outcome.proposals), len(plan))
-            outcome.events += target.copy_log_from(flow, after=seeded)
+    with long_lived():
+        for first in range(0, len(plan), batch):
+            stretch = plan[first : first + batch]
+            with scratch(target, demo_clock) as flow:
+                handover.seed(flow)
+                seed_residents(flow, target, _residents(stretch))
+                seeded = flow.recorder.max_notification_id() or 0
+                for compound, quarter in stretch:
+                    outcome.proposals.append(_proposal(flow, rng, compound, quarter))
+                    if progress is not None:
+                        progress(len(outcome.proposals), len(plan))
+                outcome.events += target.copy_log_from(flow, after=seeded)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
