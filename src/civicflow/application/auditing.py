@@ -319,11 +319,14 @@ class Auditing(UseCases):
         return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
 
     @public
-    def copy_log_from(self, source: Auditing, *, after: int = 0, up_to: int | None = None) -> int:
+    def copy_log_from(
+        self, source: Auditing, *, after: int | None = None, up_to: int | None = None
+    ) -> int:
         """Copy the records of ``source`` (another application) into this store.
 
         All of them into an empty store, or those at positions after ``after`` (and up
-        to ``up_to``) appended to this one, where they must continue its histories.
+        to ``up_to``; ``after=0``: from the first) appended to this one, where they must
+        continue its histories.
         Streamed, in one transaction: all or nothing, in bounded memory. Records keep
         their seals (open both with the same ``AUDIT_KEY``) and are re-packed for this
         store's compression and encryption. Nothing is checked: for a trusted source,
@@ -342,6 +345,26 @@ class Auditing(UseCases):
             (here.pydantic_mapper, here.recorder),
             after=after,
             up_to=up_to,
+        )
+
+    @public
+    def copy_aggregates_from(self, source: Auditing, aggregate_ids: Iterable[UUID]) -> int:
+        """Copy every record of the aggregates ``aggregate_ids`` from ``source`` into this store.
+
+        Appended in one transaction, each aggregate's in version order; as trusting as
+        ``copy_log_from`` (records keep their seals; nothing is checked). The demo
+        seeds each in-memory stretch with the residents it reads this way.
+        Returns how many records were copied.
+
+        Raises:
+            InvalidInputError: this store already holds one of the records.
+            BackendUnavailableError: a database failed; nothing was copied.
+        """
+        here, there = self._ctx.store, source._ctx.store
+        return export.copy_aggregates(
+            (there.pydantic_mapper, there.recorder),
+            (here.pydantic_mapper, here.recorder),
+            aggregate_ids,
         )
 
     @public

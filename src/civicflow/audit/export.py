@@ -138,29 +138,30 @@ def copy_log(
     source: tuple[PydanticMapper, Any],
     target: tuple[PydanticMapper, Any],
     *,
-    after: int = 0,
+    after: int | None = None,
     up_to: int | None = None,
 ) -> int:
     """Copy a store's records into another, streamed, in one transaction.
 
     ``source`` and ``target`` are each (mapper, recorder); the records copied are
     those at positions after ``after`` and up to ``up_to`` (all by default). A
-    whole log goes into an empty store only; a stretch after ``after`` is appended,
-    and must continue the target's histories (the database refuses a version it
-    holds, and then nothing is copied). Records keep their seals (give both stores
-    the same audit key) and are packed anew for the target's compression and
-    encryption. Nothing is checked: the source is trusted (a store this process
-    just built); an export file goes through ``import_events``.
+    whole log (``after`` None) goes into an empty store only; the records after
+    ``after`` (0: from the first) are appended, and must continue the target's
+    histories (the database refuses a version it holds, and then nothing is
+    copied). Records keep their seals (give both stores the same audit key) and
+    are packed anew for the target's compression and encryption. Nothing is
+    checked: the source is trusted (a store this process just built); an export
+    file goes through ``import_events``.
 
     Raises:
         RuleViolationError: a whole log, and the target is not empty.
         InvalidInputError: the target already holds one of the records.
     """
     (source_mapper, source_recorder), (mapper, recorder) = source, target
-    if not after and recorder.max_notification_id():
+    if after is None and recorder.max_notification_id():
         raise RuleViolationError(None, "copy", "records are copied into an empty store only")
     rows: Iterable[rawlog.Row] = (
-        row for page in rawlog.rows(source_recorder, after) for row in page
+        row for page in rawlog.rows(source_recorder, after or 0) for row in page
     )
     if up_to is not None:  # stop reading there, not only copying
         rows = itertools.takewhile(lambda row: row[0] <= up_to, rows)
@@ -173,6 +174,32 @@ def copy_log(
         )
         for _, aggregate_id, version, topic, stored in rows
     )
+    return _insert_copies(recorder, records)
+
+
+def copy_aggregates(
+    source: tuple[PydanticMapper, Any], target: tuple[PydanticMapper, Any], ids: Iterable[UUID]
+) -> int:
+    """Copy every record of the aggregates ``ids`` from a store into another, in one
+    transaction, each aggregate's in version order; as trusting as ``copy_log``.
+
+    Raises:
+        InvalidInputError: the target already holds one of the records.
+    """
+    (source_mapper, source_recorder), (mapper, recorder) = source, target
+    records = (
+        StoredEvent(
+            originator_id=UUID(aggregate_id),
+            originator_version=version,
+            topic=topic,
+            state=mapper.pack(source_mapper.unpack(stored)),
+        )
+        for _, aggregate_id, version, topic, stored in rawlog.of_aggregates(source_recorder, ids)
+    )
+    return _insert_copies(recorder, records)
+
+
+def _insert_copies(recorder: Any, records: Iterable[StoredEvent]) -> int:
     try:
         return insert_all(recorder, records)
     except IntegrityError as error:

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from civicflow.application.flow import CivicFlow
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.extras.demo_district import Compound, Size, district
+from civicflow.extras.demo_district import Compound, Registration, Size, district
+from civicflow.extras.demo_scratch import Handover, long_lived, scratch, seed_residents
 
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
@@ -50,7 +51,7 @@ TITLES = {
 }
 Progress = Callable[[int, int], None]
 BATCH = 500  # proposals built in one in-memory store before they go to the target
-CACHED = 1000  # aggregates an in-memory store keeps: the directory, a stretch's residents
+PART = 304  # compounds registered in one in-memory store: a district's worth
 
 
 @dataclass
@@ -91,53 +92,67 @@ def build_into(
     size: Size | None = None,
     progress: Progress | None = None,
     batch: int = BATCH,
+    part: int = PART,
 ) -> Outcome:
     """Build the district into ``target``, in memory a stretch at a time, in bounded memory.
 
-    Every step goes through the commands and their rules, in an in-memory store;
-    the target gets each stretch in one streamed transaction, because one
-    transaction per step costs a disk flush each. The community (places, councils,
-    residents) is registered first and never changes after; each stretch of
-    ``batch`` proposals is then built in a fresh in-memory store holding the
-    community alone, so memory does not grow with the district's history. The
-    same seed gives the same district as ``build``.
+    Every step goes through the commands and their rules, in an in-memory store
+    (``demo_scratch``); the target gets each stretch in one streamed transaction.
+    The community (places, councils, residents) is registered first and never
+    changes after (``part`` compounds at a time); each stretch of ``batch``
+    proposals is then built in a fresh in-memory store holding the directory and
+    the residents of its compounds alone, so memory does not grow with the
+    district. The same seed gives the same district as ``build``.
     """
     started = time.perf_counter()
     rng, size = random.Random(seed), size or Size()
-    with _scratch(target) as scratch:
-        compounds = district(scratch, rng, size, START)
-        outcome = Outcome(events=target.copy_log_from(scratch))
-    community = target.recorder.max_notification_id()  # where the community ends in the log
+    outcome = Outcome()
+    compounds, handover = _community(target, rng, size, outcome, part)
     plan = _plan(rng, size, compounds)
-    for first in range(0, len(plan), batch):
-        with _scratch(target) as scratch:
-            scratch.copy_log_from(target, up_to=community)  # the community, nothing else
-            seeded = scratch.recorder.max_notification_id() or 0
-            for compound, quarter in plan[first : first + batch]:
-                outcome.proposals.append(_proposal(scratch, rng, compound, quarter))
-                if progress is not None:
-                    progress(len(outcome.proposals), len(plan))
-            outcome.events += target.copy_log_from(scratch, after=seeded)
+    with long_lived():
+        for first in range(0, len(plan), batch):
+            stretch = plan[first : first + batch]
+            with scratch(target, demo_clock) as flow:
+                handover.seed(flow)
+                seed_residents(flow, target, _residents(stretch))
+                seeded = flow.recorder.max_notification_id() or 0
+                for compound, quarter in stretch:
+                    outcome.proposals.append(_proposal(flow, rng, compound, quarter))
+                    if progress is not None:
+                        progress(len(outcome.proposals), len(plan))
+                outcome.events += target.copy_log_from(flow, after=seeded)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-def _scratch(target: CivicFlow) -> CivicFlow:
-    """An in-memory store sealing with the target's key (the records keep their seals).
+def _community(
+    target: CivicFlow, rng: random.Random, size: Size, outcome: Outcome, part: int
+) -> tuple[list[Compound], Handover]:
+    """Register the community into ``target``, a district's worth of compounds at a time.
 
-    Without snapshots: the directory, read by every command, stays in the aggregate
-    cache, and its snapshots (its whole state, every 100 events) would grow with
-    the district squared; the target takes its own when it is read.
+    Each part is registered in a fresh in-memory store holding the directory
+    alone (a city's residents would fill memory); the draws are those of ``district``.
     """
-    key = target.env.get("AUDIT_KEY") or ""
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.popo",
-        "AUDIT_KEY": key,
-        "IS_SNAPSHOTTING_ENABLED": "n",
-        "AGGREGATE_CACHE_MAXSIZE": str(CACHED),
-    }
-    env.update({f"CIVICFLOW_{k}": v for k, v in env.items()})
-    return CivicFlow(env, clock=demo_clock)
+    compounds: list[Compound] = []
+    registration, handover = None, None
+    for first in range(0, size.compounds, part):
+        with scratch(target, demo_clock) as flow:
+            if handover is not None:
+                handover.seed(flow)
+            seeded = flow.recorder.max_notification_id() or 0
+            registration = registration or Registration.begin(flow, rng, size, START)
+            last = min(first + part, size.compounds)
+            compounds += [registration.compound(flow, n) for n in range(first, last)]
+            outcome.events += target.copy_log_from(flow, after=seeded)
+            handover = Handover.of(flow)
+    assert handover is not None  # noqa: S101 - a district has at least one compound
+    return compounds, handover
+
+
+def _residents(stretch: list[tuple[Compound, int]]) -> list[str]:
+    """The residents of the stretch's compounds, each once, in order."""
+    compounds = {c.id: c for c, _ in stretch}
+    return [r for c in compounds.values() for r in c.residents]
 
 
 def _plan(rng: random.Random, size: Size, compounds: list[Compound]) -> list[tuple[Compound, int]]:

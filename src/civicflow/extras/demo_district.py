@@ -52,36 +52,65 @@ class Compound:
 
 def district(flow: CivicFlow, rng: random.Random, size: Size, start: datetime) -> list[Compound]:
     """Register the district's places, councils, sponsors and residents a month before ``start``."""
-    at = start - timedelta(days=30)
-    flow.add_area(
-        "shanyang", kind="district", name="Shanyang District 山阳区", actor="office", occurred_at=at
-    )
-    flow.set_policy(
-        "shanyang",
-        rectification_threshold="0.8",
-        rating_window_days=30,
-        actor="office",
-        occurred_at=at,
-    )
-    communities = _streets_and_communities(flow, size, at)
-    old = set(rng.sample(range(size.compounds), size.old))
-    unmanaged = set(rng.sample(sorted(old), size.without_management))
-    with_council = set(
-        rng.sample(range(size.compounds), round(size.compounds * size.council_share))
-    )
-    return [
-        _compound(
-            flow,
-            rng,
-            n,
-            communities[n % len(communities)],
-            at,
-            old=n in old,
-            managed=n not in unmanaged,
-            council=n in with_council,
+    registration = Registration.begin(flow, rng, size, start)
+    return [registration.compound(flow, n) for n in range(size.compounds)]
+
+
+@dataclass
+class Registration:
+    """A district being registered: its places and draws first, then compound by compound.
+
+    The compounds may go into different stores (``demo.build_into`` registers a
+    city a district's worth at a time); the draws are the same either way.
+    """
+
+    rng: random.Random
+    at: datetime
+    communities: list[str]
+    old: set[int]
+    unmanaged: set[int]
+    with_council: set[int]
+
+    @classmethod
+    def begin(
+        cls, flow: CivicFlow, rng: random.Random, size: Size, start: datetime
+    ) -> Registration:
+        """Register the district, its policy, streets and communities; draw the compounds."""
+        at = start - timedelta(days=30)
+        flow.add_area(
+            "shanyang",
+            kind="district",
+            name="Shanyang District 山阳区",
+            actor="office",
+            occurred_at=at,
         )
-        for n in range(size.compounds)
-    ]
+        flow.set_policy(
+            "shanyang",
+            rectification_threshold="0.8",
+            rating_window_days=30,
+            actor="office",
+            occurred_at=at,
+        )
+        communities = _streets_and_communities(flow, size, at)
+        old = set(rng.sample(range(size.compounds), size.old))
+        unmanaged = set(rng.sample(sorted(old), size.without_management))
+        with_council = set(
+            rng.sample(range(size.compounds), round(size.compounds * size.council_share))
+        )
+        return cls(rng, at, communities, old, unmanaged, with_council)
+
+    def compound(self, flow: CivicFlow, n: int) -> Compound:
+        """Register compound ``n`` (in order: the draws follow one another)."""
+        return _compound(
+            flow,
+            self.rng,
+            n,
+            self.communities[n % len(self.communities)],
+            self.at,
+            old=n in self.old,
+            managed=n not in self.unmanaged,
+            council=n in self.with_council,
+        )
 
 
 def _streets_and_communities(flow: CivicFlow, size: Size, at: datetime) -> list[str]:

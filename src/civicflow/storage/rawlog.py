@@ -9,7 +9,8 @@ one query each. Readers that need an event parse only the records they need.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +52,42 @@ def find(recorder: Any, aggregate_id: str, version: int) -> Row | None:
         return None
     stored = recorder._stored_events[index]
     return (index + 1, aggregate_id, version, stored.topic, bytes(stored.state))
+
+
+def of_aggregates(recorder: Any, ids: Iterable[UUID], chunk: int = 500) -> Iterator[Row]:
+    """Every record of the aggregates ``ids``, a query per ``chunk`` of them (in the
+    log's order within a chunk, so each aggregate's records come in version order)."""
+    kind, ids = _kind(recorder), iter(ids)
+    while part := list(itertools.islice(ids, chunk)):
+        if kind == "sqlite":
+            yield from _sqlite_of(recorder, part)
+        elif kind == "postgres":
+            statement = _pg_select(recorder, "originator_id = ANY(%s) ORDER BY notification_id")
+            with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+                cursor.execute(statement, (list(part),))
+                yield from (_pg_row(row) for row in cursor.fetchall())
+        else:  # in memory: eventsourcing's recorder indexes its events by aggregate
+            for i in part:
+                for stored in recorder.select_events(i):
+                    position = recorder._stored_events_index[str(i)][stored.originator_version]
+                    version, topic = stored.originator_version, stored.topic
+                    yield (position + 1, str(i), version, topic, bytes(stored.state))
+
+
+def _sqlite_of(recorder: Any, ids: list[UUID]) -> list[Row]:
+    # The ids are known: their text is not remembered (each is read once, unlike a log's).
+    texts = {i.hex: str(i) for i in ids}
+    marks = ",".join("?" * len(ids))
+    statement = _sqlite_select(recorder, f"originator_id IN ({marks}) ORDER BY rowid")
+    with recorder.datastore.transaction(commit=False) as wrapper:
+        cursor = wrapper.sqlite_cursor
+        cursor.row_factory = None
+        cursor.execute(statement, tuple(texts))
+        found = cursor.fetchall()
+    return [
+        (at, texts[stored_id], version, topic, state)
+        for at, stored_id, version, topic, state in found
+    ]
 
 
 def snapshotted(snapshot_recorder: Any) -> list[str]:
