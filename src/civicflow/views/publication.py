@@ -328,24 +328,35 @@ def _participation_relations(tables: Any, table: Table) -> None:
     area any of them is in: such residents are an unpublished count per set of places,
     part of every area they touch beside the area's *base* (its residents of one place).
     """
-    clear = tables.area_in_clear
-    places: dict[tuple[str, str, str], set[Key]] = defaultdict(set)
-    for resident, kind, when, *at in tables.query(
-        "SELECT resident, kind, quarter, compound, community, street, district "
-        "FROM cf_view_participation"
-    ):
-        placed = tuple(clear(a) if a else "" for a in at)
-        places[(str(kind), str(when), str(resident))].add(placed)
-        places[(ANY, str(when), str(resident))].add(placed)
     groups: dict[tuple[str, str], Counter[frozenset[Key]]] = defaultdict(Counter)
     seen: dict[str, set[Key]] = defaultdict(set)  # every place a field could have counted
-    for (field, when, _), where in places.items():
-        groups[(field, when)][frozenset(where)] += 1
-        seen[when] |= where
+    # A quarter at a time: the places of every resident of a city's whole history would be
+    # the peak of a review (a quarter's are a few percent of it); only their signatures,
+    # far fewer, are kept.
+    quarters = tables.query("SELECT DISTINCT quarter FROM cf_view_participation")
+    for (quarter,) in sorted(quarters):
+        for (field, when, _), where in _places(tables, quarter).items():
+            groups[(field, when)][frozenset(where)] += 1
+            seen[when] |= where
     for (field, when), signatures in sorted(groups.items()):
         for at in seen[when]:
             signatures[frozenset([at])] += 0
         _field_relations(table, field, when, signatures)
+
+
+def _places(tables: Any, quarter: str) -> dict[tuple[str, str, str], set[Key]]:
+    """Where each resident was counted in ``quarter``, per field and for any field."""
+    clear = tables.area_in_clear
+    places: dict[tuple[str, str, str], set[Key]] = defaultdict(set)
+    for resident, kind, when, *at in tables.query(
+        "SELECT resident, kind, quarter, compound, community, street, district "
+        "FROM cf_view_participation WHERE quarter = ?",
+        (quarter,),
+    ):
+        placed = tuple(clear(a) if a else "" for a in at)
+        places[(str(kind), str(when), str(resident))].add(placed)
+        places[(ANY, str(when), str(resident))].add(placed)
+    return places
 
 
 def _field_relations(
