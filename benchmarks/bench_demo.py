@@ -37,7 +37,10 @@ def run_demo(compounds: int) -> tuple[float, float]:
         arguments += ["--compounds", str(compounds), "--json"]
         started = time.perf_counter()
         child = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-            [sys.executable, *arguments], env=env, stdout=subprocess.DEVNULL
+            [sys.executable, *arguments],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
