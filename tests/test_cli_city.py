@@ -90,3 +90,8 @@ def test_an_unknown_district_or_area_is_refused_clearly(city: str) -> None:
     assert "no district 'north'" in refusal(civicflow(f"verify --city {city} --district north"))
     renamed = civicflow(f"area rename k-nowhere --name X --actor o --city {city}")
     assert "no district of Twin City" in refusal(renamed)
+
+
+def test_a_malformed_proposal_id_is_refused_clearly(city: str) -> None:
+    build("east", city)
+    assert "not a proposal id" in refusal(civicflow(f"back not-a-uuid --resident r --city {city}"))

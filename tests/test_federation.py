@@ -20,6 +20,7 @@ from civicflow.audit.signing import Signer
 from civicflow.errors import (
     BackendUnavailableError,
     ConfigurationError,
+    InvalidInputError,
     MissingRegistrationError,
     ProposalNotFoundError,
 )
@@ -213,6 +214,8 @@ def test_an_area_or_proposal_no_district_holds_is_refused(city: City) -> None:
         city.for_area("k-nowhere")
     with pytest.raises(ProposalNotFoundError):
         city.for_proposal(uuid.uuid4())
+    with pytest.raises(InvalidInputError, match="not a proposal id"):
+        city.for_proposal("not-a-uuid")
 
 
 def test_an_area_added_by_another_process_is_found_on_the_next_command(

@@ -25,6 +25,7 @@ from civicflow.domain.community.residents import Home, resident_uuid
 from civicflow.errors import (
     BackendUnavailableError,
     ConfigurationError,
+    InvalidInputError,
     MissingRegistrationError,
     ProposalNotFoundError,
     StoreNotFoundError,
@@ -130,10 +131,11 @@ class City:
         """The name of the district whose store holds the proposal, found by its id alone.
 
         Raises:
+            InvalidInputError: the id is not a UUID.
             ProposalNotFoundError: no district's store holds it.
             BackendUnavailableError: it may be in a district whose store cannot be reached.
         """
-        key = proposal_id if isinstance(proposal_id, UUID) else UUID(str(proposal_id))
+        key = _proposal_key(proposal_id)
         name = self._proposals.get(key)
         if name is None:
             name = self._find(lambda flow: _has_aggregate(flow, key), "proposal", str(key))
@@ -326,6 +328,16 @@ class City:
         return MissingRegistrationError(
             kind, identifier, f"no district of {self.registry.name} has it"
         )
+
+
+def _proposal_key(proposal_id: UUID | str) -> UUID:
+    if isinstance(proposal_id, UUID):
+        return proposal_id
+    try:
+        return UUID(str(proposal_id))
+    except ValueError:
+        problem = f"{str(proposal_id)[:80]!r} is not a proposal id (a UUID)"
+        raise InvalidInputError("proposal_id", [("proposal_id", problem)]) from None
 
 
 def _home(flow: CivicFlow, resident_id: str) -> Home | None:
