@@ -250,6 +250,8 @@ def test_a_resident_moving_between_districts_leaves_one_and_joins_the_other(
     again = city.move_resident("r-e1", compound_id="k-west", actor="office", command_id=key)
     assert again == home
     assert [c.value for c in city.district("east").resident("r-e1").homes] == ["k-east", None]
+    with pytest.raises(InvalidInputError, match="command_id"):
+        city.move_resident("r-e1", compound_id="k-east", actor="office", command_id="x")
     # And back: moved back in where they were once registered.
     back = city.move_resident("r-e1", compound_id="k-east", actor="office")
     assert [change.value for change in back.homes] == ["k-east", None, "k-east"]

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
+from civicflow.application.commands import CommandId
 from civicflow.application.flow import CivicFlow
 from civicflow.audit.errors import ForkRefusedError
 from civicflow.audit.findings import Verification
@@ -353,9 +354,7 @@ def _has_aggregate(flow: CivicFlow, aggregate_id: UUID) -> bool:
 
 
 def _uuid(command_id: UUID | str | None) -> UUID:
-    if command_id is None:
-        return uuid4()
-    return command_id if isinstance(command_id, UUID) else UUID(str(command_id))
+    return CommandId.of(command_id).id  # a new one when none is given; malformed: refused
 
 
 def _half(command: UUID, part: str) -> UUID:
