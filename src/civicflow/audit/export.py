@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from uuid import UUID
 
@@ -165,16 +165,7 @@ def copy_log(
     )
     if up_to is not None:  # stop reading there, not only copying
         rows = itertools.takewhile(lambda row: row[0] <= up_to, rows)
-    records = (
-        StoredEvent(
-            originator_id=UUID(aggregate_id),
-            originator_version=version,
-            topic=topic,
-            state=mapper.pack(source_mapper.unpack(stored)),
-        )
-        for _, aggregate_id, version, topic, stored in rows
-    )
-    return _insert_copies(recorder, records)
+    return _insert_copies(recorder, _repacked(rows, source_mapper, mapper))
 
 
 def copy_aggregates(
@@ -187,16 +178,23 @@ def copy_aggregates(
         InvalidInputError: the target already holds one of the records.
     """
     (source_mapper, source_recorder), (mapper, recorder) = source, target
-    records = (
-        StoredEvent(
+    rows = rawlog.of_aggregates(source_recorder, ids)
+    return _insert_copies(recorder, _repacked(rows, source_mapper, mapper))
+
+
+def _repacked(
+    rows: Iterable[rawlog.Row], source: PydanticMapper, target: PydanticMapper
+) -> Iterator[StoredEvent]:
+    """Each raw row as a record of the target store: unpacked from the source's
+    compression and cipher, packed with the target's, its bytes otherwise untouched.
+    """
+    for _, aggregate_id, version, topic, stored in rows:
+        yield StoredEvent(
             originator_id=UUID(aggregate_id),
             originator_version=version,
             topic=topic,
-            state=mapper.pack(source_mapper.unpack(stored)),
+            state=target.pack(source.unpack(stored)),
         )
-        for _, aggregate_id, version, topic, stored in rawlog.of_aggregates(source_recorder, ids)
-    )
-    return _insert_copies(recorder, records)
 
 
 def _insert_copies(recorder: Any, records: Iterable[StoredEvent]) -> int:
