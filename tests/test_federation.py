@@ -250,8 +250,10 @@ def test_a_resident_moving_between_districts_leaves_one_and_joins_the_other(
     again = city.move_resident("r-e1", compound_id="k-west", actor="office", command_id=key)
     assert again == home
     assert [c.value for c in city.district("east").resident("r-e1").homes] == ["k-east", None]
+    before = {name: _log(city.district(name)) for name in city.names}
     with pytest.raises(InvalidInputError, match="command_id"):
         city.move_resident("r-e1", compound_id="k-east", actor="office", command_id="x")
+    assert {name: _log(city.district(name)) for name in city.names} == before  # nothing written
     # And back: moved back in where they were once registered.
     back = city.move_resident("r-e1", compound_id="k-east", actor="office")
     assert [change.value for change in back.homes] == ["k-east", None, "k-east"]
@@ -268,6 +270,14 @@ def test_a_move_interrupted_between_its_halves_completes_on_retry(city: City) ->
     home = city.move_resident("r-e2", compound_id="k-west", actor="office", command_id=key)
     assert home.compound == "k-west"
     assert [c.value for c in city.district("east").resident("r-e2").homes] == ["k-east", None]
+
+
+def _log(flow: CivicFlow) -> list[tuple[Any, ...]]:
+    """Every stored record of a store, as stored: what a refused command must not change."""
+    return [
+        (n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state))
+        for n in flow.recorder.select_notifications(0, 1_000_000)
+    ]
 
 
 def _half_of(key: uuid.UUID, part: str) -> uuid.UUID:

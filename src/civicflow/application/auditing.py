@@ -205,14 +205,15 @@ class Auditing(UseCases):
             return (), [Problem(kind="unreadable", aggregate="Ledger", detail=detail)]
 
     @public
-    def log_head(self, origin: str) -> TreeHead:
-        """The log's tree head now, unsigned (size and Merkle root), named ``origin``:
-        for a signer of its own (a city head lists its districts' logs this way).
+    def log_head(self, origin: str, size: int | None = None) -> TreeHead:
+        """The log's tree head now (or of its first ``size`` records), unsigned, named
+        ``origin``: for a signer of its own (a city head lists its districts' logs so).
 
         Raises:
+            InvalidInputError: ``size`` is larger than the log.
             BackendUnavailableError: the database failed while the log was read.
         """
-        return self._ctx.grown_log().head(origin)
+        return self._ctx.grown_log().head(origin, size)
 
     @public
     def tree_head(self, signer: Signer) -> str:
