@@ -30,7 +30,7 @@ from civicflow import (
 from civicflow.domain.eventmodel import AggregateSnapshot
 from civicflow.domain.proposal import Proposal
 from civicflow.storage.errors import schema_mismatch
-from civicflow.views.tables import SCHEMA_VERSION, TABLES
+from civicflow.views.schema import SCHEMA_VERSION, TABLES
 from tests import flows
 from tests.conftest import POSTGRES_URL, FakeClock
 from tests.storage import stored_rows
@@ -187,7 +187,7 @@ def test_a_view_table_of_another_shape_is_refused_not_retried_as_a_race(durable_
         position = views.position
         with (
             Views(flow, k=1) as again,
-            pytest.raises(SchemaMismatchError, match=r"added_by|17 col"),
+            pytest.raises(SchemaMismatchError, match=r"added_by|18 col"),
         ):
             again.catch_up()
         assert views.position == position

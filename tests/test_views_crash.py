@@ -37,7 +37,7 @@ from civicflow.domain.community.structure import Structure
 from civicflow.domain.proposal import Proposal
 from civicflow.storage.settings import env_from_url
 from civicflow.views import Views
-from civicflow.views.tables import TABLES
+from civicflow.views.schema import TABLES
 from tests.conftest import POSTGRES_URL, FakeClock
 
 SEED = 20260701

@@ -13,7 +13,7 @@ import pytest
 
 from civicflow import BackendUnavailableError, CivicflowError, ConfigurationError
 from civicflow.views import Views
-from civicflow.views.tables import TABLES
+from civicflow.views.schema import TABLES
 from tests import flows
 from tests.conftest import POSTGRES_URL
 

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from civicflow.application.commands import CommandId
+from civicflow.application.context import utc_now
 from civicflow.application.flow import CivicFlow
 from civicflow.audit.errors import ForkRefusedError
 from civicflow.audit.findings import Verification
@@ -34,7 +35,9 @@ from civicflow.errors import (
 )
 from civicflow.federation.cityhead import CityHead, DistrictHead
 from civicflow.federation.registry import Registry, load_registry
+from civicflow.storage import postgres
 from civicflow.storage.errors import storage_errors
+from civicflow.storage.settings import store_settings
 
 
 class City:
@@ -77,6 +80,12 @@ class City:
     # --- the districts ----------------------------------------------------------------
 
     @property
+    def clock(self) -> Callable[[], datetime]:
+        """The clock the districts' stores are opened with (the real one unless given)."""
+        given: Callable[[], datetime] | None = self._options.get("clock")
+        return given or utc_now
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The districts' names, in the registry's order."""
         return tuple(d.name for d in self.registry.districts)
@@ -92,6 +101,19 @@ class City:
         if flow is None:
             district = self.registry.district(name)
             flow = self._open[name] = CivicFlow.open(district.url(), **self._options)
+        return flow
+
+    def probe(self, name: str) -> CivicFlow:
+        """The district's store, after one quick connection to its server (PostgreSQL):
+        an unreachable district is known at once, not after its pool's timeout.
+
+        Raises:
+            ConfigurationError: no such district.
+            BackendUnavailableError: its server cannot be reached.
+        """
+        flow = self.district(name)
+        with storage_errors(f"reaching district {name}"):
+            postgres.probe(store_settings(flow.env))
         return flow
 
     # --- routing ------------------------------------------------------------------------

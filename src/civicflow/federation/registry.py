@@ -17,7 +17,9 @@ area = "d-beilin"
 store = "postgresql://civic:${BEILIN_DB_PASSWORD}@db-2:5432/civic?schema=beilin"
 ```
 
-A relative SQLite path (``sqlite:///beilin.db``) is read beside the registry file.
+An optional top-level ``views = "URL"`` names the store the city's views are kept
+in (``federation/cityviews.py``). A relative SQLite path (``sqlite:///beilin.db``)
+is read beside the registry file.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from civicflow.errors import ConfigurationError
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DISTRICT_KEYS = frozenset({"area", "store"})
-_CITY_KEYS = frozenset({"name", "districts"})
+_CITY_KEYS = frozenset({"name", "districts", "views"})
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
@@ -52,17 +54,20 @@ class District:
         Raises:
             ConfigurationError: a variable the URL names is not set.
         """
+        return _resolved(self.store, f"district {self.name}")
 
-        def value(match: re.Match[str]) -> str:
-            found = os.environ.get(match.group(1))
-            if found is None:
-                raise ConfigurationError(
-                    f"district {self.name}: the store URL needs ${{{match.group(1)}}}, "
-                    "which is not set in the environment"
-                )
-            return found
 
-        return _PLACEHOLDER.sub(value, self.store)
+def _resolved(store: str, whose: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        found = os.environ.get(match.group(1))
+        if found is None:
+            raise ConfigurationError(
+                f"{whose}: the store URL needs ${{{match.group(1)}}}, "
+                "which is not set in the environment"
+            )
+        return found
+
+    return _PLACEHOLDER.sub(value, store)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,16 @@ class Registry:
 
     name: str
     districts: tuple[District, ...]
+    views: str | None = None  # the city views' store, as written (see ``views_url``)
+
+    def views_url(self) -> str | None:
+        """The URL of the store the city's views are kept in, secrets read from the
+        environment; None when the registry names none.
+
+        Raises:
+            ConfigurationError: a variable the URL names is not set.
+        """
+        return None if self.views is None else _resolved(self.views, "the city views")
 
     def district(self, name: str) -> District:
         """The district called ``name``.
@@ -118,7 +133,13 @@ def parse_registry(data: dict[str, Any], *, base: Path) -> Registry:
         raise ConfigurationError("the city registry needs at least one [districts.NAME] table")
     found = tuple(_district(key, table, base) for key, table in districts.items())
     _distinct([d.area for d in found], "area")
-    return Registry(name=name.strip(), districts=found)
+    views = data.get("views")
+    if views is not None:
+        if not isinstance(views, str) or not views.strip():
+            raise ConfigurationError('the city views need a store URL: views = "..."')
+        _no_written_password("the city views", views)
+        views = _anchored(views.strip(), base)
+    return Registry(name=name.strip(), districts=found, views=views)
 
 
 def _district(name: str, table: Any, base: Path) -> District:
@@ -130,7 +151,7 @@ def _district(name: str, table: Any, base: Path) -> District:
         raise ConfigurationError(f"districts.{name} must be a table with area and store")
     _only(table, _DISTRICT_KEYS, f"district {name}")
     area, store = _text(table, "area", name), _text(table, "store", name)
-    _no_written_password(name, store)
+    _no_written_password(f"district {name}", store)
     return District(name=name, area=area, store=_anchored(store, base))
 
 
@@ -157,14 +178,14 @@ def _distinct(values: list[str], what: str) -> None:
         seen.add(value)
 
 
-def _no_written_password(name: str, store: str) -> None:
+def _no_written_password(whose: str, store: str) -> None:
     """A password in the file would be in every copy of it: refused, with the way out."""
     if "://" not in store:
         return
     password = urlsplit(store).password
     if password is not None and not _PLACEHOLDER.fullmatch(password):
         raise ConfigurationError(
-            f"district {name}: the store URL holds a password; write ${{VARIABLE}} in its "
+            f"{whose}: the store URL holds a password; write ${{VARIABLE}} in its "
             "place and set VARIABLE in the environment"
         )
 

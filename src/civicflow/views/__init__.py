@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from civicflow.domain.community.areas import AreaKind
-from civicflow.domain.community.structure import Structure
 from civicflow.errors import ConfigurationError
 from civicflow.storage import rawlog
 from civicflow.storage.errors import storage_errors
 from civicflow.storage.rawlog import Row
-from civicflow.views import publication, queries
 from civicflow.views.backend import open_for, private_memory
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.projector import Projector
-from civicflow.views.publication import Protection
-from civicflow.views.questions import level_asked as _level
-from civicflow.views.questions import quarter_asked as _quarter
-from civicflow.views.questions import ranked as _ranked
-from civicflow.views.retry import retried
+from civicflow.views.reading import Figures
 from civicflow.views.tables import ViewTables
 from civicflow.views.tracker import quarter_of
 from civicflow.views.writer import BatchWriter, old_objects_left_alone
@@ -36,13 +29,18 @@ from civicflow.views.writer import BatchWriter, old_objects_left_alone
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
 
-__all__ = ["Participation", "Pipeline", "Review", "Satisfaction", "Views", "quarter_of"]
+__all__ = [
+    "Figures",
+    "Participation",
+    "Pipeline",
+    "Review",
+    "Satisfaction",
+    "Views",
+    "quarter_of",
+]
 
-READING = "reading the views"
-T = TypeVar("T")
 
-
-class Views:
+class Views(Figures):
     """The figures of ``docs/views.md`` for the store of ``flow``.
 
     Args:
@@ -75,17 +73,16 @@ class Views:
         settings: dict[str, str] | None = None,
         k: int = 5,
         batch_size: int = 2000,
+        tables: ViewTables | None = None,
     ) -> None:
         if k < 1 or batch_size < 1:
             raise ConfigurationError("k and batch_size must be at least 1")
+        super().__init__(tables or open_for(flow, settings), k=k, clock=flow.clock)
         self.flow = flow
-        self.k = k
         self.batch_size = batch_size
-        self.tables: ViewTables = open_for(flow, settings)
         self._lock = threading.Lock()
         # What the last catch-up counted with, and the position it left the views at.
         self._kept: tuple[int, Projector] | None = None
-        self._kept_protection: tuple[int, Protection] | None = None
 
     def close(self) -> None:
         """Release the views' database connections.
@@ -173,7 +170,7 @@ class Views:
                             break
                         last, size = row[0], size + 1
                     if last is not None:
-                        tracking = _tracking(self.flow.name, last)
+                        tracking = _tracking(self.tables.application_name, last)
                         writer.submit(projector.take_rows(), tracking, position, size)
                         position = last
                     if last != page[-1][0]:
@@ -227,136 +224,6 @@ class Views:
         while not stop.is_set():
             if not self.catch_up():
                 stop.wait(poll_interval)
-
-    # --- queries ------------------------------------------------------------------
-
-    def satisfaction(
-        self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
-    ) -> list[Satisfaction]:
-        """Satisfaction per area of ``level`` and quarter (all quarters by default).
-
-        Raises:
-            InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        wanted, when = _level(level), _quarter(quarter)
-        return self._protected(lambda p: queries.satisfaction(self.tables, wanted, when, p))
-
-    def proposal_satisfaction(self, proposal_id: object) -> list[Satisfaction]:
-        """Satisfaction of one proposal, round by round.
-
-        Raises:
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        return self._protected(
-            lambda p: queries.proposal_satisfaction(self.tables, p, proposal_id=str(proposal_id))
-        )
-
-    def participation(
-        self, *, level: AreaKind | str = AreaKind.COMMUNITY, quarter: str | None = None
-    ) -> list[Participation]:
-        """Distinct participants per area of ``level`` and quarter, with council coverage.
-
-        Raises:
-            InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        wanted, when, tables = _level(level), _quarter(quarter), self.tables
-        return self._protected(
-            lambda p: queries.participation(tables, tables.load_structure(), wanted, when, p)
-        )
-
-    def pipeline(
-        self, *, level: AreaKind | str = AreaKind.COMMUNITY, as_of: date | None = None
-    ) -> list[Pipeline]:
-        """Proposals per stage, step durations and overdue work per area of ``level``.
-
-        Raises:
-            InvalidInputError: ``level`` is not an area kind.
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        wanted, day = _level(level), as_of or self.flow.clock().date()
-        structure = self.structure()
-        with storage_errors(READING):
-            return self._retried(
-                lambda: queries.pipeline(self.tables, structure, wanted, day), READING
-            )
-
-    def review(self, quarter: str, *, level: AreaKind | str = AreaKind.COMMUNITY) -> Review:
-        """The quarterly review: areas and proposals ranked by satisfaction and participation.
-
-        Raises:
-            InvalidInputError: ``level`` is not an area kind, or ``quarter`` is not like 2026Q3.
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        wanted, when = _level(level), _quarter(quarter) or ""
-        by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
-        by_participation = _ranked(self.participation(level=wanted, quarter=when))
-        found = self._protected(
-            lambda p: queries.proposal_satisfaction(self.tables, p, quarter=when)
-        )
-        proposals = _ranked(found)
-        return Review(
-            quarter=when,
-            level=wanted,
-            by_satisfaction=tuple(by_satisfaction),
-            by_participation=tuple(by_participation),
-            proposals=tuple(proposals),
-        )
-
-    def structure(self) -> Structure:
-        """The structure as the views have counted it (up to ``position``).
-
-        Raises:
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        with storage_errors(READING):
-            return self._retried(self.tables.load_structure, READING)
-
-    def protection(self) -> Protection:
-        """What is hidden, decided once for every figure of the views' current state.
-
-        Raises:
-            BackendUnavailableError: the views' database failed or cannot be reached.
-        """
-        return self._protected(lambda found: found)
-
-    # --- mechanics ----------------------------------------------------------------
-
-    def _protection(self, position: int) -> Protection:
-        """The protection of the views at ``position`` (kept until the views move on:
-        deciding it reads every count, where a query reads one level).
-        """
-        kept = self._kept_protection
-        if kept is not None and kept[0] == position:
-            return kept[1]
-        structure = self.tables.load_structure()
-        found = publication.protect(self.tables, structure, self.k, queries.areas_at)
-        self._kept_protection = (position, found)
-        return found
-
-    def _protected(self, read: Callable[[Protection], T]) -> T:
-        """``read`` under the protection of the state it reads: both in one read
-        transaction, so that the figures and what hides them are of one position.
-        """
-
-        def attempt() -> T:
-            with self.tables.reading():
-                return read(self._protection(self.tables.position()))
-
-        with storage_errors(READING):
-            return self._retried(attempt, READING)
-
-    def _retried(self, action: Callable[[], T], doing: str, races: bool = False) -> T:
-        """``action()``, tried again after a fault that passes (see ``views/retry.py``)."""
-        tables = self.tables
-        return retried(
-            action,
-            doing,
-            races=races,
-            recover=tables.recover,
-            progress=lambda: tables.batches_written,
-        )
 
     def _pages(self, after: int, limit: int | None) -> Iterator[Sequence[Row]]:
         """The log after ``after`` as raw rows (``storage/rawlog.py``: no record object

@@ -16,16 +16,20 @@ from civicflow.storage import postgres
 from civicflow.storage.errors import opening_errors
 from civicflow.storage.settings import store_settings
 from civicflow.views.retry import retried
+from civicflow.views.schema import SCHEMA_VERSION
 from civicflow.views.sealing import PLAIN, Plain, sealing_of
 from civicflow.views.sqlitestore import SQLiteViews
-from civicflow.views.tables import SCHEMA_VERSION, ViewTables
+from civicflow.views.tables import ViewTables
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
 
 
 def open_view_tables(
-    settings: dict[str, str], application_name: str, sealing: Plain = PLAIN
+    settings: dict[str, str],
+    application_name: str,
+    sealing: Plain = PLAIN,
+    tracking_names: tuple[str, ...] = (),
 ) -> ViewTables:
     """Open the view tables for eventsourcing ``settings``, created or rebuilt as needed.
 
@@ -55,6 +59,7 @@ def open_view_tables(
         try:
             tables = cast(ViewTables, factory.tracking_recorder(view_class))
             tables.application_name = application_name
+            tables.tracking_names = tracking_names  # (several: a city's districts)
             tables.sealing = sealing
             retried(tables.prepare, "opening the views", recover=tables.recover)
             if tables.schema_version() != SCHEMA_VERSION or _in_clear(tables, sealing):

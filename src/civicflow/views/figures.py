@@ -60,6 +60,29 @@ class Participation(Figure):
     council_coverage: Decimal | None  # compounds with a council / compounds (never suppressed)
 
 
+class CityParticipation(Figure):
+    """A city's participation in one quarter: the sums of its districts' figures.
+
+    A resident active in two districts in one quarter counts in each, as each
+    district counts them.
+    """
+
+    city: str
+    quarter: str
+    asked_or_backed: int | None = None
+    discussed: int | None = None
+    rated: int | None = None
+    participants: int | None = None
+    households: int
+    residents: int
+    rate: Decimal | None = None  # participants / registered residents
+    household_rate: Decimal | None = None
+    districts: int  # with a figure this quarter
+    compounds: int
+    compounds_with_council: int
+    council_coverage: Decimal | None
+
+
 class Durations(BaseModel):
     """How long a pipeline step took, in days, over the proposals that took it."""
 

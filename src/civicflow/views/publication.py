@@ -39,6 +39,7 @@ ANY = "any"  # the participants field: residents who did any of these
 _RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
 AreasAt = Callable[[Structure, AreaKind, str, Iterable[tuple[str, str]]], list[str]]
 Key = tuple[Any, ...]
+More = Callable[[Table, Any], None]  # adds counts published beside (a city's totals)
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,8 @@ class Protection:
     unpublished: frozenset[Node]
 
     def hides(self, node: Node, value: int) -> bool:
-        """Whether to hide ``node``. Figures are read in the snapshot the protection was
-        decided in (``Views._protected``), so every count is known here; one that is not
-        (a query reading beside it) is hidden unless it is zero, to be safe.
+        """Whether to hide ``node``: one read beside the snapshot the protection was
+        decided in (``Figures._protected``) is hidden unless it is zero, to be safe.
         """
         return node in self.hidden or (value > 0 and node not in self.values)
 
@@ -62,11 +62,15 @@ class Protection:
         return sum(1 for n in published if n in self.hidden), len(published)
 
 
-def protect(tables: Any, structure: Structure, k: int, areas_at: AreasAt) -> Protection:
-    """Read every published count of ``tables`` and decide what to hide below ``k``."""
+def protect(
+    tables: Any, structure: Structure, k: int, areas_at: AreasAt, more: More | None = None
+) -> Protection:
+    """Decide what to hide below ``k`` in every count of ``tables`` (and ``more``'s)."""
     table = Table()
     _satisfaction(tables, table, k)
     _participation(tables, structure, table, k, areas_at)
+    if more is not None:
+        more(table, tables)
     hidden = frozenset(suppression.suppress(table, k))
     return Protection(dict(table.values), hidden, frozenset(table.unpublished))
 

@@ -9,8 +9,8 @@ how their backend opens a transaction, spells a statement and takes a lock.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -19,62 +19,20 @@ from civicflow.domain.community.residents import Home
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ViewsEncryptionError, ViewsSchemaError
 from civicflow.views.rows import ProposalRow, Rows
+from civicflow.views.schema import (
+    INSERT_PARTICIPATION,
+    PROPOSAL_COLUMNS,
+    SCHEMA_VERSION,
+    TABLES,
+    UPSERT_HOME,
+    UPSERT_PROPOSAL,
+    UPSERT_RATING,
+    UPSERT_STRUCTURE,
+    newer,
+)
 from civicflow.views.sealing import PLAIN, Plain
 from civicflow.views.snapshot import Snapshots
 from civicflow.views.tracker import StructureTracker, structure_from_rows
-
-SCHEMA_VERSION = "3"  # bump when a table or a placement changes; views are then rebuilt
-# Older views are rebuilt; newer ones (or a stamp this code cannot read) are refused,
-# never dropped: in a rolling deploy, old and new processes would rebuild each
-# other's views for ever.
-TABLES: dict[str, str] = {
-    "cf_view_state": "name TEXT PRIMARY KEY, value TEXT NOT NULL",
-    "cf_view_structure": "part TEXT, key TEXT, value TEXT NOT NULL, PRIMARY KEY (part, key)",
-    "cf_view_homes": "resident TEXT PRIMARY KEY, home TEXT NOT NULL",
-    "cf_view_proposals": (
-        "proposal_id TEXT PRIMARY KEY, title TEXT, category TEXT, scope_id TEXT, "
-        "compound TEXT, community TEXT, street TEXT, district TEXT, stage TEXT, "
-        "asked_at TEXT, round INTEGER, decided_at TEXT, deadline TEXT, done_at TEXT, "
-        "published_at TEXT, finished_at TEXT"
-    ),
-    "cf_view_ratings": (
-        "proposal_id TEXT, round INTEGER, resident TEXT, level TEXT, occurred_at TEXT, "
-        "quarter TEXT, compound TEXT, community TEXT, street TEXT, district TEXT, "
-        "PRIMARY KEY (proposal_id, round, resident)"
-    ),
-    "cf_view_participation": (
-        "resident TEXT, kind TEXT, quarter TEXT, compound TEXT, community TEXT, street TEXT, "
-        "district TEXT, PRIMARY KEY (quarter, kind, resident, compound, community, street, "
-        "district)"
-    ),
-}
-# Named, not "*": a column someone added must not shift the row (writing then refuses it).
-PROPOSAL_COLUMNS = ", ".join(field.name for field in fields(ProposalRow))
-UPSERT_PROPOSAL = (
-    "INSERT INTO cf_view_proposals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (proposal_id) DO UPDATE SET stage = excluded.stage, round = excluded.round, "
-    "decided_at = excluded.decided_at, deadline = excluded.deadline, "
-    "done_at = excluded.done_at, published_at = excluded.published_at, "
-    "finished_at = excluded.finished_at"
-)
-UPSERT_RATING = (
-    "INSERT INTO cf_view_ratings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (proposal_id, round, resident) DO UPDATE SET level = excluded.level, "
-    "occurred_at = excluded.occurred_at, quarter = excluded.quarter, "
-    "compound = excluded.compound, community = excluded.community, "
-    "street = excluded.street, district = excluded.district"
-)
-INSERT_PARTICIPATION = (
-    "INSERT INTO cf_view_participation VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-UPSERT_STRUCTURE = (
-    "INSERT INTO cf_view_structure VALUES (?, ?, ?) "
-    "ON CONFLICT (part, key) DO UPDATE SET value = excluded.value"
-)
-UPSERT_HOME = (
-    "INSERT INTO cf_view_homes VALUES (?, ?) "
-    "ON CONFLICT (resident) DO UPDATE SET home = excluded.home"
-)
 
 
 class ViewsMovedError(Exception):
@@ -90,6 +48,36 @@ class ViewTables(Snapshots):
     tracking_table = "tracking"
     sealing: Plain = PLAIN  # how ids and text are kept (see ``sealing.py``)
     batches_written = 0  # by this object, ever: a sign that counting gets on
+    source = ""  # whose log this object counts into the tables (see ``TABLES``)
+    # Every tracking name whose position these tables keep: emptying forgets them all.
+    tracking_names: tuple[str, ...] = ()
+
+    def sourced(self, source: str, application_name: str) -> ViewTables:
+        """These tables, counting the log of ``source`` under a tracking name of its own:
+        the same connections, so that a city's districts share one pool.
+        """
+        other = copy.copy(self)
+        other.source, other.application_name = source, application_name
+        other.batches_written = 0
+        return other
+
+    def forgotten_names(self) -> tuple[str, ...]:
+        return self.tracking_names or (self.application_name,)
+
+    def state_key(self) -> object:
+        """What identifies the state the figures are in: the position, for one log;
+        every source's position, where the tables hold several (a city).
+        """
+        if not self.tracking_names:
+            return self.position()
+        with self.reading() as c:
+            return tuple(
+                self.select(
+                    c,
+                    "SELECT application_name, MAX(notification_id) FROM {tracking} "
+                    "GROUP BY application_name ORDER BY application_name",
+                )
+            )
 
     def sql(self, statement: str) -> str:
         """The statement in this backend's dialect."""
@@ -181,9 +169,16 @@ class ViewTables(Snapshots):
         """
         with self.transaction(commit=False) as c:
             position = self.position_in(c)
-            parts = self.select(c, "SELECT part, key, value FROM cf_view_structure")
-            homes = self.select(c, "SELECT home FROM cf_view_homes")
-            proposals = self.select(c, f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals")  # noqa: S608 - ours
+            mine = (self.source,)
+            parts = self.select(
+                c, "SELECT part, key, value FROM cf_view_structure WHERE source = ?", mine
+            )
+            homes = self.select(c, "SELECT home FROM cf_view_homes WHERE source = ?", mine)
+            proposals = self.select(
+                c,
+                f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals WHERE source = ?",  # noqa: S608 - ours
+                mine,
+            )
         structure = self._structure(parts)
         # Keyed by the id each home names: the key column may be a pseudonym.
         known = self.sealing.homes(homes)
@@ -260,7 +255,7 @@ class ViewTables(Snapshots):
         """
         found = self.select(cursor, "SELECT value FROM cf_view_state WHERE name = 'schema'")
         stamp = str(found[0][0]) if found else None
-        if stamp is not None and _newer(stamp):
+        if stamp is not None and newer(stamp):
             raise ViewsSchemaError(stamp, SCHEMA_VERSION)
         return stamp
 
@@ -297,13 +292,13 @@ class ViewTables(Snapshots):
             self.check_sealing_in(c)  # a process with another key may have, too
             if self.position_in(c) != counted_from:
                 raise ViewsMovedError(counted_from)
-            rows = self.sealing.rows(rows)
+            rows, source = self.sealing.rows(rows), (self.source,)
             self.insert_tracking_in(c, tracking)
-            self.many(c, UPSERT_PROPOSAL, rows.proposals)
+            self.many(c, UPSERT_PROPOSAL, [row + source for row in rows.proposals])
             self.many(c, UPSERT_RATING, rows.ratings)
             self.many(c, INSERT_PARTICIPATION, rows.participation)
-            self.many(c, UPSERT_STRUCTURE, rows.structure)
-            self.many(c, UPSERT_HOME, rows.homes)
+            self.many(c, UPSERT_STRUCTURE, [row + source for row in rows.structure])
+            self.many(c, UPSERT_HOME, [row + source for row in rows.homes])
         self.batches_written += 1
 
     @property
@@ -326,10 +321,7 @@ class ViewTables(Snapshots):
             for table in TABLES:
                 if table != "cf_view_state":
                     c.execute(self.sql(f"DELETE FROM {table}"))  # noqa: S608 - our names
-            c.execute(
-                self.sql("DELETE FROM {tracking} WHERE application_name = ?"),
-                (self.application_name,),
-            )
+            self.forget_positions_in(c)
 
     def reset(self) -> None:
         """Empty every view and forget the tracking position (for a rebuild).
@@ -344,10 +336,15 @@ class ViewTables(Snapshots):
             for table in TABLES:
                 c.execute(self.sql(f"DROP TABLE IF EXISTS {table}"))
             self.create_view_tables(c)
-            c.execute(
-                self.sql("DELETE FROM {tracking} WHERE application_name = ?"),
-                (self.application_name,),
-            )
+            self.forget_positions_in(c)
+
+    def forget_positions_in(self, cursor: Any) -> None:
+        names = self.forgotten_names()
+        marks = ", ".join("?" * len(names))
+        cursor.execute(
+            self.sql(f"DELETE FROM {{tracking}} WHERE application_name IN ({marks})"),  # noqa: S608
+            names,
+        )
 
     def create_view_tables(self, cursor: Any) -> None:
         for table, columns in TABLES.items():
@@ -388,11 +385,3 @@ class ViewTables(Snapshots):
         """Run a read-only query against the views."""
         with self.reading() as c:
             return self.select(c, statement, params)
-
-
-def _newer(stamp: str) -> bool:
-    """Whether a stamp is newer than this code's (one it cannot read counts as newer)."""
-    try:
-        return int(stamp) > int(SCHEMA_VERSION)
-    except ValueError:
-        return True

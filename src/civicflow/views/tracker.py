@@ -292,9 +292,10 @@ def _lineage_changed(before: Structure, after: Structure) -> bool:
 def structure_from_rows(rows: Iterable[Sequence[Any]]) -> Structure:
     """The structure that ``StructureTracker.structure_rows`` wrote, entry by entry."""
     parts: dict[str, Any] = {part: {} for part in STRUCTURE_PARTS}
+    parts["sponsorships"] = []
     for part, key, value in rows:
-        if part == "sponsorships":
-            parts[part] = orjson.loads(value)
+        if part == "sponsorships":  # one list per source: a city's views hold several
+            parts[part] += orjson.loads(value)
         else:
             parts[part][key] = orjson.loads(value)
     return Structure.model_validate(parts)
