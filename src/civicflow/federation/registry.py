@@ -34,7 +34,7 @@ from civicflow.errors import ConfigurationError
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DISTRICT_KEYS = frozenset({"area", "store"})
-_CITY_KEYS = frozenset({"name", "districts"})
+_CITY_KEYS = frozenset({"name", "districts", "views"})
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
@@ -52,17 +52,7 @@ class District:
         Raises:
             ConfigurationError: a variable the URL names is not set.
         """
-
-        def value(match: re.Match[str]) -> str:
-            found = os.environ.get(match.group(1))
-            if found is None:
-                raise ConfigurationError(
-                    f"district {self.name}: the store URL needs ${{{match.group(1)}}}, "
-                    "which is not set in the environment"
-                )
-            return found
-
-        return _PLACEHOLDER.sub(value, self.store)
+        return _resolved(self.store, f"district {self.name}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +61,15 @@ class Registry:
 
     name: str
     districts: tuple[District, ...]
+    views: str | None = None  # the city views store's URL as written, placeholders and all
+
+    def views_url(self) -> str | None:
+        """The city views store's URL with each ``${VARIABLE}`` read (None: not given).
+
+        Raises:
+            ConfigurationError: a variable the URL names is not set.
+        """
+        return None if self.views is None else _resolved(self.views, "the city views")
 
     def district(self, name: str) -> District:
         """The district called ``name``.
@@ -118,7 +117,32 @@ def parse_registry(data: dict[str, Any], *, base: Path) -> Registry:
         raise ConfigurationError("the city registry needs at least one [districts.NAME] table")
     found = tuple(_district(key, table, base) for key, table in districts.items())
     _distinct([d.area for d in found], "area")
-    return Registry(name=name.strip(), districts=found)
+    return Registry(name=name.strip(), districts=found, views=_views(data, base))
+
+
+def _views(data: dict[str, Any], base: Path) -> str | None:
+    views = data.get("views")
+    if views is None:
+        return None
+    if not isinstance(views, str) or not views.strip():
+        raise ConfigurationError('the city registry\'s views must be a store URL: views = "..."')
+    _no_written_password("the city views", views.strip())
+    return _anchored(views.strip(), base)
+
+
+def _resolved(store: str, whose: str) -> str:
+    """``store`` with each ``${VARIABLE}`` read from the environment."""
+
+    def value(match: re.Match[str]) -> str:
+        found = os.environ.get(match.group(1))
+        if found is None:
+            raise ConfigurationError(
+                f"{whose}: the store URL needs ${{{match.group(1)}}}, "
+                "which is not set in the environment"
+            )
+        return found
+
+    return _PLACEHOLDER.sub(value, store)
 
 
 def _district(name: str, table: Any, base: Path) -> District:
@@ -130,7 +154,7 @@ def _district(name: str, table: Any, base: Path) -> District:
         raise ConfigurationError(f"districts.{name} must be a table with area and store")
     _only(table, _DISTRICT_KEYS, f"district {name}")
     area, store = _text(table, "area", name), _text(table, "store", name)
-    _no_written_password(name, store)
+    _no_written_password(f"district {name}", store)
     return District(name=name, area=area, store=_anchored(store, base))
 
 
@@ -157,14 +181,14 @@ def _distinct(values: list[str], what: str) -> None:
         seen.add(value)
 
 
-def _no_written_password(name: str, store: str) -> None:
+def _no_written_password(whose: str, store: str) -> None:
     """A password in the file would be in every copy of it: refused, with the way out."""
     if "://" not in store:
         return
     password = urlsplit(store).password
     if password is not None and not _PLACEHOLDER.fullmatch(password):
         raise ConfigurationError(
-            f"district {name}: the store URL holds a password; write ${{VARIABLE}} in its "
+            f"{whose}: the store URL holds a password; write ${{VARIABLE}} in its "
             "place and set VARIABLE in the environment"
         )
 
