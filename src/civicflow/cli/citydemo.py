@@ -11,6 +11,7 @@ registers in its ``i``-th part of 304 (``extras/demo_city.py``).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from civicflow.cli.options import require
 from civicflow.cli.output import say_protection, show, table
+from civicflow.cli.protection import KEYS_VARIABLE
 from civicflow.errors import ConfigurationError, RuleViolationError, StoreNotFoundError
 
 if TYPE_CHECKING:
@@ -37,16 +39,16 @@ def demo_city(a: argparse.Namespace, out: TextIO, progress: Any) -> int:
     from civicflow.federation.registry import load_registry
 
     require(
-        a.keys is None,
+        a.keys is None and not os.environ.get(KEYS_VARIABLE),
         "keys",
-        "with --city every district store keeps keys of its own (beside a SQLite file); "
-        "one --keys folder would give them all the same",
+        f"with --city every district store keeps keys of its own (beside a SQLite file); "
+        f"one --keys (or {KEYS_VARIABLE}) folder would give them all the same",
     )
     path = Path(a.city)
     written = not path.exists()
-    count = _district_count(a) if written else None
-    if count is not None:
-        compounds = _compounds(a, count)  # checked before anything is written
+    if written:
+        count = _district_count(a)
+        _compounds(a, count)  # bad numbers are refused before anything is written
         write_registry(path, count)
     registry = load_registry(path)
     compounds = _compounds(a, len(registry.districts))
@@ -73,7 +75,7 @@ def _district_count(a: argparse.Namespace) -> int:
         require(a.districts >= 1, "districts", "a city needs at least one district")
         return int(a.districts)
     if a.compounds is not None:
-        return max(1, -(-a.compounds // DISTRICT_COMPOUNDS))
+        return max(1, -(-int(a.compounds) // DISTRICT_COMPOUNDS))
     return DEFAULT_DISTRICTS
 
 
