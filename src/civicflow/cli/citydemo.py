@@ -178,22 +178,20 @@ def _summary(
             if protection is not None:
                 say_protection(protection, a, out)  # new keys said on stderr
         city = {"city": registry.name, "registry": str(a.city), "written": written}
-        show(
-            city
-            | total
-            | {"seconds": round(seconds, 2), "events_per_second": rate}
-            | {"districts": rows},
-            a,
-            out,
-        )
+        timing = {"seconds": round(seconds, 2), "events_per_second": rate}
+        show(city | total | timing | {"districts": rows}, a, out)
         return
-    if written:
-        out.write(f"City registry written: {a.city}\n")
     shown = [{k: v for k, v in row.items() if k not in ("public_key", "feed")} for row in rows]
+    zh = a.lang == "zh"
+    if written:
+        out.write(f"已写入城市登记 {a.city}\n" if zh else f"City registry written: {a.city}\n")
     out.write(table([*shown, {"district": "total", **total}], a.lang))
     out.write(
-        f"\n{total['events']} events in {len(rows)} district stores in {seconds:.1f} s "
-        f"({rate:,} events/s).\n"
+        f"\n已写入 {total['events']} 个事件到 {len(rows)} 个区的存储，用时 {seconds:.1f} 秒"
+        f"（每秒 {rate:,} 个）。\n"
+        if zh
+        else f"\n{total['events']} events written to {len(rows)} district stores in "
+        f"{seconds:.1f} s ({rate:,} events/s).\n"
     )
     for district, protection in zip(registry.districts, protections, strict=True):
         if protection is not None:
