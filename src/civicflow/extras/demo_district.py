@@ -82,8 +82,7 @@ class Registration:
     old: set[int]
     unmanaged: set[int]
     with_council: set[int]
-
-    size: Size
+    size: Size  # for another district's streets and communities (``seated``)
 
     @classmethod
     def begin(
