@@ -62,7 +62,13 @@ def register(commands: Sub) -> None:
 
     p = command(commands, "demo", "build a realistic district and print its quarterly review")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--compounds", type=int, default=304)
+    p.add_argument("--compounds", type=int, help="default 304 (with --city: 304 a district)")
+    p.add_argument(
+        "--districts",
+        type=int,
+        help="with --city and no registry yet: how many districts it names "
+        "(default: one per 304 compounds, else 2)",
+    )
     p.add_argument(
         "--keep",
         action="store_true",
@@ -165,12 +171,18 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     from civicflow.extras import demo
     from civicflow.views import Views
 
+    if a.city:  # a store per district, none deleted first
+        from civicflow.cli.citydemo import demo_city
+
+        return demo_city(a, out, _bar(out))
+    require(a.districts is None, "districts", "--districts needs --city")
     target = a.db if a.db != DEFAULT_DB else DEMO_DB
     if target == DEMO_DB and not a.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"civicflow-demo.db{suffix}").unlink(missing_ok=True)
-    require(a.compounds >= 1, "compounds", "the demo needs at least one compound")
-    size = demo.Size.scaled(a.compounds)
+    compounds = 304 if a.compounds is None else a.compounds
+    require(compounds >= 1, "compounds", "the demo needs at least one compound")
+    size = demo.Size.scaled(compounds)
     started = time.perf_counter()
     flow, protection = open_flow(argparse.Namespace(**{**vars(a), "db": target}))
     with flow:

@@ -7,7 +7,7 @@ management, councils in about 98% of them), scaled to any size.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from civicflow.application.flow import CivicFlow
@@ -41,6 +41,17 @@ class Size:
         )
 
 
+@dataclass(frozen=True)
+class Seat:
+    """A district's own places: its area, and the prefix of its streets' and communities'
+    ids (and its cadres'), which a city needs unique across its district stores.
+    """
+
+    area: str = "shanyang"
+    name: str = "Shanyang District 山阳区"
+    prefix: str = ""
+
+
 @dataclass
 class Compound:
     id: str
@@ -61,7 +72,8 @@ class Registration:
     """A district being registered: its places and draws first, then compound by compound.
 
     The compounds may go into different stores (``demo.build_into`` registers a
-    city a district's worth at a time); the draws are the same either way.
+    city a district's worth at a time, ``demo_city`` one district store each); the
+    draws are the same either way.
     """
 
     rng: random.Random
@@ -70,34 +82,32 @@ class Registration:
     old: set[int]
     unmanaged: set[int]
     with_council: set[int]
+    size: Size  # for another district's streets and communities (``seated``)
 
     @classmethod
     def begin(
-        cls, flow: CivicFlow, rng: random.Random, size: Size, start: datetime
+        cls,
+        flow: CivicFlow,
+        rng: random.Random,
+        size: Size,
+        start: datetime,
+        seat: Seat | None = None,
     ) -> Registration:
         """Register the district, its policy, streets and communities; draw the compounds."""
         at = start - timedelta(days=30)
-        flow.add_area(
-            "shanyang",
-            kind="district",
-            name="Shanyang District 山阳区",
-            actor="office",
-            occurred_at=at,
-        )
-        flow.set_policy(
-            "shanyang",
-            rectification_threshold="0.8",
-            rating_window_days=30,
-            actor="office",
-            occurred_at=at,
-        )
-        communities = _streets_and_communities(flow, size, at)
+        communities = _places(flow, size, at, seat or Seat())
         old = set(rng.sample(range(size.compounds), size.old))
         unmanaged = set(rng.sample(sorted(old), size.without_management))
         with_council = set(
             rng.sample(range(size.compounds), round(size.compounds * size.council_share))
         )
-        return cls(rng, at, communities, old, unmanaged, with_council)
+        return cls(rng, at, communities, old, unmanaged, with_council, size)
+
+    def seated(self, flow: CivicFlow, seat: Seat) -> Registration:
+        """The same draws, its next compounds under the places of another district
+        (registered now in ``flow``, that district's store).
+        """
+        return replace(self, communities=_places(flow, self.size, self.at, seat))
 
     def compound(self, flow: CivicFlow, n: int) -> Compound:
         """Register compound ``n`` (in order: the draws follow one another)."""
@@ -113,20 +123,33 @@ class Registration:
         )
 
 
-def _streets_and_communities(flow: CivicFlow, size: Size, at: datetime) -> list[str]:
+def _places(flow: CivicFlow, size: Size, at: datetime, seat: Seat) -> list[str]:
+    """Register the district, its policy, streets and communities; returns the communities."""
+    flow.add_area(seat.area, kind="district", name=seat.name, actor="office", occurred_at=at)
+    flow.set_policy(
+        seat.area,
+        rectification_threshold="0.8",
+        rating_window_days=30,
+        actor="office",
+        occurred_at=at,
+    )
+    return _streets_and_communities(flow, size, at, seat)
+
+
+def _streets_and_communities(flow: CivicFlow, size: Size, at: datetime, seat: Seat) -> list[str]:
     communities = []
     for s in range(1, size.streets + 1):
-        street = f"street-{s}"
+        street = f"{seat.prefix}street-{s}"
         flow.add_area(
             street,
             kind="street",
             name=f"Street {s} 街道",
-            parent_id="shanyang",
+            parent_id=seat.area,
             actor="office",
             occurred_at=at,
         )
         for c in range(1, size.communities_per_street + 1):
-            community = f"community-{s}-{c}"
+            community = f"{seat.prefix}community-{s}-{c}"
             flow.add_area(
                 community,
                 kind="community",
@@ -136,7 +159,11 @@ def _streets_and_communities(flow: CivicFlow, size: Size, at: datetime) -> list[
                 occurred_at=at,
             )
             flow.assign_sponsor(
-                community, sponsor=f"cadre-{s}-{c}", kind="cadre", actor="office", occurred_at=at
+                community,
+                sponsor=f"{seat.prefix}cadre-{s}-{c}",
+                kind="cadre",
+                actor="office",
+                occurred_at=at,
             )
             communities.append(community)
     return communities
