@@ -95,3 +95,73 @@ def test_an_unknown_district_or_area_is_refused_clearly(city: str) -> None:
 def test_a_malformed_proposal_id_is_refused_clearly(city: str) -> None:
     build("east", city)
     assert "not a proposal id" in refusal(civicflow(f"back not-a-uuid --resident r --city {city}"))
+
+
+# --- the city's views ----------------------------------------------------------------------
+
+
+def with_views(city: str, *extra: str) -> str:
+    """The registry with a views store (and ``extra`` districts' lines) added."""
+    path = Path(city)
+    text = path.read_text(encoding="utf-8").replace(
+        'name = "Twin City"', 'name = "Twin City"\nviews = "sqlite:///city-views.db"'
+    )
+    path.write_text(text + "".join(extra), encoding="utf-8")
+    return city
+
+
+def asked_in_each(city: str) -> None:
+    for name in DISTRICTS:
+        build(name, city)
+        run(
+            f"ask --title Gate --details Sticks --category safety --area k-{name} "
+            f"--resident r1-{name}",
+            city,
+        )
+
+
+def test_views_with_a_city_and_no_district_read_the_city_views(city: str) -> None:
+    with_views(city)
+    asked_in_each(city)
+    found = json.loads(run("views participation --level district --k 1 --json", city))
+    assert sorted(f["area_id"] for f in found) == ["d-east", "d-west"]
+    [total] = json.loads(run("views participation --level city --k 1 --json", city))
+    assert total["participants"] == 2
+    assert total["city"] == "Twin City"
+    review = run(f"views review --quarter {found[0]['quarter']} --level district --k 1", city)
+    assert "d-east" in review
+    assert "d-west" in review
+    assert run("rebuild", city).startswith(f"{2 * len(stored_events(city))} events counted")
+    # One district's own views, as before, with --district.
+    own = json.loads(run("views participation --level district --k 1 --json --district east", city))
+    assert [f["area_id"] for f in own] == ["d-east"]
+
+
+def stored_events(city: str) -> list[int]:
+    with CivicFlow.open(f"sqlite:///{Path(city).parent / 'east.db'}") as east:
+        return [n.id for n in east.recorder.select_notifications(start=None, limit=10**6)]
+
+
+def test_a_district_that_cannot_be_read_is_said_and_the_others_are_counted(city: str) -> None:
+    asked_in_each(city)
+    north = 'store = "postgresql://postgres@127.0.0.1:9/none"\n'  # a port nothing listens on
+    with_views(city, '[districts.north]\narea = "d-north"\n', north)
+    ran = civicflow(f"views participation --level district --k 1 --json --city {city}")
+    assert ran.code == 0, ran.err
+    assert "district north could not be read" in ran.err
+    assert sorted(f["area_id"] for f in json.loads(ran.out)) == ["d-east", "d-west"]
+
+
+def test_city_views_refuse_what_they_cannot_answer(city: str) -> None:
+    with_views(city)
+    build("east", city)
+    assert "--level city needs --city" in refusal(civicflow("views satisfaction --level city"))
+    as_of = civicflow(f"views satisfaction --as-of 2026-07-01T00:00+08:00 --city {city}")
+    assert "with --city add --district" in refusal(as_of)
+    pipeline = civicflow(f"views pipeline --level city --city {city}")
+    assert "city's satisfaction and participation" in refusal(pipeline)
+    without = (
+        Path(city).read_text(encoding="utf-8").replace('views = "sqlite:///city-views.db"\n', "")
+    )
+    Path(city).write_text(without, encoding="utf-8")
+    assert "names no views store" in refusal(civicflow(f"views satisfaction --city {city}"))

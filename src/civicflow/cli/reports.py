@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from civicflow.cli import cityviews
+from civicflow.cli.cityviews import CITY, city_or_district
 from civicflow.cli.options import (
     DEFAULT_DB,
     LEVELS,
@@ -19,7 +21,8 @@ from civicflow.cli.options import (
     require,
     when,
 )
-from civicflow.cli.output import label, reading, say_protection, show, with_flow
+from civicflow.cli.output import reading, say_protection, show, with_flow
+from civicflow.cli.viewtext import pipeline_row, review_text
 from civicflow.domain.kinds import AreaKind
 from civicflow.errors import RuleViolationError
 
@@ -34,13 +37,18 @@ def register(commands: Sub) -> None:
     """Add the reading commands."""
     p = command(commands, "views", "satisfaction, participation, pipeline or the review")
     p.add_argument("view", choices=(*VIEWS, "review"))
-    p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
+    p.add_argument(
+        "--level",
+        choices=(*choices(LEVELS), CITY),
+        default=AreaKind.COMMUNITY.value,
+        help="the areas the figures are of (city: the city's totals, with --city)",
+    )
     p.add_argument("--quarter", help="like 2026Q3 (the review needs one)")
     p.add_argument(
         "--as-of", type=moment, help="the pipeline's overdue date, or the views as they stood then"
     )
     p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
-    p.set_defaults(run=reading(_views))
+    p.set_defaults(run=city_or_district(reading(_views), cityviews.views))
 
     p = command(commands, "history", "a proposal's audit trail (as of a moment)")
     p.add_argument("proposal")
@@ -58,7 +66,7 @@ def register(commands: Sub) -> None:
     p.set_defaults(run=with_flow(_checkpoint))
 
     p = command(commands, "rebuild", "recount every view from the whole log")
-    p.set_defaults(run=reading(_rebuild))
+    p.set_defaults(run=city_or_district(reading(_rebuild), cityviews.rebuild))
 
     p = command(commands, "demo", "build a realistic district and print its quarterly review")
     p.add_argument("--seed", type=int, default=7)
@@ -80,7 +88,7 @@ def register(commands: Sub) -> None:
     p.add_argument("--quarter", required=True, help="like 2026Q3")
     p.add_argument("--out", type=output_path, required=True)
     p.add_argument("--k", type=int, default=5)
-    p.set_defaults(run=reading(_report))
+    p.set_defaults(run=city_or_district(reading(_report), cityviews.report))
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -100,25 +108,13 @@ def _views(flow: CivicFlow, a: argparse.Namespace) -> Any:
             return views.participation(level=a.level, quarter=a.quarter)
         if a.view == "pipeline":
             day = a.as_of.date() if a.as_of else None
-            return [_pipeline_row(p) for p in views.pipeline(level=a.level, as_of=day)]
+            return [pipeline_row(p) for p in views.pipeline(level=a.level, as_of=day)]
         require(a.quarter is not None, "quarter", "the review is of one quarter: --quarter")
         return (
-            _review_text(views.review(a.quarter, level=a.level), a.lang)
+            review_text(views.review(a.quarter, level=a.level), a.lang)
             if not a.json
             else views.review(a.quarter, level=a.level)
         )
-
-
-def _pipeline_row(p: Any) -> dict[str, Any]:
-    return {
-        "area_id": p.area_id,
-        "stages": p.stages,
-        "ask_to_decide_days": p.ask_to_decide.median_days,
-        "decide_to_done_days": p.decide_to_done.median_days,
-        "done_to_publish_days": p.done_to_publish.median_days,
-        "p90_decide_to_done": p.decide_to_done.p90_days,
-        "overdue": len(p.overdue),
-    }
 
 
 def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
@@ -216,8 +212,8 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
             say_protection(protection, a, out)  # new keys said on stderr
         show(summary, a, out)
         return 0
-    out.write(_review_text(reviews[AreaKind.STREET], a.lang))
-    out.write(_review_text(reviews[AreaKind.COMMUNITY], a.lang, top=5))
+    out.write(review_text(reviews[AreaKind.STREET], a.lang))
+    out.write(review_text(reviews[AreaKind.COMMUNITY], a.lang, top=5))
     out.write(
         f"\n{built.events} events written to {target} in {seconds:.1f} s "
         f"({built.events / seconds:,.0f} events/s); "
@@ -245,59 +241,6 @@ def _bar(out: TextIO) -> Any:
             stream.flush()
 
     return progress
-
-
-def _review_text(review: Any, lang: str, top: int | None = None) -> str:
-    zh = lang == "zh"
-    level = label(review.level.value, lang)
-    title = (
-        f"{review.quarter} 季度观摩评比（按{level}）"
-        if zh
-        else f"Quarterly review {review.quarter}, by {level}"
-    )
-    lines = [title, "=" * 40]
-    heading = "满意率" if zh else "satisfaction rate"
-    lines += _ranked(heading, review.by_satisfaction, "n", top, lang=lang)
-    heading = "参与率" if zh else "participation rate"
-    lines += _ranked(heading, review.by_participation, "participants", top, lang=lang)
-    heading = "事项满意率" if zh else "proposals by satisfaction"
-    lines += _ranked(heading, review.proposals, "n", top or 5, name="title", lang=lang)
-    return "\n".join(lines) + "\n\n"
-
-
-def _ranked(
-    heading: str,
-    figures: Any,
-    count: str,
-    top: int | None,
-    *,
-    name: str = "area_id",
-    lang: str = "en",
-) -> list[str]:
-    shown = [f for f in figures if not f.suppressed]
-    hidden = len(figures) - len(shown)
-    items = (
-        shown
-        if top is None
-        else shown[:top] + ([] if len(shown) <= 2 * top else ["...", *shown[-top:]])
-    )
-    lines = [f"\n{heading}:"]
-    for f in items:
-        if f == "...":
-            lines.append("  ...")
-            continue
-        rate = f"{f.rate:.1%}" if f.rate is not None else "—"
-        lines.append(
-            f"  {getattr(f, name) or f.area_id:<40} {rate:>7}  "
-            f"({label(count, lang)}={getattr(f, count)})"
-        )
-    if hidden:
-        lines.append(
-            f"  + {hidden} suppressed (fewer than k residents)"
-            if lang == "en"
-            else f"  另有 {hidden} 项隐去（评价或参与人数少于 k）"
-        )
-    return lines
 
 
 __all__ = ["register"]

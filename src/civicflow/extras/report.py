@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from civicflow.errors import ConfigurationError
-from civicflow.views import Views
+from civicflow.views import Figures
 
 TEXT = {
     "en": {
@@ -42,7 +42,7 @@ TEXT = {
 }
 
 
-def write_report(views: Views, quarter: str, out: Path, lang: str = "en") -> None:
+def write_report(views: Figures, quarter: str, out: Path, lang: str = "en") -> None:
     """Write the review of ``quarter`` to ``out`` as self-contained HTML.
 
     Raises:
@@ -89,7 +89,7 @@ def _bars(go: Any, figures: list[Any], title: str) -> str:
     return str(figure.to_html(full_html=False, include_plotlyjs=False))
 
 
-def _pipeline(go: Any, views: Views, title: str) -> str:
+def _pipeline(go: Any, views: Figures, title: str) -> str:
     stages: dict[str, int] = {}
     for area in views.pipeline(level="district"):
         for stage, count in area.stages.items():

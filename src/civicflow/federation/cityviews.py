@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from civicflow.domain.community.areas import AreaKind
-from civicflow.errors import BackendUnavailableError, ConfigurationError
+from civicflow.errors import BackendUnavailableError, ConfigurationError, StoreNotFoundError
 from civicflow.federation.city import City
 from civicflow.storage.errors import storage_errors
 from civicflow.storage.settings import env_from_url
@@ -125,6 +125,8 @@ class CityViews(Figures):
             for name in self.city_of.names if districts is None else districts:
                 try:
                     counted[name] = self._district(name).catch_up(limit)
+                except StoreNotFoundError:  # opened with create=False: nothing there yet
+                    counted[name] = 0
                 except BackendUnavailableError as error:
                     self._require_views()  # the city views' own store: not passed over
                     self._errors[name] = str(error)
@@ -157,6 +159,8 @@ class CityViews(Figures):
             try:
                 with storage_errors(f"reading district {name}"):
                     log = self.city_of.probe(name).recorder.max_notification_id() or 0
+            except StoreNotFoundError:
+                log = 0  # a district whose store is not made yet has recorded nothing
             except BackendUnavailableError as error:
                 found.append(DistrictLag(name, position, None, None, str(error)))
                 continue

@@ -1,0 +1,115 @@
+"""``views``, ``rebuild`` and ``report`` with ``--city`` and no ``--district``: the city's views.
+
+The city views (``federation/cityviews.py``) count every district of the registry
+into the registry's views store; these commands catch them up, then read them. A
+district that cannot be read is passed over and said on stderr, with how far its
+figures stand behind; the figures printed are the others' and its last counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
+
+from civicflow.cli.output import show
+from civicflow.cli.viewtext import pipeline_row, review_text
+from civicflow.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from civicflow.federation.cityviews import CityViews
+
+CITY = "city"  # the level of the city's own totals
+Run = Callable[[argparse.Namespace, TextIO], int]
+
+
+def city_or_district(district: Run, city: Callable[[argparse.Namespace], Any]) -> Run:
+    """``district`` for one store (``--db``, or ``--city`` with ``--district``), else ``city``."""
+
+    def run(args: argparse.Namespace, out: TextIO) -> int:
+        if getattr(args, "city", None) and not getattr(args, "district", None):
+            result = city(args)
+            if result is not None:
+                show(result, args, out)
+            return 0
+        if getattr(args, "level", None) == CITY:
+            raise InvalidInputError("level", [("level", "--level city needs --city")])
+        return district(args, out)
+
+    return run
+
+
+@contextmanager
+def counted(args: argparse.Namespace, *, k: int = 5) -> Iterator[CityViews]:
+    """The city views of ``args.city``, caught up (districts passed over said on stderr)."""
+    from civicflow.federation.city import City
+    from civicflow.federation.cityviews import CityViews
+
+    with City.open(args.city, create=False) as city, CityViews(city, k=k) as views:
+        views.catch_up()
+        _say_behind(views)
+        yield views
+
+
+def views(args: argparse.Namespace) -> Any:
+    """``civicflow views VIEW --city city.toml``."""
+    if args.as_of is not None and args.view != "pipeline":
+        problem = "--as-of reads one store's views as they stood; with --city add --district"
+        raise InvalidInputError("as_of", [("as_of", problem)])
+    if args.level == CITY and args.view not in ("satisfaction", "participation"):
+        problem = "--level city gives the city's satisfaction and participation"
+        raise InvalidInputError("level", [("level", problem)])
+    with counted(args, k=args.k) as found:
+        if args.level == CITY:
+            return _totals(found, args)
+        if args.view == "satisfaction":
+            return found.satisfaction(level=args.level, quarter=args.quarter)
+        if args.view == "participation":
+            return found.participation(level=args.level, quarter=args.quarter)
+        if args.view == "pipeline":
+            day = args.as_of.date() if args.as_of else None
+            return [pipeline_row(p) for p in found.pipeline(level=args.level, as_of=day)]
+        if args.quarter is None:
+            raise InvalidInputError("quarter", [("quarter", "the review is of one quarter")])
+        review = found.review(args.quarter, level=args.level)
+        return review if args.json else review_text(review, args.lang)
+
+
+def _totals(found: CityViews, args: argparse.Namespace) -> Any:
+    if args.view == "satisfaction":
+        return found.city_satisfaction(args.quarter)
+    return found.city_participation(args.quarter)
+
+
+def rebuild(args: argparse.Namespace) -> str:
+    """``civicflow rebuild --city city.toml``: every district counted again."""
+    from civicflow.federation.city import City
+    from civicflow.federation.cityviews import CityViews
+
+    with City.open(args.city, create=False) as city, CityViews(city) as found:
+        counted = found.rebuild()
+        _say_behind(found)
+    each = ", ".join(f"{name} {n}" for name, n in counted.items())
+    return f"{sum(counted.values())} events counted ({each})"
+
+
+def report(args: argparse.Namespace) -> str:
+    """``civicflow report --city city.toml``: the review page of the whole city."""
+    from civicflow.extras.report import write_report
+
+    with counted(args, k=args.k) as found:
+        write_report(found, args.quarter, args.out, lang=args.lang)
+    return f"report written to {args.out}"
+
+
+def _say_behind(found: CityViews) -> None:
+    for lag in found.behind():
+        if lag.error is not None:
+            sys.stderr.write(
+                f"civicflow: district {lag.district} could not be read ({lag.error}); "
+                f"its figures stand at notification {lag.position}\n"
+            )
+        elif lag.behind:
+            sys.stderr.write(f"civicflow: district {lag.district} is {lag.behind} behind\n")
