@@ -25,7 +25,10 @@ LAYERS = (
     "application",
     "views",
     "federation",
+    "opendata",  # published datasets, from the views
+    "webhooks",  # the log pushed to subscribers
     "extras",
+    "web",  # the HTTP API: every part above, over HTTP
     "cli",
 )
 MAX_LINES = 400

@@ -1,0 +1,1 @@
+"""The HTTP API: a FastAPI router an application mounts under any prefix."""
