@@ -43,6 +43,9 @@ logger = logging.getLogger("civicflow.web")
 
 RETRY_AFTER = 5  # seconds a client waits after a 503
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# What FastAPI raises (as a 400) for a body it cannot even decode: answered as malformed
+# JSON is, 422, so that every request of the wrong shape gets one status.
+UNPARSABLE = "There was an error parsing the body"
 
 
 class NotOfferedError(CivicflowError, LookupError):
@@ -158,10 +161,12 @@ def _attrs(error: CivicflowError) -> dict[str, Any]:
     return encoded
 
 
-def _invalid_request(error: RequestValidationError, request: Request) -> JSONResponse:
+def _invalid_request(
+    error: RequestValidationError, request: Request, details: list[ErrorDetail] | None = None
+) -> JSONResponse:
     """A request of the wrong shape (malformed JSON, a missing or unknown field, a bad
     parameter): the same answer as a value civicflow refuses."""
-    details = [
+    details = details or [
         ErrorDetail(
             field=".".join(str(part) for part in item.get("loc", ())),
             message=str(item.get("msg", "invalid")),
@@ -181,6 +186,9 @@ def _invalid_request(error: RequestValidationError, request: Request) -> JSONRes
 def _http(error: HTTPException, request: Request) -> JSONResponse:
     """An HTTP error raised by the host's hook or by the router (404, 405, 401...)."""
     code = error.status_code
+    if code == 400 and error.detail == UNPARSABLE:
+        problem = ErrorDetail(field="body", message="not JSON text (UTF-8)")
+        return _invalid_request(RequestValidationError([]), request, [problem])
     if code >= 500:
         return _internal(request)
     phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Error"
