@@ -45,6 +45,8 @@ HEAVY = (
     "pydantic",
     "cryptography",
     "plotly",
+    "fastapi",  # civicflow serve imports the web extra when it runs, not to parse options
+    "uvicorn",
 )
 
 # Except these: the audit package's empty ``__init__`` and its error classes, which the
@@ -73,7 +75,14 @@ def _loaded(modules: set[str], package: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [("--version",), ("--help",), ("verify", "--help"), ("check-receipt", "--help"), ("area",)],
+    [
+        ("--version",),
+        ("--help",),
+        ("verify", "--help"),
+        ("check-receipt", "--help"),
+        ("area",),
+        ("serve", "--help"),
+    ],
 )
 def test_help_and_the_version_import_no_store_no_model_and_no_audit_code(
     argv: tuple[str, ...], tmp_path: Path

@@ -1,0 +1,77 @@
+"""``civicflow serve``: the HTTP API (``civicflow.web``) on one store, run by uvicorn.
+
+For a quick look and for small deployments. Who the actor of a command is must be
+said: ``--actor-header NAME`` behind an authentication proxy that sets that header,
+or ``--trust-body-actor`` for a demo; with neither the API is read-only. FastAPI and
+uvicorn (the ``web`` extra) are imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from civicflow.cli.options import Sub, command, require
+from civicflow.errors import ConfigurationError
+
+
+def register(commands: Sub) -> None:
+    """Add ``serve``."""
+    p = command(commands, "serve", "the HTTP API on one store (the web extra), with uvicorn")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--actor-header",
+        metavar="NAME",
+        help="the actor of a command is this header, set by an authentication proxy",
+    )
+    who.add_argument(
+        "--trust-body-actor",
+        action="store_true",
+        help="commands name their actor in the body (demos only: anyone can name anyone)",
+    )
+    p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
+    p.set_defaults(run=_serve)
+
+
+def _serve(a: argparse.Namespace, out: TextIO) -> int:
+    try:
+        import uvicorn
+
+        from civicflow.web import actor_from_header, create_app
+    except ImportError as missing:
+        raise ConfigurationError(
+            f"civicflow serve needs the web extra ({missing.name} is missing): "
+            "pip install 'civicflow[web]'"
+        ) from None
+    from civicflow.audit.keys import load_signer
+    from civicflow.cli.protection import open_flow
+
+    require(not a.city, "city", "serve answers for one store: give --db, not --city")
+    read_only = not (a.actor_header or a.trust_body_actor)
+    flow, protection = open_flow(a, create=not read_only)
+    with flow:
+        signer = load_signer(protection.directory / "signing.key") if protection else None
+        who: dict[str, Any] = (
+            {"actor": actor_from_header(a.actor_header)}
+            if a.actor_header
+            else {"trust_body_actor": True}
+            if a.trust_body_actor
+            else {"read_only": True}
+        )
+        app = create_app(flow, k=a.k, signer=signer, **who)
+        mode = (
+            "read-only"
+            if read_only
+            else "commands "
+            + (
+                f"by the actor in {a.actor_header}"
+                if a.actor_header
+                else "trusting the body's actor"
+            )
+        )
+        out.write(f"civicflow serves {a.db} at http://{a.host}:{a.port}/ ({mode}); API at /docs\n")
+        out.flush()
+        uvicorn.run(app, host=a.host, port=a.port, log_level="info")
+    return 0
