@@ -142,7 +142,7 @@ def test_a_read_only_router_has_no_commands(sqlite_url: str) -> None:
 
 
 def test_receipts_and_heads_with_a_signing_key(tmp_path: Any) -> None:
-    signer, feed = Signer.generate("civicflow.test/web"), []
+    signer, feed = Signer.generate("civicflow.test/web"), list[str]()
     flow = CivicFlow.open(
         f"sqlite:///{tmp_path / 'civic.db'}",
         clock=FakeClock(),

@@ -147,3 +147,26 @@ def error(response: Any, code: int, kind: str) -> dict[str, Any]:
     assert body["error"]["message"]
     info: dict[str, Any] = body["error"]
     return info
+
+
+__all__ = [
+    "COMPOUND",
+    "MEMBERS",
+    "PREFIX",
+    "RESIDENTS",
+    "TestClient",
+    "as_",
+    "ask",
+    "client",
+    "day",
+    "error",
+    "get",
+    "host",
+    "ok",
+    "opener",
+    "post",
+    "register",
+    "service",
+    "step",
+    "user",
+]
