@@ -2,7 +2,7 @@
 
     python benchmarks/bench_city.py [--quick] [--only writers|views] [--writers 4]
                                     [--seconds S] [--repeats R] [--districts D]
-                                    [--compounds C] [--views-repeats V]
+                                    [--compounds C] [--views-repeats V] [--profile]
                                     [--postgres-url URL]
 
 (a) Writers.
@@ -39,16 +39,20 @@ Only the catch-up is timed (the views' tables are made before it; the stores are
 opened before it, though the city probes each district's server in it, as it does
 on every catch-up). It prints events/s of each (wall clock, and per CPU-second of
 this process: the server's share is not in it) and the ratio (city)/(one) (target
->= 0.8). ``--quick``: 2 districts of 100 compounds (about 26,000 events each side);
-the default: 10 districts of 304 (about 400,000). Every schema made is dropped.
+>= 0.8); ``--profile`` adds a cProfile of one more catch-up of each. ``--quick``:
+2 districts of 100 compounds (about 25,000 events each side); the default: 10
+districts of 304 (about 400,000). Every schema made is dropped.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import gc
+import io
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -160,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "--compounds", type=int, default=None, help="a district's (default 304; quick: 100)"
     )
     parser.add_argument("--views-repeats", type=int, default=None, help="default 3")
+    parser.add_argument("--profile", action="store_true", help="cProfile one more catch-up each")
     parser.add_argument(
         "--postgres-url", default=os.environ.get("CIVICFLOW_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     )
@@ -300,7 +305,8 @@ def catch_ups(
         for name in city.names:
             city.district(name)  # every store opened before the clock starts, as ``flow`` is
         order = ["one", "city"]
-        for repeat in range(args.views_repeats):
+        for repeat in range(args.views_repeats + (1 if args.profile else 0)):
+            profiling = repeat == args.views_repeats  # one more of each, profiled
             for side in order:
                 url = schema(f"views_{side}_{repeat}")
                 create_schema(args.postgres_url, url.rsplit("=", 1)[1])
@@ -311,13 +317,17 @@ def catch_ups(
                     else CityViews(city, settings=settings)
                 )
                 with opened as views:
+                    profiler = cProfile.Profile() if profiling else None
                     gc.collect()
                     wall, cpu = time.perf_counter(), time.process_time()
-                    result = views.catch_up()
+                    result = profiler.runcall(views.catch_up) if profiler else views.catch_up()
                     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                     events = result if isinstance(result, int) else sum(result.values())
                     if events != counted[side]:
                         raise RuntimeError(f"({side}) counted {events} of {counted[side]} events")
+                    if profiler:
+                        show_profile(profiler, f"({side}), {cpu:.1f} CPU-seconds profiled")
+                        continue
                     found[side].append((events / wall, events / cpu))
                     rows[side] = views.tables.query("SELECT COUNT(*) FROM cf_view_ratings")[0][0]
             order.reverse()
@@ -327,6 +337,14 @@ def catch_ups(
         f"alternating, medians; ratings counted: {rows['one']:,} and {rows['city']:,} ({same})"
     )
     return found
+
+
+def show_profile(profiler: cProfile.Profile, title: str, lines: int = 14) -> None:
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(lines)
+        body = out.getvalue()
+        print(f"\n-- cProfile of {title}, by {order}\n{body[body.index('   ncalls') :]}")
 
 
 def report_views(found: dict[str, list[tuple[float, float]]]) -> None:
