@@ -62,6 +62,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from pgschema import create_schema, drop_schema, postgres_problem  # beside this script
 
@@ -80,7 +81,7 @@ def writer(
     from civicflow import CivicFlow
     from civicflow.federation.city import City
 
-    options = {"clock": CLOCK, "community_rules": False}
+    options: dict[str, Any] = {"clock": CLOCK, "community_rules": False}
     city = City.open(registry, **options) if registry else None
     flow = city.for_area(area) if city else CivicFlow.open(str(url), **options)
     try:
@@ -317,12 +318,16 @@ def catch_ups(
                     else CityViews(city, settings=settings)
                 )
                 with opened as views:
+
+                    def count(views: Views | CityViews = views) -> int:
+                        result = views.catch_up()
+                        return result if isinstance(result, int) else sum(result.values())
+
                     profiler = cProfile.Profile() if profiling else None
                     gc.collect()
                     wall, cpu = time.perf_counter(), time.process_time()
-                    result = profiler.runcall(views.catch_up) if profiler else views.catch_up()
+                    events = profiler.runcall(count) if profiler else count()
                     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                    events = result if isinstance(result, int) else sum(result.values())
                     if events != counted[side]:
                         raise RuntimeError(f"({side}) counted {events} of {counted[side]} events")
                     if profiler:
