@@ -5,7 +5,8 @@ benchmark (commands per second against a bare eventsourcing aggregate in the
 same run, snapshots and the cache on a long history) and then the views
 benchmark (the floor, eventsourcing's own read and civicflow's against rebuilding
 every view, and catching up); then, once, the command line's start-up against Python
-importing eventsourcing and pydantic, and the demo: a district, then a city of districts.
+importing eventsourcing and pydantic, the demo (a district, then a city of districts), and on
+PostgreSQL a city of district stores: its writers and its views against one store's.
 Figures and how to read them: docs/performance.md.
 """
 
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         status |= load("bench_startup").main(["--quick"] if args.quick else [])
     if args.backend in ("all", "sqlite"):
         status |= load("bench_demo").main(["--quick"] if args.quick else [])
+    if args.backend in ("all", "postgres"):  # a city of district stores (skips without one)
+        status |= load("bench_city").main(["--quick"] if args.quick else [])
     print(f"\nall benchmarks: {time.perf_counter() - started:.1f} s")
     return int(status or 0)
 
