@@ -10,6 +10,7 @@ when it returns, with nothing lost or counted twice.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from civicflow.federation.city import City
 from civicflow.federation.cityviews import CityViews
 from civicflow.views import Views
 from civicflow.views.backend import private_memory
-from tests.citylife import START, CityLife, write_registry
+from tests.citylife import START, CityLife, populate, write_registry
 from tests.conftest import FakeClock
 from tests.tcpproxy import proxy_to_postgres
 from tests.test_federation import _Databases
@@ -273,3 +274,71 @@ def test_a_district_figure_hidden_is_not_the_city_total_less_the_districts_shown
             assert not total.suppressed  # 14 residents rated: the city's total is shown
             assert len(hidden) != 1, members  # one alone would be the total less the rest
             assert any(d.suppressed for d in members if d.area_id == "d-north")
+
+
+# --- the documented procedures: a district added, a district's store moved ----------------
+
+
+def test_a_district_added_to_a_running_city_is_routed_and_counted(tmp_path: Path) -> None:
+    stores = {"east": f"sqlite:///{tmp_path / 'east.db'}"}
+    registry = write_registry(tmp_path, stores, "sqlite:///views.db")
+    clock = FakeClock(START)
+    with City.open(registry, clock=clock) as city, CityViews(city, k=1) as views:
+        life = CityLife(city, clock)
+        life.build()
+        life.run((0, 0, 1, 0, 0))
+        views.catch_up()
+    # The registry gains a line; every process that opens the city from now on has it.
+    write_registry(
+        tmp_path, {**stores, "west": f"sqlite:///{tmp_path / 'west.db'}"}, "sqlite:///views.db"
+    )
+    with City.open(registry, clock=clock) as city, CityViews(city, k=1) as views:
+        populate(city.district("west"), "west", "Asia/Shanghai")
+        CityLife(city, clock, proposals={"east": [], "west": []}).run((0, 1, 1, 0, 0))
+        assert city.district_of("k-west-1") == "west"
+        counted = views.catch_up()
+        assert counted["east"] == 0  # east was counted before: nothing again
+        assert counted["west"] > 0
+        quarters = quarters_of(views)
+        assert figures(views, quarters) == each_district_alone(city, quarters)
+
+
+def test_a_district_store_moved_to_another_server_keeps_its_history_and_its_figures(
+    postgres_available: None, tmp_path: Path
+) -> None:
+    from civicflow import CivicFlow
+    from civicflow.audit.signing import Signer
+    from civicflow.federation.cityhead import CityHead
+
+    stores = {
+        "east": f"sqlite:///{tmp_path / 'east.db'}",
+        "west": f"sqlite:///{tmp_path / 'west.db'}",
+    }
+    registry = write_registry(tmp_path, stores, "sqlite:///views.db")
+    clock, key = FakeClock(START), Signer.generate("test.city/head")
+    with City.open(registry, clock=clock) as city, CityViews(city, k=1) as views:
+        life = CityLife(city, clock)
+        life.build()
+        for n in range(4):
+            life.run((0, n % 2, 1, n, 0))
+        views.catch_up()
+        before = figures(views, quarters_of(views))
+        head = CityHead.open(city.head(key), key.verifier)
+        # 1. export the district's log, 2. import it into the new server's store,
+        with io.StringIO() as out:
+            city.district("west").export_events(out)
+            lines = out.getvalue().splitlines()
+    with _Databases(1) as (new_server,):
+        CivicFlow.import_into(new_server, lines)
+        # 3. switch the registry's line,
+        write_registry(tmp_path, {**stores, "west": new_server}, "sqlite:///views.db")
+        with City.open(registry, clock=clock) as city, CityViews(city, k=1) as views:
+            # 4. check the moved store against the published city head,
+            assert city.check_district("west", head).ok
+            CityHead.open(city.head(key, last=head), key.verifier)  # it extends what was listed
+            # and the city views count again (the new store's notification ids need not be
+            # the old ones, which were the positions counted), to the same figures.
+            counted = views.catch_up()
+            assert min(counted.values()) > 0
+            assert figures(views, quarters_of(views)) == before
+            assert all(lag.behind == 0 for lag in views.behind())

@@ -29,9 +29,15 @@ from civicflow.views.figures import CityParticipation, Satisfaction
 from civicflow.views.publication import ANY
 from civicflow.views.questions import quarter_asked
 from civicflow.views.reading import READING, Figures
+from civicflow.views.schema import TABLES
 from civicflow.views.sealing import sealing_of
 
 TRACKING = "civicflow-city"  # a district's position is kept as "civicflow-city:NAME"
+STORE = "store:"  # the views' state notes each district's store as "store:NAME"
+NOTE_STORE = (  # a district's store, as last counted from
+    "INSERT INTO cf_view_state VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,7 @@ class CityViews(Figures):
         """
         counted: dict[str, int] = {}
         with self._lock:
+            self._follow_moved_stores()
             for name in self.city_of.names if districts is None else districts:
                 try:
                     counted[name] = self._district(name).catch_up(limit)
@@ -145,6 +152,40 @@ class CityViews(Figures):
             self._districts.clear()  # their projectors stood at the old positions
             self._retried(self.tables.empty, "emptying the city views")
         return self.catch_up()
+
+    def _follow_moved_stores(self) -> None:
+        """Count everything again when a district's store is not the one counted from
+        (or a district left the registry: its figures must leave the city's).
+
+        A district moved to another server (export, import, the registry switched)
+        keeps its records, but not necessarily their notification ids, which are the
+        positions counted: its figures cannot be carried over, and a city's views are
+        rebuilt in seconds. Each district's store is kept as the registry writes it
+        (secrets are ``${VARIABLE}``s there).
+        """
+        tables = self.tables
+        rows = tables.query(
+            "SELECT name, value FROM cf_view_state WHERE name >= ? AND name < ?",
+            (STORE, STORE[:-1] + ";"),
+        )
+        counted = {str(name).removeprefix(STORE): str(value) for name, value in rows}
+        now = {d.name: d.store for d in self.city_of.registry.districts}
+        if (
+            counted == {n: s for n, s in now.items() if n in counted}
+            and counted.keys() == now.keys()
+        ):
+            return
+        moved = any(counted.get(n, s) != s for n, s in now.items())
+        with tables.transaction(commit=True) as c:
+            tables.lock_position(c)
+            if moved:
+                self._districts.clear()  # their projectors stood at the old positions
+                tables.forget_positions_in(c)
+                for table in TABLES:
+                    if table != "cf_view_state":
+                        c.execute(tables.sql(f"DELETE FROM {table}"))  # noqa: S608 - ours
+            for name, store in now.items():
+                c.execute(tables.sql(NOTE_STORE), (STORE + name, store))
 
     def behind(self) -> tuple[DistrictLag, ...]:
         """Each district: the position counted, its log's last notification, the gap.
