@@ -502,6 +502,8 @@ def bench_backend(
                         timed(partial(rerate, app, pid, n, repeat))
                         for n in range(settings.rate_commands)
                     )
+        bare_times = bare_rates(b.bare_url, settings)
+        results["rate_bare_ms"] = statistics.median(bare_times) * 1e3
         results["rate_cached_ms"] = statistics.median(cached_times) * 1e3
         results["rate_uncached_ms"] = statistics.median(uncached_times) * 1e3
         results["rate_speedup"] = results["rate_uncached_ms"] / results["rate_cached_ms"]
@@ -513,7 +515,34 @@ def bench_backend(
             f" (mean {statistics.fmean(uncached_times) * 1e3:.2f})"
             f"  -> {results['rate_speedup']:.0f}x; target snapshots+cache <= 0.5 ms"
         )
+        print(
+            f"      the floor: bare eventsourcing, one event on a 1,000-event aggregate "
+            f"(cached, snapshots), same backend: {results['rate_bare_ms']:.2f} ms"
+            f"  -> civicflow {results['rate_cached_ms'] / results['rate_bare_ms']:.2f}x of it"
+        )
     return results
+
+
+def bare_rates(url: str, settings: Settings) -> list[float]:
+    """One rating saved on a bare aggregate of 1,000 events: the write path's floor
+    (the same backend and durability, none of civicflow's rules, chains or indexes).
+    """
+    with contextlib.closing(open_bare(url)) as app:
+        proposal = BareProposal({"title": "floor"})
+        for n in range(1000):
+            proposal.rate({"resident": f"resident-{n:04d}", "level": "satisfied"})
+        app.save(proposal)
+
+        def one(n: int) -> None:
+            loaded: BareProposal = app.repository.get(proposal.id)
+            loaded.rate({"resident": f"resident-{n:04d}", "level": "dissatisfied"})
+            app.save(loaded)
+
+        return [
+            timed(partial(one, n))
+            for _ in range(settings.repeats)
+            for n in range(settings.rate_commands)
+        ]
 
 
 def fmt(values: list[float], spec: str) -> str:
