@@ -90,7 +90,7 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
     require(
         a.view is not None or not a.quarter,
         "quarter",
-        "--quarter picks the quarter of a view: use it with --view or --open-data",
+        "--quarter picks the quarters of a view or of --open-data: use it with --view",
     )
     require(len(a.quarter) <= 1, "quarter", "a view is written for one --quarter")
     require(
