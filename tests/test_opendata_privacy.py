@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
+from frictionless import validate
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +71,7 @@ def attacked(views: Views, folder: Path, k: int) -> list[str]:
 
 @LIVES
 @given(setup=SETUPS, seed=st.integers(0, 2**32 - 1), k=st.sampled_from([2, 3, 5]))
-def test_the_package_holds_the_views_figures_and_no_resident(
+def test_the_package_is_valid_holds_the_views_figures_and_no_resident(
     setup: Setup, seed: int, k: int
 ) -> None:
     life, genes = history(setup, seed, 200)
@@ -80,6 +81,8 @@ def test_the_package_holds_the_views_figures_and_no_resident(
         export_open_data(life.flow, folder, k=k, views=views)
         assert_figures_are_the_views(folder, views, None)
         assert resident_ids_in(folder, (*RESIDENTS, *VISITORS)) == []
+        report = validate(str(folder / "datapackage.json"))  # rules off too: unknown areas
+        assert report.valid, report.flatten(["resourceName", "rowNumber", "type", "note"])
 
 
 @settings(LIVES, max_examples=3)

@@ -30,8 +30,9 @@ def count(name: str, en: tuple[str, str], zh: tuple[str, str]) -> Column:
     return column(name, "integer", en, zh, minimum=0)
 
 
-def rate(name: str, en: tuple[str, str], zh: tuple[str, str]) -> Column:
-    return column(name, "number", en, zh, minimum=0, maximum=1)
+def rate(name: str, en: tuple[str, str], zh: tuple[str, str], *, share: bool = True) -> Column:
+    """A rate of four places; a share of a whole lies between 0 and 1."""
+    return column(name, "number", en, zh, minimum=0, maximum=1 if share else None)
 
 
 def day(name: str, en: tuple[str, str], zh: tuple[str, str]) -> Column:

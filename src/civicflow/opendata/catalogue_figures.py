@@ -69,13 +69,19 @@ PARTICIPATION = Table(
         ),
         rate(
             "rate",
-            ("Participation rate", "participants / registered residents."),
-            ("参与率", "参与人数 / 登记居民数。"),
+            (
+                "Participation rate",
+                "participants / registered residents; above 1 when residents who took part "
+                "moved out, or were never registered, by the quarter's end.",
+            ),
+            ("参与率", "参与人数 / 登记居民数；季度末前迁出或未登记的参与者可使其大于 1。"),
+            share=False,
         ),
         rate(
             "household_rate",
-            ("Per household", "participants / registered households."),
-            ("户均参与率", "参与人数 / 登记户数。"),
+            ("Per household", "participants / registered households (may exceed 1)."),
+            ("户均参与率", "参与人数 / 登记户数（可大于 1）。"),
+            share=False,
         ),
         count(
             "compounds",
