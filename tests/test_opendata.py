@@ -312,3 +312,31 @@ def test_the_package_of_a_postgresql_store(postgres_url: str, tmp_path: Path) ->
     assert done.position > 0
     report = validate(str(tmp_path / "pg" / "datapackage.json"))
     assert report.valid, report.flatten(["resourceName", "rowNumber", "type", "note"])
+
+
+class MovingViews(Views):
+    """Views another process keeps counting into: the position moves for the first reads."""
+
+    moves = 0
+    read = 0
+
+    @property
+    def position(self) -> int:
+        self.read += 1
+        return min(self.read, self.moves + 1)
+
+
+def test_figures_are_read_again_while_the_views_move_on(demo: CivicFlow) -> None:
+    from civicflow.errors import ConcurrencyError
+    from civicflow.opendata.source import ATTEMPTS, read
+
+    views = MovingViews(demo)
+    try:
+        views.catch_up()
+        views.read, views.moves = 0, 2  # the first read spoilt, the second one holds
+        assert read(demo, views).position == 3
+        views.read, views.moves = 0, 2 * ATTEMPTS
+        with pytest.raises(ConcurrencyError):
+            read(demo, views)
+    finally:
+        views.close()
