@@ -529,7 +529,16 @@ def sections() -> dict[str, dict[str, str]]:
             **views,
             "errors": error_table(),
         },
+        "opendata.md": {"dictionary": opendata_dictionary()},
     }
+
+
+def opendata_dictionary() -> str:
+    """The field dictionary of the open data package, as ``datapackage.json`` has it."""
+    from civicflow.opendata import TABLES
+    from civicflow.opendata.dictionary import markdown
+
+    return markdown(TABLES).rstrip("\n")
 
 
 def files() -> dict[str, str]:

@@ -274,6 +274,13 @@ def disclosed(views: Views, k: int) -> list[str]:
     quarters = sorted({str(q) for (q,) in views.tables.query(_QUARTERS)})
     proposals = sorted({str(p) for (p,) in views.tables.query(_PROPOSALS)})
     read(attack, published(views, quarters, proposals))
+    return narrowed(attack, raters, counts, k)
+
+
+def narrowed(
+    attack: Attack, raters: dict[Cell, set[str]], counts: dict[Cell, int], k: int
+) -> list[str]:
+    """Every hidden figure of ``attack`` behind 1..k-1 residents whose range it narrows."""
     found = []
     for cell in sorted(attack.hidden, key=repr):
         behind = counts.get(cell, 0) if cell[0] == "part" else len(raters.get(cell[:-1], ()))

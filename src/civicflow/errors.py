@@ -306,3 +306,17 @@ class CommandOutcomeUnknownError(CivicflowError, ConnectionError):
             f"may not be recorded ({cause}); retry with command_id={command_id}: that is "
             "always safe"
         )
+
+
+class OutputExistsError(CivicflowError, FileExistsError):
+    """A folder to write into already holds files; nothing was written.
+
+    ``path`` is the folder; pass the command's overwrite flag to replace what is there.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} is not empty: nothing was written (export into a new or empty folder, "
+            "or ask to overwrite it)"
+        )

@@ -25,11 +25,23 @@ SIGNING_KEY_VARIABLE = "CIVICFLOW_SIGNING_KEY"
 
 def register(commands: Sub) -> None:
     """Add ``export`` and ``import``."""
-    p = command(commands, "export", "events as JSON Lines, or a view as CSV")
-    p.add_argument("--out", type=output_path, required=True)
+    p = command(commands, "export", "events as JSON Lines, a view as CSV, or the open data package")
+    p.add_argument("--out", type=output_path)
     p.add_argument("--view", choices=VIEWS)
     p.add_argument("--level", choices=choices(LEVELS), default=AreaKind.COMMUNITY.value)
-    p.add_argument("--quarter", help="only this quarter of the view, like 2026Q3")
+    p.add_argument(
+        "--quarter",
+        action="append",
+        default=[],
+        help="only this quarter, like 2026Q3 (a view: one; open data: repeat for several)",
+    )
+    p.add_argument(
+        "--open-data",
+        type=Path,
+        metavar="DIR",
+        help="write the open data package (docs/opendata.md) into this new or empty folder",
+    )
+    p.add_argument("--overwrite", action="store_true", help="with --open-data: replace DIR")
     p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
     p.add_argument(
         "--signing-key",
@@ -71,11 +83,16 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
     from civicflow.audit.export import write_csv
     from civicflow.views import Views
 
+    if a.open_data is not None:
+        return _open_data(flow, a)
+    require(a.out is not None, "out", "--out FILE is required (or --open-data DIR)")
+    require(not a.overwrite, "overwrite", "--overwrite replaces an --open-data folder")
     require(
-        a.view is not None or a.quarter is None,
+        a.view is not None or not a.quarter,
         "quarter",
-        "--quarter picks the quarter of a view: use it with --view",
+        "--quarter picks the quarters of a view or of --open-data: use it with --view",
     )
+    require(len(a.quarter) <= 1, "quarter", "a view is written for one --quarter")
     require(
         a.view is None or a.signing_key is None,
         "signing-key",
@@ -94,9 +111,27 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
             rows: Any = (
                 views.pipeline(level=a.level)
                 if a.view == "pipeline"
-                else getattr(views, a.view)(level=a.level, quarter=a.quarter)
+                else getattr(views, a.view)(level=a.level, quarter=next(iter(a.quarter), None))
             )
             return f"{write_csv(rows, out)} rows written to {a.out}"
+
+
+def _open_data(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.opendata import export_open_data
+
+    others = [name for name in ("out", "view", "signing_key", "feed") if getattr(a, name)]
+    require(
+        not others,
+        "open-data",
+        f"--open-data writes the package alone, not with --{others[0].replace('_', '-')}"
+        if others
+        else "",
+    )
+    done = export_open_data(
+        flow, a.open_data, quarters=tuple(a.quarter), k=a.k, overwrite=a.overwrite
+    )
+    tables = ", ".join(f"{name} {rows}" for name, rows in done.rows.items())
+    return f"open data written to {done.directory} at log position {done.position}: {tables}"
 
 
 def _import(a: argparse.Namespace, out: TextIO) -> int:
