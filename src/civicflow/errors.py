@@ -306,3 +306,13 @@ class CommandOutcomeUnknownError(CivicflowError, ConnectionError):
             f"may not be recorded ({cause}); retry with command_id={command_id}: that is "
             "always safe"
         )
+
+
+class SubscriptionNotFoundError(CivicflowError, LookupError):
+    """No webhook subscription with this id is stored (see docs/webhooks.md)."""
+
+    def __init__(self, subscription_id: str) -> None:
+        self.subscription_id = subscription_id
+        super().__init__(
+            f"no webhook subscription {subscription_id!r}; `civicflow webhooks list` shows them"
+        )
