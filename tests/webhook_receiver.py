@@ -36,6 +36,7 @@ class Receiver:
         self.rejected: list[str] = []  # why unsigned or badly signed requests were refused
         self.failures_left = 0  # answer this many requests with ``fail_status``
         self.fail_status = 500
+        self.lost_answers = 0  # record this many deliveries, then answer 500 all the same
         self.delay = 0.0  # seconds to wait before answering (after recording)
         self.arrived = threading.Event()  # set when a request has been recorded
         self._lock = threading.Lock()
@@ -77,7 +78,10 @@ class Receiver:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -96,8 +100,9 @@ class Receiver:
             return 401
         with self._lock:
             self.received.append(Received(headers["webhook-id"], payload, body))
+            lost, self.lost_answers = self.lost_answers > 0, max(0, self.lost_answers - 1)
         self.arrived.set()
-        return 204
+        return 500 if lost else 204
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self

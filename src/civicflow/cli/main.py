@@ -12,7 +12,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from civicflow.cli import commands, files, receipts, reports, structure, verifying, witnessing
+from civicflow.cli import (
+    commands,
+    files,
+    receipts,
+    reports,
+    structure,
+    verifying,
+    webhooks,
+    witnessing,
+)
 from civicflow.cli.options import common
 from civicflow.errors import CivicflowError
 
@@ -54,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     verifying.register(subparsers)
     receipts.register(subparsers)
     witnessing.register(subparsers)
+    webhooks.register(subparsers)
     return parser
 
 

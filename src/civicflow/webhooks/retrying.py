@@ -41,10 +41,14 @@ class RetryPolicy:
         if problems:
             raise InvalidInputError("retry policy", problems)
 
+    def backoff_step(self, failures: int) -> float:
+        """The longest wait after the ``failures``-th failure in a row (from 1)."""
+        return min(self.cap, self.base * 2.0 ** min(failures - 1, 1000))
+
     def delay(self, failures: int) -> float:
-        """Seconds to wait after the ``failures``-th failure in a row (from 1)."""
-        step = min(self.cap, self.base * 2 ** min(failures - 1, 62))
-        return self.jitter.uniform(0, step)
+        """Seconds to wait after the ``failures``-th failure in a row: a random part of
+        the step."""
+        return self.jitter.uniform(0, self.backoff_step(failures))
 
     def gives_up(self, failures: int) -> bool:
         return failures >= self.max_attempts
