@@ -37,7 +37,8 @@ class Receiver:
         self.failures_left = 0  # answer this many requests with ``fail_status``
         self.fail_status = 500
         self.lost_answers = 0  # record this many deliveries, then answer 500 all the same
-        self.delay = 0.0  # seconds to wait before answering (after recording)
+        self.delay = 0.0  # seconds to wait before answering (after recording)...
+        self.slow_after = 0  # ...once this many deliveries have been recorded
         self.arrived = threading.Event()  # set when a request has been recorded
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -108,10 +109,10 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 status = receiver._accept(body, {k.lower(): v for k, v in self.headers.items()})
-                if receiver.delay:
+                if receiver.delay and len(receiver.received) > receiver.slow_after:
                     threading.Event().wait(receiver.delay)
                 self.send_response(status)
                 self.send_header("content-length", "0")
