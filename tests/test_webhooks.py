@@ -4,6 +4,8 @@ give-up, privacy, and the subscriptions' table on every backend (docs/webhooks.m
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -307,3 +309,21 @@ def test_backoff_grows_exponentially_with_jitter_under_the_cap(
 def test_a_retry_policy_refuses_nonsense() -> None:
     with pytest.raises(InvalidInputError):
         RetryPolicy(max_attempts=0)
+
+
+def test_run_follows_the_log_until_stopped(flow: CivicFlow, receiver: Receiver) -> None:
+    subscribe(flow, receiver)
+    stop = threading.Event()
+    with Relay(flow) as relay:
+        running = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll": 0.02})
+        running.start()
+        try:
+            flows.asked(flow)  # recorded while the relay follows
+            deadline = time.monotonic() + 30
+            while len(receiver.unique()) < len(expected(flow)) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            stop.set()
+            running.join(timeout=30)
+    assert not running.is_alive()
+    assert [(p["position"], p["type"]) for p in payloads(receiver)] == expected(flow)

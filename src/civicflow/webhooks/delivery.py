@@ -20,6 +20,7 @@ from eventsourcing.persistence import StoredEvent
 from standardwebhooks import Webhook
 
 from civicflow.storage import rawlog
+from civicflow.storage.errors import storage_errors
 from civicflow.webhooks.envelope import body, envelope
 from civicflow.webhooks.names import matches, public_name
 from civicflow.webhooks.placement import Placement
@@ -72,8 +73,9 @@ class Courier:
 
     def deliver(self, subscription: Subscription) -> list[Delivery]:
         """Deliver what follows the subscription's position, until a failure or a page's end."""
-        pages = rawlog.rows(self._flow.recorder, after=subscription.position, page=self._page)
-        rows = next(pages, [])
+        with storage_errors("reading the log for webhooks"):
+            pages = rawlog.rows(self._flow.recorder, after=subscription.position, page=self._page)
+            rows = next(pages, [])
         placement = Placement(self._flow)
         if subscription.area is not None and rows:
             placement.refresh()  # after the page: it knows every area the page names

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from civicflow.errors import SubscriptionNotFoundError
+from civicflow.storage.errors import storage_errors
 from civicflow.webhooks.privacy import Residents
 from civicflow.webhooks.subscription import State, Subscription
 
@@ -170,7 +171,12 @@ class Subscriptions:
 
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
-        with self._datastore.transaction(commit=commit) as cursor:
+        # Database failures as civicflow's typed errors (BackendUnavailableError...),
+        # which the relay waits out.
+        with (
+            storage_errors("using the webhook subscriptions"),
+            self._datastore.transaction(commit=commit) as cursor,
+        ):
             yield cursor
 
 
