@@ -53,6 +53,7 @@ def test_a_given_secret_and_options_are_kept(db: str) -> None:
         "webhooks add https://example.org --event proposal.liked",
         "webhooks add https://example.org --secret whsec_c2hvcnQ=",
         "webhooks add https://example.org --area nowhere",
+        "webhooks add https://example.org --residents everyone",
         "webhooks remove sub_nothing",
         "webhooks resume sub_nothing",
         "webhooks relay --once --poll 0",
