@@ -320,3 +320,13 @@ class OutputExistsError(CivicflowError, FileExistsError):
             f"{path} is not empty: nothing was written (export into a new or empty folder, "
             "or ask to overwrite it)"
         )
+
+
+class SubscriptionNotFoundError(CivicflowError, LookupError):
+    """No webhook subscription with this id is stored (see docs/webhooks.md)."""
+
+    def __init__(self, subscription_id: str) -> None:
+        self.subscription_id = subscription_id
+        super().__init__(
+            f"no webhook subscription {subscription_id!r}; `civicflow webhooks list` shows them"
+        )

@@ -20,6 +20,7 @@ from civicflow.cli import (
     serving,
     structure,
     verifying,
+    webhooks,
     witnessing,
 )
 from civicflow.cli.options import common
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     receipts.register(subparsers)
     witnessing.register(subparsers)
     serving.register(subparsers)
+    webhooks.register(subparsers)
     return parser
 
 
