@@ -231,25 +231,28 @@ def _participation(
             for when in quarters
             for area in areas_at(structure, AreaKind(level), when, placed)
         }
+        made: dict[Key, Key] = {}  # each node once: its fields name it again
         for (field, area, when), n in counts.items():
             node = ("part", field, level, clear(area), when)
+            made[node] = node
             published = (clear(area), when) in shown
             table.add(node, n, sensitive=published and 0 < n < k)
             if not published:
                 table.unpublished.add(node)
             if field == ANY:
-                table.tied[node] = tuple(("part", f, *node[2:]) for f in FIELDS)
-                _fields_relations(table, node[2:])
+                table.tied[node] = tuple(_named(made, ("part", f, *node[2:])) for f in FIELDS)
+                _fields_relations(table, node[2:], made)
     _participation_relations(tables, table)
 
 
-def _fields_relations(table: Table, figure: Key) -> None:
+def _fields_relations(table: Table, figure: Key, made: dict[Key, Key] | None = None) -> None:
     """Each field is part of the participants, who are part of the fields' sum (one
-    resident can ask and rate): what a reader knows without any other figure.
+    resident can ask and rate): what a reader knows without any other figure. (``made``:
+    the nodes already made, to name them with.)
     """
-    values = table.values
-    whole = ("part", ANY, *figure)
-    fields = [("part", f, *figure) for f in FIELDS]
+    values, made = table.values, {} if made is None else made
+    whole = _named(made, ("part", ANY, *figure))
+    fields = [_named(made, ("part", f, *figure)) for f in FIELDS]
     for f in fields:
         rest = ("part-rest", *f[1:])
         table.add(rest, values.get(whole, 0) - values.get(f, 0))
@@ -264,6 +267,10 @@ def _fields_relations(table: Table, figure: Key) -> None:
     table.relate(both, [whole, overlap])
 
 
+def _named(made: dict[Key, Key], node: Key) -> Key:
+    return made.get(node, node)
+
+
 def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
     """Distinct residents per field (and per any field) grouped by ``columns`` and quarter."""
     names = ", ".join(columns)
@@ -273,12 +280,12 @@ def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
         f"SELECT {names}, quarter, kind, COUNT(DISTINCT resident) FROM "  # noqa: S608
         f"cf_view_participation WHERE {where} GROUP BY {names}, quarter, kind"
     ):
-        found[(str(kind), *group, str(when))] = int(people)
+        found[(intern(str(kind)), *map(intern, group), intern(str(when)))] = int(people)
     for *group, when, people in tables.query(
         f"SELECT {names}, quarter, COUNT(DISTINCT resident) FROM "  # noqa: S608
         f"cf_view_participation WHERE {where} GROUP BY {names}, quarter"
     ):
-        found[(ANY, *group, str(when))] = int(people)
+        found[(ANY, *map(intern, group), intern(str(when)))] = int(people)
     return found
 
 
