@@ -72,7 +72,8 @@ def protect(
     if more is not None:
         more(table, tables)
     hidden = frozenset(suppression.suppress(table, k))
-    return Protection(dict(table.values), hidden, frozenset(table.unpublished))
+    # The table's own counts, not a copy: the table ends here, and a city's has 230,000.
+    return Protection(table.values, hidden, frozenset(table.unpublished))
 
 
 # --- satisfaction ----------------------------------------------------------------------
