@@ -133,10 +133,9 @@ class Projector:
             ratings=list(batch.ratings.values()),
             participation=self._not_yet_written(batch.participation),
             structure=tracker.structure_rows(),
-            homes=[(r, tracker.homes[r].model_dump_json()) for r in sorted(tracker.homes_changed)],
+            homes=tracker.home_rows(),
         )
         tracker.saved_structure = tracker.structure
-        tracker.homes_changed.clear()
         return rows
 
     def _not_yet_written(self, participation: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -26,19 +26,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import suppression
+from civicflow.views.hierarchy import LEVELS, Key, hierarchy, placements
 from civicflow.views.suppression import Node, Table
 
-LEVELS = ("compound", "community", "street", "district")  # the columns, finest first
 FIELDS = ("ask", "discuss", "rate")
 ANY = "any"  # the participants field: residents who did any of these
 _RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
 AreasAt = Callable[[Structure, AreaKind, str, Iterable[tuple[str, str]]], list[str]]
-Key = tuple[Any, ...]
 More = Callable[[Table, Any], None]  # adds counts published beside (a city's totals)
 
 
@@ -72,16 +72,17 @@ def protect(
     if more is not None:
         more(table, tables)
     hidden = frozenset(suppression.suppress(table, k))
-    return Protection(dict(table.values), hidden, frozenset(table.unpublished))
+    # The table's own counts, not a copy: the table ends here, and a city's has 230,000.
+    return Protection(table.values, hidden, frozenset(table.unpublished))
 
 
 # --- satisfaction ----------------------------------------------------------------------
 
 
 def _satisfaction(tables: Any, table: Table, k: int) -> None:
-    clear = tables.area_in_clear
+    placed = placements(tables)
     atoms = [
-        (str(pid), int(round_), str(when), tuple(clear(a) if a else "" for a in at), int(n))
+        (intern(str(pid)), int(round_), intern(str(when)), placed(at), int(n))
         for pid, round_, when, *at, n in tables.query(
             "SELECT proposal_id, round, quarter, compound, community, street, district, "
             "COUNT(*) FROM cf_view_ratings GROUP BY proposal_id, round, quarter, compound, "
@@ -89,7 +90,7 @@ def _satisfaction(tables: Any, table: Table, k: int) -> None:
         )
     ]
     grades = [
-        (str(pid), int(round_), str(when), tuple(clear(a) if a else "" for a in at), str(g), int(n))
+        (intern(str(pid)), int(round_), intern(str(when)), placed(at), intern(str(g)), int(n))
         for pid, round_, when, *at, g, n in tables.query(
             "SELECT proposal_id, round, quarter, compound, community, street, district, level, "
             "COUNT(*) FROM cf_view_ratings GROUP BY proposal_id, round, quarter, compound, "
@@ -129,7 +130,7 @@ def _sat_table(atoms: list[Key]) -> Table:
     for at, level in enumerate(LEVELS):
         for (area, when), n in areas[at].items():
             table.add(("sat", level, area, when), n)
-    _hierarchy(table, _rated_leaves(table, atoms), _area_of("sat"), ("sat-piece",))
+    hierarchy(table, _rated_leaves(table, atoms), _area_of("sat"), ("sat-piece",))
     return table
 
 
@@ -165,24 +166,32 @@ def _levels(table: Table, grades: list[Key]) -> None:
     """
     counted = {(*atom[:4], atom[4]): atom[5] for atom in grades}
     placed = sorted({atom[:4] for atom in grades}, key=repr)
-    by_level: dict[str, list[Key]] = {  # every placement at every level: the same sums
-        grade: [(*atom, counted.get((*atom, grade), 0)) for atom in placed]
-        for grade in sorted({atom[4] for atom in grades})
-    }
-    for grade, atoms in sorted(by_level.items()):
-        counts = _sat_table(atoms)
-        for node, value in counts.values.items():
-            table.add(("level", grade, node), value)
-        for r in counts.relations:
-            table.relate(("level", grade, r.total), [("level", grade, p) for p in r.parts])
+    by_level = sorted({atom[4] for atom in grades})
     figures = [n for n in table.values if isinstance(n, tuple) and n[0] in _RATED]
+    # One object per node, named once: a grade's table names every figure again, and a
+    # city's publication has 100,000 figures at each grade.
+    ours: dict[Node, Node] = {node: node for node in figures}
+    made: dict[str, dict[Node, Node]] = {}
+    for grade in by_level:  # every placement at every level: the same sums (one at a time)
+        counts = _sat_table([(*atom, counted.get((*atom, grade), 0)) for atom in placed])
+        wrap = made[grade] = {n: ("level", grade, ours.get(n, n)) for n in counts.values}
+        for node, value in counts.values.items():
+            table.add(wrap[node], value)
+        for r in counts.relations:
+            table.relate(_level(wrap, grade, r.total), [_level(wrap, grade, p) for p in r.parts])
     for node in figures:
-        levels = [("level", g, node) for g in sorted(by_level)]
+        levels = [_level(made[g], g, node) for g in by_level]
         for level in levels:  # a level none rated is unknown to a reader while hidden
             table.values.setdefault(level, 0)
         table.derived |= set(levels)
         table.tied[node] = tuple(levels)
         table.relate(node, levels)
+
+
+def _level(made: dict[Node, Node], grade: str, node: Node) -> Node:
+    """The node of ``node``'s ratings at ``grade``: the one made already, if any."""
+    found = made.get(node)
+    return found if found is not None else ("level", grade, node)
 
 
 def _raters(tables: Any) -> dict[Key, int]:
@@ -207,55 +216,6 @@ def _sums(items: Iterable[tuple[tuple[tuple[str, ...], str], int]]) -> list[dict
     return found
 
 
-def _hierarchy(
-    table: Table,
-    leaves: list[tuple[Node, Key, str]],
-    name: Callable[[str, str, str], Node],
-    piece: Key,
-) -> None:
-    """How areas add up from their leaves (each at a placement and quarter).
-
-    An area is the leaves scoped to it and its children's parts under it. A child under
-    one parent stands for itself; under two (it moved within the quarter) it is the sum
-    of unpublished pieces, one per parent, each the sum of its own leaves: a reader who
-    knows where each leaf was placed knows as much.
-    """
-    parts: dict[Node, set[Node]] = defaultdict(set)
-    pieces: dict[Key, set[Node]] = defaultdict(set)
-    for leaf, at, when in leaves:
-        for i, level in enumerate(LEVELS):
-            if not at[i]:
-                continue
-            parent = name(level, at[i], when)
-            if i == 0 or not at[i - 1]:
-                if leaf != parent:
-                    parts[parent].add(leaf)  # scoped here
-                continue
-            part = (*piece, LEVELS[i - 1], at[i - 1], at[i], when)
-            pieces[part].add(leaf)
-            parts[parent].add(part)
-    parents: dict[Node, list[Key]] = defaultdict(list)
-    for part in pieces:
-        parents[name(part[-4], part[-3], part[-1])].append(part)
-    split: set[Node] = set()
-    for child, under in parents.items():
-        if len(under) > 1:
-            split |= set(under)
-            for part in under:
-                table.add(part, sum(table.values.get(leaf, 0) for leaf in pieces[part]))
-                table.unpublished.add(part)
-                table.relate(part, sorted(pieces[part], key=repr))
-            table.relate(child, under)
-
-    def node(part: Node) -> Node:
-        if part in split or part not in pieces:
-            return part
-        return name(part[-4], part[-3], part[-1])
-
-    for parent, found in parts.items():
-        table.relate(parent, sorted({node(p) for p in found}, key=repr))
-
-
 # --- participation ---------------------------------------------------------------------
 
 
@@ -272,25 +232,28 @@ def _participation(
             for when in quarters
             for area in areas_at(structure, AreaKind(level), when, placed)
         }
+        made: dict[Key, Key] = {}  # each node once: its fields name it again
         for (field, area, when), n in counts.items():
             node = ("part", field, level, clear(area), when)
+            made[node] = node
             published = (clear(area), when) in shown
             table.add(node, n, sensitive=published and 0 < n < k)
             if not published:
                 table.unpublished.add(node)
             if field == ANY:
-                table.tied[node] = tuple(("part", f, *node[2:]) for f in FIELDS)
-                _fields_relations(table, node[2:])
+                table.tied[node] = tuple(_named(made, ("part", f, *node[2:])) for f in FIELDS)
+                _fields_relations(table, node[2:], made)
     _participation_relations(tables, table)
 
 
-def _fields_relations(table: Table, figure: Key) -> None:
+def _fields_relations(table: Table, figure: Key, made: dict[Key, Key] | None = None) -> None:
     """Each field is part of the participants, who are part of the fields' sum (one
-    resident can ask and rate): what a reader knows without any other figure.
+    resident can ask and rate): what a reader knows without any other figure. (``made``:
+    the nodes already made, to name them with.)
     """
-    values = table.values
-    whole = ("part", ANY, *figure)
-    fields = [("part", f, *figure) for f in FIELDS]
+    values, made = table.values, {} if made is None else made
+    whole = _named(made, ("part", ANY, *figure))
+    fields = [_named(made, ("part", f, *figure)) for f in FIELDS]
     for f in fields:
         rest = ("part-rest", *f[1:])
         table.add(rest, values.get(whole, 0) - values.get(f, 0))
@@ -305,6 +268,10 @@ def _fields_relations(table: Table, figure: Key) -> None:
     table.relate(both, [whole, overlap])
 
 
+def _named(made: dict[Key, Key], node: Key) -> Key:
+    return made.get(node, node)
+
+
 def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
     """Distinct residents per field (and per any field) grouped by ``columns`` and quarter."""
     names = ", ".join(columns)
@@ -314,12 +281,12 @@ def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
         f"SELECT {names}, quarter, kind, COUNT(DISTINCT resident) FROM "  # noqa: S608
         f"cf_view_participation WHERE {where} GROUP BY {names}, quarter, kind"
     ):
-        found[(str(kind), *group, str(when))] = int(people)
+        found[(intern(str(kind)), *map(intern, group), intern(str(when)))] = int(people)
     for *group, when, people in tables.query(
         f"SELECT {names}, quarter, COUNT(DISTINCT resident) FROM "  # noqa: S608
         f"cf_view_participation WHERE {where} GROUP BY {names}, quarter"
     ):
-        found[(ANY, *group, str(when))] = int(people)
+        found[(ANY, *map(intern, group), intern(str(when)))] = int(people)
     return found
 
 
@@ -340,26 +307,38 @@ def _participation_relations(tables: Any, table: Table) -> None:
     quarters = tables.query("SELECT DISTINCT quarter FROM cf_view_participation")
     for (quarter,) in sorted(quarters):
         for (field, when, _), where in _places(tables, quarter).items():
-            groups[(field, when)][frozenset(where)] += 1
-            seen[when] |= where
+            group = where if isinstance(where, frozenset) else frozenset((where,))
+            groups[(field, when)][group] += 1
+            seen[when] |= group
     for (field, when), signatures in sorted(groups.items()):
         for at in seen[when]:
             signatures[frozenset([at])] += 0
         _field_relations(table, field, when, signatures)
 
 
-def _places(tables: Any, quarter: str) -> dict[tuple[str, str, str], set[Key]]:
-    """Where each resident was counted in ``quarter``, per field and for any field."""
-    clear = tables.area_in_clear
-    places: dict[tuple[str, str, str], set[Key]] = defaultdict(set)
-    for resident, kind, when, *at in tables.query(
+def _places(tables: Any, quarter: str) -> dict[tuple[str, str, str], Key | frozenset[Key]]:
+    """Where each resident was counted in ``quarter``, per field and for any field: the
+    one placement of most, a set only for those counted at several places.
+
+    This is the peak of a review: its rows are let go as they are read, and the
+    strings and placements they repeat are kept once.
+    """
+    placed = placements(tables)
+    places: dict[tuple[str, str, str], Key | frozenset[Key]] = {}
+    rows = tables.query(
         "SELECT resident, kind, quarter, compound, community, street, district "
         "FROM cf_view_participation WHERE quarter = ?",
         (quarter,),
-    ):
-        placed = tuple(clear(a) if a else "" for a in at)
-        places[(str(kind), str(when), str(resident))].add(placed)
-        places[(ANY, str(when), str(resident))].add(placed)
+    )
+    rows.reverse()  # read from the end, so that each is freed once read
+    while rows:
+        resident, kind, when, *at = rows.pop()
+        where, when = placed(at), intern(str(when))
+        for key in ((intern(str(kind)), when, str(resident)), (ANY, when, str(resident))):
+            found = places.setdefault(key, where)
+            if found != where:
+                group = found if isinstance(found, frozenset) else frozenset((found,))
+                places[key] = group | {where}
     return places
 
 
@@ -396,4 +375,4 @@ def _field_relations(
             table.add(leaf, n)
             table.unpublished.add(leaf)
             leaves.append((leaf, at, when))
-    _hierarchy(table, leaves, lambda level, area, _: name(level, area), ("part-piece", field))
+    hierarchy(table, leaves, lambda level, area, _: name(level, area), ("part-piece", field))

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from civicflow.domain.community.residents import Home
 from civicflow.errors import ConfigurationError, ViewsEncryptionError
+from civicflow.views.homes import SpanMaker, Spans, spans_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -64,9 +64,10 @@ class Plain:
     def open(self, text: str | None) -> str | None:
         return text
 
-    def homes(self, rows: Iterable[Sequence[Any]]) -> list[Home]:
-        """Residents' homes back from ``cf_view_homes``."""
-        return [Home.model_validate_json(self.open(home) or "") for (home,) in rows]
+    def homes(self, rows: Iterable[Sequence[Any]]) -> dict[str, Spans]:
+        """Residents' homes back from ``cf_view_homes``, as spans by resident id."""
+        maker = SpanMaker()
+        return dict(spans_of(self.open(home) or "", maker) for (home,) in rows)
 
     def learn(self, area_ids: Iterable[str]) -> None:
         pass

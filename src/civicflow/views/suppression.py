@@ -50,7 +50,7 @@ from civicflow.views import disclosure
 Node = Hashable
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a city's publication has 300,000 of them
 class Relation:
     """``total`` equals the sum of ``parts`` (all non-negative counts)."""
 

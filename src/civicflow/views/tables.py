@@ -15,9 +15,9 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from civicflow.domain.community.residents import Home
 from civicflow.domain.community.structure import Structure
 from civicflow.errors import ViewsEncryptionError, ViewsSchemaError
+from civicflow.views.homes import SpanMaker, Spans, spans_of
 from civicflow.views.rows import ProposalRow, Rows
 from civicflow.views.schema import (
     INSERT_PARTICIPATION,
@@ -182,18 +182,18 @@ class ViewTables(Snapshots):
         structure = self._structure(parts)
         # Keyed by the id each home names: the key column may be a pseudonym.
         known = self.sealing.homes(homes)
-        tracker = StructureTracker(
-            structure=structure,
-            homes={home.resident_id: home for home in known},
-            saved_structure=structure,
-        )
+        tracker = StructureTracker(structure=structure, homes=known, saved_structure=structure)
         rows = {row[0]: ProposalRow(*self.sealing.proposal(row)) for row in proposals}
         return tracker, rows, position
 
-    def load_homes(self) -> list[Home]:
-        """Every resident's registrations, as the last committed batch left them."""
+    def load_homes(self) -> list[Spans]:
+        """Every resident's registrations, as the last committed batch left them (in a
+        city's views, as each district's log told them).
+        """
         with self.reading() as c:
-            return self.sealing.homes(self.select(c, "SELECT home FROM cf_view_homes"))
+            rows = self.select(c, "SELECT home FROM cf_view_homes")
+        maker = SpanMaker()
+        return [spans_of(self.sealing.open(home) or "", maker)[1] for (home,) in rows]
 
     def load_structure(self) -> Structure:
         """The structure as the last committed batch left it (areas, councils, policies)."""

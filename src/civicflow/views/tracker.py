@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from operator import itemgetter
 from typing import Any, NamedTuple
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -22,10 +21,11 @@ import orjson
 
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.directory import Directory
-from civicflow.domain.community.residents import Home, Resident, resident_uuid
+from civicflow.domain.community.residents import Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
 from civicflow.domain.timeline import Change
 from civicflow.errors import InvalidInputError
+from civicflow.views.homes import SpanMaker, Spans, compound_at, home_json
 
 ALWAYS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 STRUCTURE_PARTS = ("areas", "councils", "policies")  # each a dict, stored entry by entry
@@ -76,20 +76,19 @@ class StructureTracker:
     """Areas, councils and homes, advanced event by event in log order."""
 
     structure: Structure = field(default_factory=Structure)
-    homes: dict[str, Home] = field(default_factory=dict)
+    homes: dict[str, Spans] = field(default_factory=dict)  # by resident id (``homes.py``)
     saved_structure: Structure = field(default_factory=Structure)  # as last written
     homes_changed: set[str] = field(default_factory=set)
-    _ids: dict[str, str] = field(default_factory=dict)  # aggregate id (text) -> resident id
+    # Aggregate id (text) -> resident id: only a move needs it (its event names the
+    # aggregate alone), so it is made at the first move rather than kept for everyone.
+    _ids: dict[str, str] | None = None
+    _spans: SpanMaker = field(default_factory=SpanMaker)
     # Placing a fact walks the area tree; most facts land where the previous one did,
     # so each area's lineage is kept with the span it holds for, until a parent changes.
     _lineages: dict[str, _Lineage] = field(default_factory=dict)
     # And the last placement of each area, with the span over which both its lineage
     # and its quarter hold: one comparison for most facts.
     _placed: dict[str, tuple[datetime, datetime, Placement]] = field(default_factory=dict)
-    _home_spans: dict[str, tuple[tuple[datetime, str | None], ...]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._ids = {str(resident_uuid(rid)): rid for rid in self.homes}
 
     def apply_directory_event(self, event: Directory.Event) -> None:
         """Advance the structure by one directory event."""
@@ -103,30 +102,42 @@ class StructureTracker:
     def register_from_stored(self, aggregate_id: str, state: dict[str, Any]) -> None:
         """Advance with a resident's registration, read from its stored fields."""
         resident_id = state["resident_id"]
-        # The raw log gives an id as the text of its UUID, unless the database spells it
-        # otherwise (which eventsourcing reads as the same UUID, and so do the views).
-        self._ids[aggregate_id if len(aggregate_id) == 36 else str(UUID(aggregate_id))] = (
-            resident_id
-        )
+        if self._ids is not None:
+            # The raw log gives an id as the text of its UUID, unless the database spells
+            # it otherwise (which eventsourcing reads as the same UUID, and so do the views).
+            text = aggregate_id if len(aggregate_id) == 36 else str(UUID(aggregate_id))
+            self._ids[text] = resident_id
         # As Resident.Registered.apply builds it, but from fields validated when written.
-        first = Change[str].model_construct(
-            effective=datetime.fromisoformat(state["occurred_at"]), value=state["compound_id"]
-        )
-        self.homes[resident_id] = Home.model_construct(resident_id=resident_id, homes=(first,))
-        self.homes_changed.add(resident_id)
-        self._home_spans.pop(resident_id, None)
+        moment = datetime.fromisoformat(state["occurred_at"])
+        self._set_home(resident_id, self._spans.first(moment, state["compound_id"]))
 
     def apply_resident_event(self, event: Resident.Event) -> None:
-        """Advance one resident's homes by one of their events."""
-        aggregate_id = str(event.originator_id)
+        """Advance one resident's homes by one of their events (as ``event.apply`` does)."""
         if isinstance(event, Resident.Registered):
-            self._ids[aggregate_id] = event.resident_id
-        resident_id = self._ids[aggregate_id]
-        holder = _Holder(self.homes.get(resident_id))
-        event.apply(holder)
-        self.homes[resident_id] = holder.state
+            if self._ids is not None:
+                self._ids[str(event.originator_id)] = event.resident_id
+            spans = self._spans.first(event.occurred_at, event.compound_id)
+            self._set_home(event.resident_id, spans)
+            return
+        resident_id = self._resident_of(str(event.originator_id))
+        span = self._spans.span(event.occurred_at, event.compound())
+        self._set_home(resident_id, (*self.homes[resident_id], span))
+
+    def _set_home(self, resident_id: str, spans: Spans) -> None:
+        self.homes[resident_id] = spans
         self.homes_changed.add(resident_id)
-        self._home_spans.pop(resident_id, None)
+
+    def _resident_of(self, aggregate_id: str) -> str:
+        if self._ids is None:  # every resident's aggregate id is derived from their id
+            self._ids = {str(resident_uuid(rid)): rid for rid in self.homes}
+        return self._ids[aggregate_id]
+
+    def home_rows(self) -> list[tuple[str, str]]:
+        """(resident id, ``Home`` JSON) for each resident whose homes changed since the
+        last call: what a batch writes.
+        """
+        changed, self.homes_changed = sorted(self.homes_changed), set()
+        return [(r, home_json(r, self.homes[r])) for r in changed]
 
     def structure_rows(self) -> list[tuple[str, str, str]]:
         """(part, key, JSON) for each area, council, policy or sponsorship list changed
@@ -170,20 +181,10 @@ class StructureTracker:
 
     def home_of(self, resident_id: str, moment: datetime) -> str | None:
         """The compound a resident was registered to at ``moment``, if known."""
-        spans = self._home_spans.get(resident_id)
+        spans = self.homes.get(resident_id)
         if spans is None:
-            home = self.homes.get(resident_id)
-            if home is None:
-                return None
-            spans = self._home_spans[resident_id] = tuple(
-                (change.effective.astimezone(UTC), change.value) for change in home.homes
-            )
-        if moment.tzinfo is not UTC:
-            moment = moment.astimezone(UTC)
-        if len(spans) == 1:  # most residents never move: spare the search
-            return spans[0][1] if spans[0][0] <= moment else None
-        index = bisect_right(spans, moment, key=itemgetter(0))  # as Home.compound_at does
-        return spans[index - 1][1] if index else None
+            return None
+        return compound_at(spans, moment if moment.tzinfo is UTC else moment.astimezone(UTC))
 
 
 @lru_cache(maxsize=64)
