@@ -103,7 +103,12 @@ def read(page: Page, selector: str) -> list[dict[str, Any]]:
     """Every element matching ``selector`` as its data attributes and text."""
     found: list[dict[str, Any]] = page.eval_on_selector_all(
         selector,
-        "els => els.map(e => ({...e.dataset, text: e.textContent.trim()}))",
+        # A cell's area and level are its row's.
+        """els => els.map(e => {
+            const row = e.closest('[data-area]');
+            const where = row ? {area: row.dataset.area, level: row.dataset.level} : {};
+            return {...where, ...e.dataset, text: e.textContent.trim()};
+        })""",
     )
     return found
 
@@ -123,19 +128,20 @@ def test_every_chart_draws(opened: Opened) -> None:
         "svg.chart",
         """els => els.map(e => {
             const box = e.getBoundingClientRect();
-            const marks = [...e.querySelectorAll('rect, circle, polyline')];
+            const marks = [...e.querySelectorAll('rect, path, polyline')];
             const bars = [...e.querySelectorAll('rect')].map(r => r.getBBox().width);
             return {kind: e.dataset.chart, width: box.width, height: box.height,
                     marks: marks.length, filled: bars.reduce((a, b) => a + b, 0),
-                    full: e.viewBox.baseVal.width};
+                    full: e.width.baseVal.value};
         })""",
     )
     assert {c["kind"] for c in charts} == {"levels", "trend", "stages", "money"}
     for chart in charts:
-        assert chart["width"] > 0 and chart["height"] > 0, chart
+        assert chart["width"] > 0, chart
+        assert chart["height"] > 0, chart
         assert chart["marks"] > 0 or chart["kind"] == "trend", chart
         if chart["kind"] in ("levels", "stages"):  # a stacked bar fills its width
-            assert chart["filled"] == pytest.approx(chart["full"], abs=0.05), chart
+            assert chart["filled"] == pytest.approx(chart["full"], abs=0.5), chart
 
 
 def test_the_drill_down_opens_from_the_district_to_a_compound(opened: Opened) -> None:
@@ -189,7 +195,7 @@ def test_the_figures_on_the_page_are_the_views_for_the_quarter(
 ) -> None:
     want = expected_cells(district.views)
     seen: dict[tuple[str, str, str], tuple[str, bool]] = {}
-    for cell in read(opened.page, "td[data-figure][data-area]"):
+    for cell in read(opened.page, "tr[data-area] > td[data-figure]"):
         key = (cell["figure"], cell["level"], cell["area"])
         got = (cell.get("value", ""), cell.get("suppressed") == "true")
         assert seen.setdefault(key, got) == got, key  # the same figure reads the same
@@ -223,7 +229,8 @@ def test_suppressed_figures_show_as_suppressed_never_as_numbers(
         row = opened.page.locator(f"#drill tr[data-level=compound][data-area='{area}']")
         assert row.locator("rect[data-part=suppressed]").count() >= 1
     projects = read(opened.page, "tr[data-proposal][data-suppressed=true] td[data-figure]")
-    assert projects and all(c["text"] == word for c in projects)
+    assert projects
+    assert all(c["text"] == word for c in projects)
 
 
 def test_the_projects_pipeline_and_money_are_those_of_the_quarter(
@@ -251,7 +258,9 @@ def _moment(text: str) -> Any:
     return datetime.fromisoformat(text)
 
 
-def test_the_chinese_page_speaks_chinese_and_names_cjk_fonts(browser: Browser, district: District) -> None:
+def test_the_chinese_page_speaks_chinese_and_names_cjk_fonts(
+    browser: Browser, district: District
+) -> None:
     opened = open_page(browser, district.pages["zh"])
     page = opened.page
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
@@ -261,7 +270,8 @@ def test_the_chinese_page_speaks_chinese_and_names_cjk_fonts(browser: Browser, d
         assert STAGES["zh"][key["stage"]] in key["text"]
         assert STAGES["en"][key["stage"]] not in key["text"]
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
-    assert "Noto Sans CJK SC" in font and "WenQuanYi Zen Hei" in font
+    assert "Noto Sans CJK SC" in font
+    assert "WenQuanYi Zen Hei" in font
     page.close()
 
 

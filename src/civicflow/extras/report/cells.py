@@ -1,10 +1,11 @@
 """Table cells and rows, each carrying the figure it shows in data attributes.
 
-A cell says what it is (``data-figure``), of which area and level (``data-area``,
-``data-level``) and its exact value (``data-value``, the views' decimal or count;
-empty when there is none); a suppressed one says so (``data-suppressed``) and
-shows the word, never a number. The browser tests read the page back through
-these attributes and compare it with the views.
+A cell says what it is (``data-figure``) and its exact value (``data-value``: the
+views' decimal or count, empty when there is none); a suppressed one says so
+(``data-suppressed``) and shows the word, never a number. Its row says of which
+area and level (``data-area``, ``data-level`` on the ``<tr>``: once, not in every
+cell, which keeps a district of 300 compounds light). The browser tests read the
+page back through these attributes and compare it with the views.
 """
 
 from __future__ import annotations
@@ -29,18 +30,14 @@ def anchor(area: AreaFacts) -> str:
 
 def cell(
     figure: str,
-    area: AreaFacts,
     value: object,
     shown: str,
     *,
     suppressed: bool = False,
     t: dict[str, str],
-    extra: str = "",
 ) -> str:
     """One ``<td>`` of a figure: the exact value in ``data-value``, the text shown."""
-    base = (
-        f'data-figure="{figure}" data-area="{esc(area.id)}" data-level="{area.kind.value}"{extra}'
-    )
+    base = f'data-figure="{figure}"'
     if suppressed:
         return f'<td class="num suppressed" {base} data-suppressed="true">{t["suppressed"]}</td>'
     data = "" if value is None else esc(value)
@@ -56,8 +53,8 @@ def rate_cells(area: AreaFacts, t: dict[str, str]) -> str:
     label = f"{area.name}: {_levels_text(found, t)}"
     return (
         f'<td class="bar">{svg.levels(found, label)}</td>'
-        + cell("sat-rate", area, rate, _rate(rate, t), suppressed=hidden, t=t)
-        + cell("sat-n", area, n, str(n or 0), suppressed=hidden, t=t)
+        + cell("sat-rate", rate, _rate(rate, t), suppressed=hidden, t=t)
+        + cell("sat-n", n, str(n or 0), suppressed=hidden, t=t)
     )
 
 
@@ -80,7 +77,6 @@ def level_cells(area: AreaFacts, t: dict[str, str]) -> str:
     return "".join(
         cell(
             f"sat-{level}",
-            area,
             None if found is None else getattr(found, level),
             str(getattr(found, level) or 0) if found is not None else "0",
             suppressed=hidden,
@@ -106,9 +102,8 @@ def trend_cell(area: AreaFacts, report: Report, t: dict[str, str]) -> str:
         text = f"{arrow} {change:+.1f}"
     history = ",".join("" if r is None else str(r) for r in rates)
     return (
-        f'<td class="trend" data-figure="trend" data-area="{esc(area.id)}" '
-        f'data-level="{area.kind.value}" data-value="{history}" data-direction="{direction}" '
-        f'title="{esc(label)}">{svg.trend(rates, label)} '
+        f'<td class="trend" data-figure="trend" '
+        f'data-value="{history}" data-direction="{direction}">{svg.trend(rates, label)} '
         f'<span class="dir {direction}">{text}</span></td>'
     )
 
@@ -125,8 +120,8 @@ def participation_cells(area: AreaFacts, t: dict[str, str]) -> str:
     covered = "—" if coverage is None or found is None else percent(coverage)
     if found is not None:
         covered += f' <span class="sub">{found.compounds_with_council}/{found.compounds}</span>'
-    return cell("part-rate", area, rate, shown, suppressed=hidden, t=t) + cell(
-        "coverage", area, coverage, covered, t=t
+    return cell("part-rate", rate, shown, suppressed=hidden, t=t) + cell(
+        "coverage", coverage, covered, t=t
     )
 
 
@@ -136,9 +131,7 @@ def rank_cells(area: AreaFacts, t: dict[str, str]) -> str:
         None if area.rank is None or area.previous_rank is None else area.previous_rank - area.rank
     )
     moved = "—" if move is None else f"▲ {move}" if move > 0 else f"▼ {-move}" if move else "="
-    return cell("rank", area, area.rank, str(area.rank or "—"), t=t) + cell(
-        "move", area, move, moved, t=t
-    )
+    return cell("rank", area.rank, str(area.rank or "—"), t=t) + cell("move", move, moved, t=t)
 
 
 def name_cell(area: AreaFacts, link: bool = True) -> str:

@@ -88,4 +88,5 @@ def _own_figures(area: AreaFacts, report: Report, t: dict[str, str]) -> str:
         + trend_cell(area, report, t)
         + participation_cells(area, t)
     )
-    return f'<table class="own" data-table="own"><tr>{head}</tr><tr>{row}</tr></table>'
+    where = f'data-area="{esc(area.id)}" data-level="{area.kind.value}"'
+    return f'<table class="own" data-table="own"><tr>{head}</tr><tr {where}>{row}</tr></table>'

@@ -174,6 +174,8 @@ def _cycle(flow: AreaPipeline, report: Report, t: dict[str, str]) -> str:
         td(_durations(flow, step), "num", figure=f"cycle-{step}", value=_count(flow, step))
         for step in STEPS
     )
+    if not any(_count(flow, step) for step in STEPS):
+        return ""  # no step taken here this quarter: nothing to time
     head = "".join(f"<th>{t[step]}</th>" for step in STEPS)
     title = t["cycle"].format(quarter=report.quarter)
     return f'<table class="cycle"><caption>{title}</caption><tr>{head}</tr><tr>{cells}</tr></table>'

@@ -47,15 +47,14 @@ DEFS = (
 
 def _svg(kind: str, width: int, height: int, label: str, body: str) -> str:
     return (
-        f'<svg class="chart" data-chart="{kind}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(label)}">'
+        f'<svg class="chart" data-chart="{kind}" width="{width}" height="{height}" role="img">'
         f"<title>{html.escape(label)}</title>{body}</svg>"
     )
 
 
 def _rect(x: float, width: float, height: int, fill: str, part: str = "") -> str:
     data = f' data-part="{part}"' if part else ""
-    return f'<rect x="{x:.2f}" y="0" width="{width:.2f}" height="{height}" fill="{fill}"{data}/>'
+    return f'<rect x="{x:.1f}" width="{width:.1f}" height="{height}" fill="{fill}"{data}/>'
 
 
 def levels(figure: Satisfaction | None, label: str, width: int = 160, height: int = 14) -> str:
@@ -88,10 +87,10 @@ def trend(rates: Sequence[Decimal | None], label: str, width: int = 90, height: 
     if len(points) > 1:
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         line = f'<polyline points="{path}" fill="none" stroke="{COLOURS["line"]}"/>'
-    dots = "".join(
-        f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{COLOURS["line"]}"/>'
-        for px, py in points
-    )
+    # Each dot a zero-length stroke with round caps: one short path for all of them.
+    moves = "".join(f"M{px:.1f} {py:.1f}h0" for px, py in points)
+    dots = f'<path d="{moves}" stroke="{COLOURS["line"]}" stroke-width="5" stroke-linecap="round"/>'
+    dots = dots if points else ""
     return _svg("trend", width, height, label, base + line + dots)
 
 
@@ -120,8 +119,7 @@ def spending(planned: Decimal | None, spent: Decimal, most: Decimal, label: str)
 
 def _bar(y: int, width: float, fill: str, part: str) -> str:
     return (
-        f'<rect x="0" y="{y}" width="{max(width, 1.0):.2f}" height="7" fill="{fill}" '
-        f'data-part="{part}"/>'
+        f'<rect y="{y}" width="{max(width, 1.0):.1f}" height="7" fill="{fill}" data-part="{part}"/>'
     )
 
 
