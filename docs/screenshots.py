@@ -32,7 +32,7 @@ FLAGS = [
     "--disable-sync",
 ]
 QUARTER = "2026Q3"
-SIZE = {"width": 1200, "height": 1500}
+WIDTH, HEIGHT = 1200, 1500
 
 
 def pages(folder: Path) -> dict[str, Path]:
@@ -54,7 +54,7 @@ def shoot(written: dict[str, Path]) -> None:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         for lang, page_file in written.items():
-            page = browser.new_page(viewport=SIZE)
+            page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             page.goto(page_file.as_uri())
             target = DOCS / f"report-{lang}.png"
             page.screenshot(path=str(target))

@@ -42,11 +42,13 @@ summary .title{{font-weight:600}}summary .sum{{color:var(--muted);margin-left:.6
 footer{{margin-top:2em;border-top:2px solid var(--rule);padding-top:.6em;font-size:.85em}}
 footer code{{word-break:break-all}}svg.chart{{vertical-align:middle}}
 @page{{size:A4;margin:14mm 12mm}}
-@media print{{body{{max-width:none;margin:0;padding:0;font-size:9.5pt}}
+@media print{{body{{max-width:none;margin:0;padding:0;font-size:8pt}}
+td,th{{padding:.1em .3em}}svg.chart[data-chart=levels]{{width:70px}}
+svg.chart[data-chart=trend]{{width:50px}}svg.chart[data-chart=stages]{{width:150px}}
 *{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 h2{{break-after:avoid}}tr,summary,.pipeline{{break-inside:avoid}}
 details{{border-left:none;padding-left:0}}details>summary{{list-style:none}}
-a{{color:inherit;text-decoration:none}}td.id{{display:none}}}}
+a{{color:inherit;text-decoration:none}}.id{{display:none}}}}
 """
 
 # Opens the sections around a linked one: a closed <details> hides its target.

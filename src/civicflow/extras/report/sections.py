@@ -20,27 +20,15 @@ from civicflow.extras.report.pipeline import STEPS, AreaPipeline, Overdue
 from civicflow.extras.report.text import STAGE_ORDER, days, percent
 from civicflow.views import Satisfaction
 
+AREA_MORE = ("participation", "coverage", "raised")
 TOP = 10  # rows of the best and needing-attention tables, and movers each way
 
 
 def area_table(areas: list[AreaFacts], report: Report, t: dict[str, str], figure: str) -> str:
     """Areas of one level, ranked, each with its figures for the quarter."""
-    head = "".join(
-        f"<th>{t[key]}</th>"
-        for key in (
-            "rank",
-            "move",
-            "area",
-            "id",
-            "satisfaction",
-            "rate",
-            "n",
-            "trend",
-            "participation",
-            "coverage",
-            "raised",
-        )
-    )
+    keys = ("rank", "move", "area", "id", "satisfaction", "rate", "n", "trend", *AREA_MORE)
+    # The id column is left out in print: its header says so too, or columns would shift.
+    head = "".join(f'<th class="id">{t[k]}</th>' if k == "id" else f"<th>{t[k]}</th>" for k in keys)
     rows = "".join(_area_row(area, report, t) for area in areas)
     return (
         f'<table class="areas" data-table="{figure}"><thead><tr>{head}</tr></thead>'

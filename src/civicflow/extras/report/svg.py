@@ -47,7 +47,8 @@ DEFS = (
 
 def _svg(kind: str, width: int, height: int, label: str, body: str) -> str:
     return (
-        f'<svg class="chart" data-chart="{kind}" width="{width}" height="{height}" role="img">'
+        f'<svg class="chart" data-chart="{kind}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img">'
         f"<title>{html.escape(label)}</title>{body}</svg>"
     )
 
