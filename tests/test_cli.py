@@ -606,7 +606,6 @@ def test_rebuild_recounts_the_whole_log(store: Store, tmp_path: Path) -> None:
 
 
 def test_the_report_is_one_self_contained_html_page(store: Store, tmp_path: Path) -> None:
-    pytest.importorskip("plotly")
     target = tmp_path / "review.html"
     ran = ok(f"report --quarter {QUARTER} --out {target} --k 1", store.url)
     assert ran.out == f"report written to {target}\n"

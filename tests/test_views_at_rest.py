@@ -200,6 +200,7 @@ def figures(views: Views) -> list[Any]:
             found.append(views.review(quarter, level=level))
     for proposal in PROPOSALS:
         found += views.proposal_satisfaction(proposal)
+    found += views.proposals()  # the rows the review page reads, ids and titles in clear
     return found
 
 

@@ -19,6 +19,10 @@ from civicflow.cli.viewtext import pipeline_row, review_text
 from civicflow.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from civicflow.domain.proposal_state import ProposalState
+    from civicflow.federation.city import City
     from civicflow.federation.cityviews import CityViews
 
 CITY = "city"  # the level of the city's own totals
@@ -100,8 +104,19 @@ def report(args: argparse.Namespace) -> str:
     from civicflow.extras.report import write_report
 
     with counted(args, k=args.k) as found:
-        write_report(found, args.quarter, args.out, lang=args.lang)
+        source = _CityProposals(found.city_of)
+        write_report(found, args.quarter, args.out, lang=args.lang, source=source)
     return f"report written to {args.out}"
+
+
+class _CityProposals:
+    """A proposal of the city read from the store of the district that holds it."""
+
+    def __init__(self, city: City) -> None:
+        self.city = city
+
+    def proposal(self, proposal_id: UUID | str) -> ProposalState:
+        return self.city.for_proposal(proposal_id).proposal(proposal_id)
 
 
 def _say_behind(found: CityViews) -> None:

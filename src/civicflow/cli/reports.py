@@ -28,6 +28,7 @@ from civicflow.errors import RuleViolationError
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
+    from civicflow.audit.notes import TreeHead
 
 VIEWS = ("satisfaction", "participation", "pipeline")  # the views a table or a CSV can show
 DEMO_DB = "sqlite:///civicflow-demo.db"
@@ -158,8 +159,23 @@ def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
 
     with Views(flow, k=a.k) as views:
         views.catch_up()
-        write_report(views, a.quarter, a.out, lang=a.lang)
+        write_report(views, a.quarter, a.out, a.lang, source=flow, head=_published(flow, a))
     return f"report written to {a.out}"
+
+
+def _published(flow: CivicFlow, a: argparse.Namespace) -> TreeHead | None:
+    """The log's last published head: this command's, else the last in the store's feed
+    (checked with the public key), so the printed page carries what the board shows."""
+    from civicflow.audit.keys import load_verifier
+    from civicflow.audit.publishing import last_in_feed
+    from civicflow.cli.protection import FEED, key_directory
+
+    if flow.last_head is not None:
+        return flow.last_head
+    folder = key_directory(a.db, getattr(a, "keys", None))
+    if folder is None or not (folder / "signing.pub").exists():
+        return None
+    return last_in_feed(folder / FEED, load_verifier(folder / "signing.pub"))()
 
 
 def _demo(a: argparse.Namespace, out: TextIO) -> int:

@@ -15,6 +15,8 @@ from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
 from civicflow.views.publication import ANY, Protection
 from civicflow.views.registered import Registered
+from civicflow.views.rows import ProposalRow
+from civicflow.views.schema import PROPOSAL_COLUMNS
 from civicflow.views.tables import ViewTables
 
 
@@ -144,6 +146,15 @@ def pipeline(
         _pipeline(area, level, items, as_of, ZoneInfo(_zone_of(structure, area)))
         for area, items in sorted(by_area.items())
     ]
+
+
+def proposal_rows(tables: ViewTables) -> list[ProposalRow]:
+    """Every proposal as the pipeline counts it, with its ids and title in clear."""
+    tables.load_structure()  # teaches sealed views the pseudonyms of the areas
+    rows = tables.query(
+        f"SELECT {PROPOSAL_COLUMNS} FROM cf_view_proposals ORDER BY proposal_id"  # noqa: S608
+    )
+    return [ProposalRow(*tables.sealing.proposal(row)) for row in rows]
 
 
 # --- helpers ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from civicflow.views.questions import level_asked as _level
 from civicflow.views.questions import quarter_asked as _quarter
 from civicflow.views.questions import ranked as _ranked
 from civicflow.views.retry import retried
+from civicflow.views.rows import ProposalRow
 from civicflow.views.tables import ViewTables
 
 READING = "reading the views"
@@ -135,6 +136,17 @@ class Figures:
             by_participation=tuple(by_participation),
             proposals=tuple(proposals),
         )
+
+    def proposals(self) -> list[ProposalRow]:
+        """Every proposal as the pipeline counts it: where it was asked (at each level),
+        its stage now and when it first reached each step. Not about residents: never
+        hidden (the pipeline is not either).
+
+        Raises:
+            BackendUnavailableError: the views' database failed or cannot be reached.
+        """
+        with storage_errors(READING):
+            return self._retried(lambda: queries.proposal_rows(self.tables), READING)
 
     def structure(self) -> Structure:
         """The structure as the views have counted it (up to ``position``).
