@@ -342,3 +342,25 @@ def test_a_district_store_moved_to_another_server_keeps_its_history_and_its_figu
             assert min(counted.values()) > 0
             assert figures(views, quarters_of(views)) == before
             assert all(lag.behind == 0 for lag in views.behind())
+
+
+def test_a_district_taken_out_of_the_registry_leaves_the_city_figures(tmp_path: Path) -> None:
+    stores = {n: f"sqlite:///{tmp_path / n}.db" for n in ("east", "west")}
+    registry = write_registry(tmp_path, stores, "sqlite:///views.db")
+    clock = FakeClock(START)
+    with City.open(registry, clock=clock) as city, CityViews(city, k=1) as views:
+        life = CityLife(city, clock)
+        life.build()
+        life.run((0, 0, 1, 0, 0))
+        life.run((0, 1, 1, 0, 0))
+        views.catch_up()
+        assert [total.districts for total in views.city_participation()] == [2]
+    write_registry(tmp_path, {"east": stores["east"]}, "sqlite:///views.db")
+    with City.open(registry, clock=clock) as city, CityViews(city, k=1) as views:
+        views.catch_up()
+        shown = {f.area_id for f in views.participation(level="district")}
+        assert shown == {"d-east"}
+        assert [total.participants for total in views.city_participation()] == [1]
+        found = views.tables.query("SELECT application_name, 1 FROM tracking")
+        names = {str(name) for name, _ in found if str(name).startswith("civicflow-city")}
+        assert names == {"civicflow-city:east"}  # west's position went with its figures

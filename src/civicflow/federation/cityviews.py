@@ -170,20 +170,30 @@ class CityViews(Figures):
         )
         counted = {str(name).removeprefix(STORE): str(value) for name, value in rows}
         now = {d.name: d.store for d in self.city_of.registry.districts}
-        if (
-            counted == {n: s for n, s in now.items() if n in counted}
-            and counted.keys() == now.keys()
-        ):
+        if counted == now:
             return
-        moved = any(counted.get(n, s) != s for n, s in now.items())
+        # A district added is counted from its start; one moved, renamed or gone, with
+        # every other (the rows of a district are not all marked with its name).
+        moved = any(now.get(name) != store for name, store in counted.items())
         with tables.transaction(commit=True) as c:
             tables.lock_position(c)
             if moved:
                 self._districts.clear()  # their projectors stood at the old positions
-                tables.forget_positions_in(c)
+                every = (f"{TRACKING}:", f"{TRACKING};")  # a district gone had one too
+                c.execute(
+                    tables.sql(
+                        "DELETE FROM {tracking} WHERE application_name >= ? "
+                        "AND application_name < ?"
+                    ),
+                    every,
+                )
                 for table in TABLES:
                     if table != "cf_view_state":
                         c.execute(tables.sql(f"DELETE FROM {table}"))  # noqa: S608 - ours
+            c.execute(
+                tables.sql("DELETE FROM cf_view_state WHERE name >= ? AND name < ?"),
+                (STORE, STORE[:-1] + ";"),
+            )
             for name, store in now.items():
                 c.execute(tables.sql(NOTE_STORE), (STORE + name, store))
 
