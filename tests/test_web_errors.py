@@ -23,7 +23,19 @@ from civicflow.audit.signing import Signer
 from civicflow.audit.transparency import Receipt, check_receipt
 from civicflow.web import actor_from_header, create_app, router
 from tests.conftest import FakeClock
-from tests.web import PREFIX, TestClient, ask, client, day, error, get, ok, post, register
+from tests.web import (
+    PREFIX,
+    TestClient,
+    ask,
+    client,
+    day,
+    error,
+    get,
+    office,
+    ok,
+    post,
+    register,
+)
 
 
 def test_unknown_paths_and_methods_under_the_prefix_get_civicflows_shape_and_no_other(
@@ -34,7 +46,7 @@ def test_unknown_paths_and_methods_under_the_prefix_get_civicflows_shape_and_no_
         assert body["message"] == f"no such path: {PREFIX}/nowhere"
         response = http.delete(f"{PREFIX}/areas")
         error(response, 405, "MethodNotAllowed")
-        assert response.headers["allow"] == "GET, POST"
+        assert response.headers["allow"] == "GET, HEAD, POST"
         # The host's own routes and its own 404 are left alone.
         assert ok(http.get("/own")) == {"host": "yes"}
         assert http.get("/nowhere").json() == {"detail": "Not Found"}
@@ -150,13 +162,16 @@ def test_receipts_and_heads_with_a_signing_key(tmp_path: Any) -> None:
     )
     app = FastAPI()
     app.include_router(
-        router(flow, actor=actor_from_header("X-User"), signer=signer), prefix=PREFIX
+        router(flow, actor=actor_from_header("X-User"), office=office, signer=signer),
+        prefix=PREFIX,
     )
     with flow, TestClient(app) as http:
         error(get(http, "/heads/last"), 404, "NotOfferedError")
         register(http)
         pid = ok(ask(http), 201)["id"]
-        receipt = Receipt.model_validate(ok(get(http, f"/proposals/{pid}/receipt")))
+        # The receipt of r-1's ask is r-1's: nobody else's.
+        error(get(http, f"/proposals/{pid}/receipt", "r-2"), 403, "Forbidden")
+        receipt = Receipt.model_validate(ok(get(http, f"/proposals/{pid}/receipt", "r-1")))
         head = check_receipt(receipt, signer.verifier)
         assert (receipt.id, receipt.version) == (pid, 1)
         assert ok(get(http, "/heads/last"))["size"] == head.size

@@ -26,10 +26,11 @@ def free_port() -> int:
         return port
 
 
-def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def call(url: str, body: dict[str, Any] | None = None, user: str | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
+    headers = {"content-type": "application/json", **({"X-User": user} if user else {})}
     request = urllib.request.Request(  # noqa: S310 (a local http URL of our own)
-        url, data=data, headers={"content-type": "application/json"}
+        url, data=data, headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
@@ -72,12 +73,20 @@ def stop(server: subprocess.Popen[str]) -> tuple[str, str]:
 def test_civicflow_serve_answers_and_stops(tmp_path: Path) -> None:
     port, db = free_port(), f"sqlite:///{tmp_path / 'civic.db'}"
     base = f"http://127.0.0.1:{port}"
-    server = started("--db", db, "--port", str(port), "--actor-header", "X-User", cwd=tmp_path)
+    roles = ("--office", "office", "--auditor", "audit")
+    server = started(
+        "--db", db, "--port", str(port), "--actor-header", "X-User", *roles, cwd=tmp_path
+    )
     try:
         wait_for(f"{base}/areas", server)
         assert call(f"{base}/areas") == (200, [])
-        code, body = call(f"{base}/areas", {"area_id": "d", "kind": "district", "name": "D"})
+        area = {"area_id": "d", "kind": "district", "name": "D"}
+        code, body = call(f"{base}/areas", area)
         assert (code, body["error"]["type"]) == (401, "Unauthorized")  # no proxy set X-User
+        assert call(f"{base}/areas", area, "r-1")[0] == 403  # not an office
+        assert call(f"{base}/areas", area, "office")[0] == 201
+        assert call(f"{base}/verify", user="office")[0] == 403  # not an auditor
+        assert call(f"{base}/verify", user="audit")[0] == 200
         code, body = call(f"{base}/nowhere")
         assert (code, body["error"]["type"]) == (404, "NotFound")
     finally:

@@ -37,9 +37,22 @@ def day(n: int) -> str:
     return (START + timedelta(days=n)).isoformat()
 
 
+OFFICE, AUDITOR = "office", "auditor"  # the test host's roles: one user each
+
+
 def user(request: Request) -> str | None:
     """The test host's authentication hook."""
     return request.headers.get(USER)
+
+
+def office(request: Request) -> bool:
+    """The test host's office hook: the user ``office``."""
+    return request.headers.get(USER) == OFFICE
+
+
+def auditor(request: Request) -> bool:
+    """The test host's auditor hook: the user ``auditor``."""
+    return request.headers.get(USER) == AUDITOR
 
 
 def host(url: str, **options: Any) -> FastAPI:
@@ -51,7 +64,7 @@ def host(url: str, **options: Any) -> FastAPI:
     def own() -> dict[str, str]:
         return {"host": "yes"}
 
-    options = options or {"actor": user}
+    options = options or {"actor": user, "office": office, "auditor": auditor}
     app.state.civic = router(opener(url, clock), **options)
     app.include_router(app.state.civic, prefix=PREFIX)
     return app
@@ -84,8 +97,8 @@ def post(http: TestClient, path: str, body: dict[str, Any], who: str = "office",
     return http.post(f"{PREFIX}{path}", json=body, headers={**as_(who), **h})
 
 
-def get(http: TestClient, path: str, **params: Any) -> Any:
-    return http.get(f"{PREFIX}{path}", params=params)
+def get(http: TestClient, path: str, who: str | None = None, **params: Any) -> Any:
+    return http.get(f"{PREFIX}{path}", params=params, headers=as_(who) if who else {})
 
 
 def register(http: TestClient) -> None:
@@ -150,18 +163,22 @@ def error(response: Any, code: int, kind: str) -> dict[str, Any]:
 
 
 __all__ = [
+    "AUDITOR",
     "COMPOUND",
     "MEMBERS",
+    "OFFICE",
     "PREFIX",
     "RESIDENTS",
     "TestClient",
     "as_",
     "ask",
+    "auditor",
     "client",
     "day",
     "error",
     "get",
     "host",
+    "office",
     "ok",
     "opener",
     "post",

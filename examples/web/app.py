@@ -3,8 +3,9 @@
 The host is a district office's web service. It has its own users (here, API tokens
 mapped to user ids; a real one has its login, sessions or an identity provider) and its
 own routes (``GET /me``). civicflow's router (``civicflow.web.router``) is mounted under
-``/civic``; the host hands it one thing, its authentication dependency, and every
-command civicflow records names the user that dependency returned as its actor.
+``/civic``; the host hands it its authentication dependency, and every command civicflow
+records names the user that dependency returned as its actor; and says which of its
+users are offices (they register the community and may act for residents).
 civicflow never sees a token or a password.
 
 Run it with ``uvicorn examples.web.app:create_app --factory`` (see ``README.md``).
@@ -65,7 +66,13 @@ def create_app(
         """The host's own route: who the token belongs to."""
         return {"user": user}
 
+    offices = set(os.environ.get("EXAMPLE_OFFICES", "office").split(","))
+
+    def is_office(user: Annotated[str, Depends(current_user)]) -> bool:
+        """The host's own roles: which users are offices."""
+        return user in offices
+
     # One application per process: the router opens it (on start-up) and closes it.
-    civic = router(lambda: CivicFlow.open(url, **options), actor=current_user)
+    civic = router(lambda: CivicFlow.open(url, **options), actor=current_user, office=is_office)
     app.include_router(civic, prefix=PREFIX)
     return app

@@ -38,6 +38,8 @@ def test_the_hosts_users_are_civicflows_actors(durable_url: str) -> None:
         assert ok(http.get("/me", headers=as_("t-r1"))) == {"user": "r-1"}
         district = {"area_id": "district-1", "kind": "district", "name": "D", "occurred_at": AT}
         ok(http.post(f"{PREFIX}/areas", json=district, headers=as_("t-office")), 201)
+        other = {**district, "area_id": "district-3"}
+        assert http.post(f"{PREFIX}/areas", json=other, headers=as_("t-r1")).status_code == 403
         areas = ok(http.get(f"{PREFIX}/areas"))
         assert [a["id"] for a in areas] == ["district-1"]
 

@@ -31,6 +31,17 @@ def register(commands: Sub) -> None:
         action="store_true",
         help="commands name their actor in the body (demos only: anyone can name anyone)",
     )
+    for role, what in (
+        ("office", "registers the community, acts for residents"),
+        ("auditor", "reads residents' homes, full history, /verify"),
+    ):
+        p.add_argument(
+            f"--{role}",
+            action="append",
+            default=[],
+            metavar="ID",
+            help=f"with --actor-header: this actor {what} (repeatable)",
+        )
     p.add_argument("--k", type=int, default=5, help="hide figures from fewer residents")
     p.set_defaults(run=_serve)
 
@@ -50,11 +61,12 @@ def _serve(a: argparse.Namespace, out: TextIO) -> int:
 
     require(not a.city, "city", "serve answers for one store: give --db, not --city")
     read_only = not (a.actor_header or a.trust_body_actor)
+    require(bool(a.actor_header or not (a.office or a.auditor)), "office", "needs --actor-header")
     flow, protection = open_flow(a, create=not read_only)
     with flow:
         signer = load_signer(protection.directory / "signing.key") if protection else None
         who: dict[str, Any] = (
-            {"actor": actor_from_header(a.actor_header)}
+            {"actor": actor_from_header(a.actor_header), **_roles(a)}
             if a.actor_header
             else {"trust_body_actor": True}
             if a.trust_body_actor
@@ -75,3 +87,12 @@ def _serve(a: argparse.Namespace, out: TextIO) -> int:
         out.flush()
         uvicorn.run(app, host=a.host, port=a.port, log_level="info")
     return 0
+
+
+def _roles(a: argparse.Namespace) -> dict[str, Any]:
+    """The office and auditor hooks: the actor in the header is one of the ids given."""
+
+    def among(ids: list[str]) -> Any:
+        return lambda request: request.headers.get(a.actor_header) in set(ids)
+
+    return {"office": among(a.office), "auditor": among(a.auditor)}

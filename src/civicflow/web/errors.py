@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Message, Receive, Scope, Send
 
 from civicflow.errors import (
     BackendUnavailableError,
@@ -204,7 +206,24 @@ def _internal(request: Request) -> JSONResponse:
 
 
 class CivicRoute(APIRoute):
-    """A route whose every error is answered in civicflow's shape (see the module's doc)."""
+    """A route whose every error is answered in civicflow's shape (see the module's doc),
+    and which answers HEAD wherever it answers GET (the headers, no body)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        return super().matches(_as_get(scope, self.methods))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        get = _as_get(scope, self.methods)
+        if get is scope:
+            await super().handle(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await super().handle(get, receive, headers_only)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -216,6 +235,13 @@ class CivicRoute(APIRoute):
                 return error_response(error, request)
 
         return handle
+
+
+def _as_get(scope: Scope, methods: set[str] | None) -> Scope:
+    """A HEAD request's scope as a GET's (a copy: the server's own stays HEAD)."""
+    if scope.get("type") == "http" and scope.get("method") == "HEAD" and "GET" in (methods or ()):
+        return {**scope, "method": "GET"}
+    return scope
 
 
 # The statuses every route may answer with an error, for the OpenAPI schema.

@@ -1,10 +1,11 @@
 """The views over HTTP: satisfaction, participation, pipeline and the quarterly review.
 
 A figure from fewer than ``k`` residents is shown as suppressed (``suppressed``
-true, its numbers null), as everywhere civicflow publishes figures. By default an
-endpoint first counts what the views' worker has not counted yet, so that a client
-reads its own writes; ``fresh=false`` answers from what is counted already. The
-``X-Views-Position`` header says up to which record of the log the figures go.
+true, its numbers null), as everywhere civicflow publishes figures. An endpoint answers
+from what the views' worker has counted already (a request does not write); with
+``fresh=true`` it first counts the log's newest records, so that a client reads its own
+writes (catch-ups run one at a time in a process, and one with nothing new writes
+nothing). The ``X-Views-Position`` header says up to which record the figures go.
 No ``from __future__ import annotations``: see ``steps.py``.
 """
 
@@ -18,7 +19,9 @@ from civicflow.views import Participation, Pipeline, Review, Satisfaction, Views
 
 Level = Annotated[str, Query(description="district, street, community or compound")]
 Quarter = Annotated[str | None, Query(description="like 2026Q3 (default: every quarter)")]
-Fresh = Annotated[bool, Query(description="count the log's newest records first")]
+Fresh = Annotated[
+    bool, Query(description="count the log's newest records first, to read your own writes")
+]
 POSITION_HEADER = "X-Views-Position"
 
 
@@ -32,7 +35,7 @@ def add_figures(router: APIRouter, views: Callable[[], Views]) -> None:
         response: Response,
         level: Level = "community",
         quarter: Quarter = None,
-        fresh: Fresh = True,
+        fresh: Fresh = False,
     ) -> list[Satisfaction]:
         """Satisfaction per area of ``level`` and quarter."""
         return _counted(v, response, fresh).satisfaction(level=level, quarter=quarter)
@@ -43,7 +46,7 @@ def add_figures(router: APIRouter, views: Callable[[], Views]) -> None:
         response: Response,
         level: Level = "community",
         quarter: Quarter = None,
-        fresh: Fresh = True,
+        fresh: Fresh = False,
     ) -> list[Participation]:
         """Distinct participants per area of ``level`` and quarter, with council coverage."""
         return _counted(v, response, fresh).participation(level=level, quarter=quarter)
@@ -54,7 +57,7 @@ def add_figures(router: APIRouter, views: Callable[[], Views]) -> None:
         response: Response,
         level: Level = "community",
         as_of: Annotated[date | None, Query(description="overdue as of (default: today)")] = None,
-        fresh: Fresh = True,
+        fresh: Fresh = False,
     ) -> list[Pipeline]:
         """Proposals per stage, step durations and overdue work per area of ``level``."""
         return _counted(v, response, fresh).pipeline(level=level, as_of=as_of)
@@ -65,14 +68,14 @@ def add_figures(router: APIRouter, views: Callable[[], Views]) -> None:
         response: Response,
         quarter: Annotated[str, Query(description="like 2026Q3")],
         level: Level = "community",
-        fresh: Fresh = True,
+        fresh: Fresh = False,
     ) -> Review:
         """The quarterly review: areas and proposals ranked by satisfaction and participation."""
         return _counted(v, response, fresh).review(quarter, level=level)
 
     @router.get("/proposals/{proposal_id}/satisfaction", tags=["views"])
     def proposal_satisfaction(
-        proposal_id: str, v: Counted, response: Response, fresh: Fresh = True
+        proposal_id: str, v: Counted, response: Response, fresh: Fresh = False
     ) -> list[Satisfaction]:
         """Satisfaction with one proposal, round by round."""
         return _counted(v, response, fresh).proposal_satisfaction(proposal_id)

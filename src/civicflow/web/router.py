@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from civicflow.audit.signing import Signer
 from civicflow.errors import ConfigurationError
+from civicflow.web.access import Hook, as_dependency, flag
 from civicflow.web.actors import ActorHook, command_dependency
 from civicflow.web.audit import add_audit
 from civicflow.web.errors import ERROR_RESPONSES, CivicRoute
@@ -37,6 +38,8 @@ def router(
     actor: ActorHook | None = None,
     trust_body_actor: bool = False,
     read_only: bool = False,
+    office: Hook | None = None,
+    auditor: Hook | None = None,
     k: int = 5,
     signer: Signer | None = None,
     follow_views: bool = True,
@@ -53,6 +56,14 @@ def router(
             ``trust_body_actor`` and ``read_only`` must be given.
         trust_body_actor: commands name their actor in the body (demos and tests only).
         read_only: no commands at all: the community, proposals, views and audit.
+        office: a hook (a FastAPI dependency, or a ``Callable[[Request], bool]``) saying
+            whether the caller is an office: it registers the community and may take a
+            resident's step for them. Default: nobody, or everybody with
+            ``trust_body_actor=True``. Anyone else takes a resident's step only as that
+            resident (else 403).
+        auditor: a hook of the same form saying whether the caller may read what is
+            personal: residents' homes, the history with residents, others' receipts,
+            ``/verify``. Default: nobody.
         k: the smallest number of residents a figure shown may come from.
         signer: the log's signing key, for receipts (the key of the store's
             transparency policy, if it has one); without it receipts answer 404.
@@ -75,11 +86,13 @@ def router(
     )
     setattr(api, SERVICE_ATTRIBUTE, service)
     if not read_only:
-        command = command_dependency(actor, trust_body_actor)
+        command = command_dependency(actor, trust_body_actor, office)
         add_structure_commands(api, _flow(service), command)
         add_steps(api, _flow(service), command)
-    add_structure_reads(api, _flow(service))
-    add_audit(api, _flow(service), signer, verify=verify)
+    is_auditor = flag(auditor)
+    add_structure_reads(api, _flow(service), is_auditor)
+    caller = as_dependency(actor) if actor is not None else flag(None)
+    add_audit(api, _flow(service), signer, auditor=is_auditor, caller=caller, verify=verify)
     add_figures(api, _views(service))
     if catch_all:
         _add_catch_all(api)
@@ -149,7 +162,11 @@ def _add_catch_all(api: APIRouter) -> None:
     """A last route for every other path and method under the prefix: 404, or 405 with
     ``Allow`` when the path is known. Starlette would answer these itself, but only
     after the host's routes, and with the host's handlers: not in civicflow's shape."""
-    known = [(r.path_regex, r.methods or set()) for r in api.routes if isinstance(r, APIRoute)]
+    known = [
+        (r.path_regex, _with_head(r.methods or set()))
+        for r in api.routes
+        if isinstance(r, APIRoute)
+    ]
 
     @api.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
     def unknown(path: str, request: Request) -> None:
@@ -161,3 +178,7 @@ def _add_catch_all(api: APIRouter) -> None:
             message = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
             raise HTTPException(405, message, headers)
         raise HTTPException(404, f"no such path: {request.url.path}")
+
+
+def _with_head(methods: set[str]) -> set[str]:
+    return methods | {"HEAD"} if "GET" in methods else methods

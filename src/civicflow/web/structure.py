@@ -6,7 +6,7 @@ Reads take ``as_of`` (default now) and answer as the structure stood then. No
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -15,6 +15,7 @@ from civicflow.domain.community.councils import Council
 from civicflow.domain.community.residents import Home
 from civicflow.domain.community.structure import AreaView
 from civicflow.errors import InvalidInputError, MissingRegistrationError
+from civicflow.web.access import require
 from civicflow.web.actors import Command
 from civicflow.web.models import AreaIn, CouncilIn, MemberIn, ResidentsIn
 
@@ -31,12 +32,12 @@ def add_structure_commands(
     @router.post("/areas", status_code=201, tags=["structure"])
     def add_area(body: AreaIn, cmd: Cmd, f: Flow) -> AreaView:
         """Add a district, street, community or compound."""
-        return f.add_area(**cmd.fields(body))
+        return f.add_area(**cmd.fields(body, office_only=True))
 
     @router.post("/councils/{compound_id}", status_code=201, tags=["structure"])
     def form_council(compound_id: str, body: CouncilIn, cmd: Cmd, f: Flow) -> Council:
         """Form the compound's council (one at a time)."""
-        return f.form_council(compound_id, **cmd.fields(body))
+        return f.form_council(compound_id, **cmd.fields(body, office_only=True))
 
     @router.post(
         "/councils/{compound_id}/members",
@@ -45,17 +46,20 @@ def add_structure_commands(
     )
     def join_council(compound_id: str, body: MemberIn, cmd: Cmd, f: Flow) -> Council:
         """Seat a member on the compound's council."""
-        return f.join_council(compound_id, **cmd.fields(body))
+        return f.join_council(compound_id, **cmd.fields(body, office_only=True))
 
     @router.post("/residents", status_code=201, tags=["structure"])
     def register_residents(body: ResidentsIn, cmd: Cmd, f: Flow) -> list[Home]:
         """Register residents (opaque ids) to one compound, all or none."""
-        return f.register_residents(**cmd.fields(body))
+        return f.register_residents(**cmd.fields(body, office_only=True))
 
 
-def add_structure_reads(router: APIRouter, flow: Callable[[], CivicFlow]) -> None:
-    """Add the endpoints that read the community."""
+def add_structure_reads(
+    router: APIRouter, flow: Callable[[], CivicFlow], auditor: Callable[..., Any]
+) -> None:
+    """Add the endpoints that read the community (a resident's homes: auditors only)."""
     Flow = Annotated[CivicFlow, Depends(flow)]  # noqa: N806
+    Auditor = Annotated[Any, Depends(auditor)]  # noqa: N806
 
     @router.get("/areas", tags=["structure"])
     def areas(
@@ -81,8 +85,9 @@ def add_structure_reads(router: APIRouter, flow: Callable[[], CivicFlow]) -> Non
         return found
 
     @router.get("/residents/{resident_id}", tags=["structure"])
-    def resident(resident_id: str, f: Flow) -> Home:
-        """A resident's registrations over time."""
+    def resident(resident_id: str, f: Flow, allowed: Auditor) -> Home:
+        """A resident's registrations over time: where they lived (auditors only)."""
+        require(allowed, "a resident's homes are for auditors")
         return f.resident(resident_id)
 
 
