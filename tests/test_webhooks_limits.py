@@ -232,3 +232,24 @@ def test_the_relay_gives_up_after_a_day_of_failures_not_a_count(flow: CivicFlow)
     policy = RetryPolicy()
     assert policy.give_up_after == 24 * 3600
     assert policy.max_attempts is None
+
+
+def test_a_table_made_before_the_new_columns_gains_them(sqlite_url: str) -> None:
+    from civicflow.webhooks import store
+
+    old_columns = store.COLUMNS.split(", allow_private")[0]
+    with flows.open_flow(sqlite_url) as flow:
+        table = store.Subscriptions(flow)
+        table._write(f"CREATE TABLE {store.TABLE} ({old_columns})")
+        old = ["sub_old", "https://example.org/h", "whsec_x", "00", "[]", None, "omitted"]
+        table._write(
+            f"INSERT INTO {store.TABLE} VALUES "  # noqa: S608 - the table's own name
+            "(?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, 0, NULL, NULL)",
+            (*old, "2026-01-01T00:00:00+00:00"),
+        )
+        (listed,) = Webhooks(flow).list()  # read as it is: nothing allowed, nothing failing
+        assert (listed.allow_private, listed.failing_since) == (False, None)
+        with Relay(flow):
+            pass  # the relay adds the columns
+        assert {"allow_private", "failing_since"} <= table._columns()
+        assert Webhooks(flow).get("sub_old").allow_private is False
