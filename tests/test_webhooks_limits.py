@@ -106,7 +106,7 @@ def test_a_slow_receiver_does_not_hold_up_the_others_passes(flow: CivicFlow) -> 
             made = Webhooks(flow).add(receiver.url, allow_private=True)
             receiver.secret = made.secret
         stop = threading.Event()
-        with Relay(flow, budget=60) as relay:
+        with Relay(flow, budget=2) as relay:
             running = threading.Thread(target=relay.run, args=(stop,), kwargs={"poll": 0.05})
             running.start()
             try:
@@ -234,16 +234,18 @@ def test_the_relay_gives_up_after_a_day_of_failures_not_a_count(flow: CivicFlow)
     assert policy.max_attempts is None
 
 
-def test_a_table_made_before_the_new_columns_gains_them(sqlite_url: str) -> None:
+def test_a_table_made_before_the_new_columns_gains_them(store_url: str) -> None:
     from civicflow.webhooks import store
 
+    if store_url.startswith("memory"):
+        pytest.skip("a store in memory makes its table afresh")
     old_columns = store.COLUMNS.split(", allow_private")[0]
-    with flows.open_flow(sqlite_url) as flow:
+    with flows.open_flow(store_url) as flow:
         table = store.Subscriptions(flow)
-        table._write(f"CREATE TABLE {store.TABLE} ({old_columns})")
+        table._write(f"CREATE TABLE {table._table} ({old_columns})")
         old = ["sub_old", "https://example.org/h", "whsec_x", "00", "[]", None, "omitted"]
         table._write(
-            f"INSERT INTO {store.TABLE} VALUES "  # noqa: S608 - the table's own name
+            f"INSERT INTO {table._table} VALUES "  # noqa: S608 - the table's own name
             "(?, ?, ?, ?, ?, ?, ?, ?, 'active', 0, 0, NULL, NULL)",
             (*old, "2026-01-01T00:00:00+00:00"),
         )
