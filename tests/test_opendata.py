@@ -245,9 +245,14 @@ def test_a_folder_with_files_is_refused_unless_overwritten(demo: CivicFlow, tmp_
     with pytest.raises(OutputExistsError):
         export_open_data(demo, target)
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
-    export_open_data(demo, target, overwrite=True)
-    assert not (target / "keep.txt").exists()
-    assert (target / "datapackage.json").exists()
+    with pytest.raises(OutputExistsError, match="not a civicflow open data package"):
+        export_open_data(demo, target, overwrite=True)  # not a package: never replaced
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    (target / "keep.txt").unlink()
+    export_open_data(demo, target)
+    before = (target / "datapackage.json").stat().st_mtime_ns
+    export_open_data(demo, target, overwrite=True)  # a package: replaced
+    assert (target / "datapackage.json").stat().st_mtime_ns >= before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing set aside is left
 
 
@@ -262,12 +267,14 @@ def test_a_failed_export_leaves_nothing_behind(
         export_open_data(demo, tmp_path / "new")
     assert list(tmp_path.iterdir()) == []
     old = tmp_path / "old"
-    old.mkdir()
-    (old / "datapackage.json").write_text("{}", encoding="utf-8")
+    monkeypatch.undo()
+    export_open_data(demo, old)
+    kept = (old / "datapackage.json").read_text(encoding="utf-8")
+    monkeypatch.setattr("civicflow.opendata.export.write_json", broken)
     with pytest.raises(OSError, match="No space"):
         export_open_data(demo, old, overwrite=True)
     assert [p.name for p in tmp_path.iterdir()] == ["old"]
-    assert (old / "datapackage.json").read_text(encoding="utf-8") == "{}"
+    assert (old / "datapackage.json").read_text(encoding="utf-8") == kept
 
 
 def test_cells_are_plain_csv_values() -> None:

@@ -36,7 +36,7 @@ def test_add_prints_the_secret_once_and_list_never(db: str) -> None:
 def test_a_given_secret_and_options_are_kept(db: str) -> None:
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the standard's example
     made = ok(
-        f"webhooks add http://127.0.0.1:1/h --secret {secret} --area compound-7 "
+        f"webhooks add http://127.0.0.1:1/h --secret {secret} --area compound-7 --allow-private "
         "--residents omitted --from-now --event proposal.rated --event proposal.asked --json",
         db,
     ).json()
@@ -44,6 +44,7 @@ def test_a_given_secret_and_options_are_kept(db: str) -> None:
     assert (made["area"], made["residents"]) == ("compound-7", "omitted")
     assert made["events"] == "proposal.rated, proposal.asked"
     assert made["position"] > 0
+    assert made["allow_private"] is True
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,8 @@ def test_a_given_secret_and_options_are_kept(db: str) -> None:
         "webhooks add https://example.org --secret whsec_c2hvcnQ=",
         "webhooks add https://example.org --area nowhere",
         "webhooks add https://example.org --residents everyone",
+        "webhooks add http://127.0.0.1:5432/",  # a private address, not allowed
+        "webhooks add http://169.254.169.254/latest/meta-data/",
         "webhooks remove sub_nothing",
         "webhooks resume sub_nothing",
         "webhooks relay --once --poll 0",
@@ -69,7 +72,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(db: str, line: str) -> 
 
 def test_relay_once_delivers_the_backlog_then_pause_resume_and_remove(db: str) -> None:
     with Receiver() as receiver:
-        made = ok(f"webhooks add {receiver.url} --json", db).json()
+        made = ok(f"webhooks add {receiver.url} --allow-private --json", db).json()
         receiver.secret = made["secret"]
         summary = ok("webhooks relay --once --json", db).json()
         with CivicFlow.open(db, create=False) as flow:

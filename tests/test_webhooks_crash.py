@@ -45,7 +45,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
 def test_a_relay_killed_mid_delivery_redelivers_and_loses_nothing(durable_url: str) -> None:
     with flows.open_flow(durable_url) as flow, Receiver() as receiver:
         flows.rate_all(flow, flows.rating(flow), ["satisfied"] * 5)
-        receiver.secret = Webhooks(flow).add(receiver.url).secret
+        receiver.secret = Webhooks(flow).add(receiver.url, allow_private=True).secret
         log = expected(flow)
         receiver.slow_after, receiver.delay = 7, 3.0  # the 8th delivery is accepted slowly
 
@@ -82,7 +82,7 @@ def check(receiver: Receiver, log: list[tuple[int, str]], in_flight: str, flow: 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_relay_stops_cleanly_on_a_signal(sqlite_url: str, signal_number: int) -> None:
     with flows.open_flow(sqlite_url) as flow, Receiver() as receiver:
-        receiver.secret = Webhooks(flow).add(receiver.url).secret
+        receiver.secret = Webhooks(flow).add(receiver.url, allow_private=True).secret
         relay = relay_process(sqlite_url)
         wait_for(lambda: len(receiver.unique()) == len(expected(flow)))
         relay.send_signal(signal_number)

@@ -312,10 +312,16 @@ class OutputExistsError(CivicflowError, FileExistsError):
     """A folder to write into already holds files; nothing was written.
 
     ``path`` is the folder; pass the command's overwrite flag to replace what is there.
+    ``reason`` says why it is refused even with that flag: a file or a symbolic link
+    in the way, or a folder that is not a civicflow package (nothing is touched).
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, reason: str | None = None) -> None:
         self.path = path
+        self.reason = reason  # why even overwriting is refused; None: it merely holds files
+        if reason is not None:
+            super().__init__(f"{path} {reason}: nothing was written or removed")
+            return
         super().__init__(
             f"{path} is not empty: nothing was written (export into a new or empty folder, "
             "or ask to overwrite it)"

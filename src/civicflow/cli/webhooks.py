@@ -40,6 +40,11 @@ def register(commands: Sub) -> None:
     a.add_argument(
         "--from-now", action="store_true", help="only events recorded from now on (default: all)"
     )
+    a.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="may deliver to loopback, private and link-local addresses (a local receiver)",
+    )
     a.set_defaults(run=with_flow(_add))
 
     a = group.add_parser("list", help="the subscriptions, their state and position")
@@ -52,9 +57,18 @@ def register(commands: Sub) -> None:
     a = group.add_parser("relay", help="deliver the log to every active subscription")
     a.add_argument("--once", action="store_true", help="deliver what is due now, then stop")
     a.add_argument("--poll", type=float, default=1.0, help="seconds between passes when idle")
-    a.add_argument("--timeout", type=float, default=10.0, help="seconds a receiver may take")
     a.add_argument(
-        "--max-attempts", type=int, default=12, help="failures at one event before giving up"
+        "--timeout", type=float, default=10.0, help="seconds a receiver may take, in all"
+    )
+    a.add_argument(
+        "--give-up-after",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="hours of failures at one event before giving up (default 24)",
+    )
+    a.add_argument(
+        "--max-attempts", type=int, help="also give up after this many failures at one event"
     )
     a.set_defaults(run=reading(_relay))
     finish(group)
@@ -74,6 +88,7 @@ def _add(flow: CivicFlow, a: argparse.Namespace) -> dict[str, Any]:
         area=a.area,
         residents=a.residents,
         from_start=not a.from_now,
+        allow_private=a.allow_private,
     )
     return {**_shown(made), "secret": made.secret}  # the only time it is shown
 
@@ -99,7 +114,9 @@ def _relay(flow: CivicFlow, a: argparse.Namespace) -> dict[str, int] | None:
     from civicflow.webhooks import Relay, RetryPolicy
 
     require(a.poll > 0, "poll", "must be above 0 seconds")
-    policy = RetryPolicy(timeout=a.timeout, max_attempts=a.max_attempts)
+    policy = RetryPolicy(
+        timeout=a.timeout, max_attempts=a.max_attempts, give_up_after=a.give_up_after * 3600
+    )
     with Relay(flow, policy=policy) as relay:
         if a.once:
             return _drain(relay)

@@ -127,7 +127,9 @@ AREAS = Table(
             ("层级", "楼院、社区、街道或区。"),
             enum=KINDS,
         ),
-        column("name", "string", ("Name", "The area's name."), ("名称", "区域名称。")),
+        column(
+            "name", "string", ("Name", "The area's name."), ("名称", "区域名称。"), free_text=True
+        ),
         column(
             "parent_id", "string", ("Parent", "The area it lies in."), ("上级", "所属上级区域。")
         ),

@@ -41,6 +41,7 @@ PROPOSALS = Table(
             ("Title", "The need, in a few words."),
             ("标题", "需求标题。"),
             required=True,
+            free_text=True,
         ),
         column(
             "category",
@@ -48,6 +49,7 @@ PROPOSALS = Table(
             ("Category", "What kind of work: lighting, drainage..."),
             ("类别", "工作类别：照明、排水等。"),
             required=True,
+            free_text=True,
         ),
         column(
             "scope_id",
@@ -132,6 +134,7 @@ PROPOSALS = Table(
             "string",
             ("Funding", "Where the money comes from, separated by '; '."),
             ("资金来源", "资金来源，以“; ”分隔。"),
+            free_text=True,
         ),
         column(
             "responsible_role",
@@ -200,8 +203,15 @@ ROUNDS = Table(
         column(
             "verdict",
             "string",
-            ("Verdict", "passed, or rectify (back to Do); empty while open."),
-            ("结论", "满意结项，或整改；尚未结束则留空。"),
+            (
+                "Verdict",
+                "passed, or rectify (back to Do); empty while open, and empty when the "
+                "round's figure is suppressed (the verdict follows from its counts).",
+            ),
+            (
+                "结论",
+                "满意结项，或整改；尚未结束则留空；本轮数字已隐去时亦留空（结论可据其推算）。",
+            ),
             enum=tuple(v.value for v in Verdict),
         ),
         SUPPRESSED,

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ZH = "x-zh"  # the custom property holding a descriptor's Chinese title and description
+FORMULA_NOTE = (
+    " A value starting with =, +, -, @, a tab or a carriage return is prefixed with an "
+    "apostrophe ('), so that a spreadsheet never runs it as a formula."
+)
+FORMULA_NOTE_ZH = "以 =、+、-、@、制表符或回车开头的值前加撇号（'），以免电子表格将其当作公式执行。"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Column:
     minimum: int | None = None
     maximum: int | None = None
     enum: tuple[str, ...] = ()
+    free_text: bool = False  # written by people: escaped against spreadsheet formulas
 
     def descriptor(self, *, unique: bool = False) -> dict[str, Any]:
         """The column as a Table Schema field."""
@@ -90,6 +96,11 @@ class Table:
     def names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
+    @property
+    def free_text(self) -> frozenset[str]:
+        """The columns of free text, escaped against spreadsheet formulas."""
+        return frozenset(column.name for column in self.columns if column.free_text)
+
     def descriptor(self) -> dict[str, Any]:
         """The table as a tabular data resource of the package."""
         single = self.key[0] if len(self.key) == 1 else None
@@ -121,7 +132,14 @@ def column(
     zh: tuple[str, str],
     **constraints: Any,
 ) -> Column:
-    """A column from its name, type, (title, description) in English and in Chinese."""
+    """A column from its name, type, (title, description) in English and in Chinese.
+
+    A column of free text (``free_text=True``) says in its description how a value a
+    spreadsheet would take for a formula is escaped.
+    """
+    if constraints.get("free_text"):
+        en = (en[0], en[1] + FORMULA_NOTE)
+        zh = (zh[0], zh[1] + FORMULA_NOTE_ZH)
     return Column(name, kind, en[0], en[1], zh[0], zh[1], **constraints)
 
 

@@ -15,7 +15,7 @@ from civicflow.opendata.open311 import requests
 from civicflow.opendata.package import DESCRIPTOR, OPEN311, POPOLO, TABLES, descriptor
 from civicflow.opendata.popolo import popolo
 from civicflow.opendata.source import Source, read
-from civicflow.opendata.writing import into_folder, write_json, write_table
+from civicflow.opendata.writing import check_target, into_folder, write_json, write_table
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
@@ -47,7 +47,9 @@ def export_open_data(
     the figures per area and quarter (default: every quarter).
 
     Raises:
-        OutputExistsError: ``directory`` holds files and ``overwrite`` is False.
+        OutputExistsError: ``directory`` holds files and ``overwrite`` is False, or is
+            a file, a symbolic link or a folder that does not hold a civicflow package
+            (which is never replaced).
         InvalidInputError: a quarter is not like 2026Q3.
         ConcurrencyError: other processes kept counting into the views while they were read.
         BackendUnavailableError: the store or the views' database failed.
@@ -59,6 +61,7 @@ def export_open_data(
     for quarter in quarters:
         quarter_asked(quarter)  # refused before anything is read
     target = Path(directory)
+    check_target(target, overwrite=overwrite)  # refused before anything is read or counted
     if views is None:
         with Views(flow, k=k) as own:
             own.catch_up()
@@ -74,7 +77,7 @@ def export_open_data(
 def write(source: Source, folder: Path) -> dict[str, int]:
     """Every file of the package into ``folder``; returns the rows of each table."""
     counted = {
-        table.name: write_table(folder / table.path, table.names, rows)
+        table.name: write_table(folder / table.path, table.names, rows, table.free_text)
         for table, rows in tables(source)
     }
     write_json(folder / POPOLO, popolo(source))

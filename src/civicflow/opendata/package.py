@@ -16,6 +16,7 @@ from civicflow.opendata.catalogue_figures import PARTICIPATION, SATISFACTION
 from civicflow.opendata.catalogue_work import PROPOSALS, ROUNDS
 from civicflow.opendata.dictionary import ZH, Table
 from civicflow.opendata.source import Source
+from civicflow.opendata.writing import MARKED, MARKER, PACKAGE_NAME
 
 TABLES: tuple[Table, ...] = (
     AREAS,
@@ -28,7 +29,7 @@ TABLES: tuple[Table, ...] = (
 )
 POPOLO = "popolo.json"
 OPEN311 = "requests.json"
-DESCRIPTOR = "datapackage.json"
+DESCRIPTOR = MARKED
 LICENSE = {
     "name": "CC-BY-4.0",
     "path": "https://creativecommons.org/licenses/by/4.0/",
@@ -68,7 +69,7 @@ def descriptor(source: Source) -> dict[str, Any]:
     ]
     return {
         "profile": "data-package",
-        "name": "civicflow-open-data",
+        "name": PACKAGE_NAME,
         "title": "Community deliberation: proposals, satisfaction and participation",
         "description": "Needs raised by residents and carried through Ask, Discuss, Decide, "
         "Do, Publish and Rate (问议定办晒评), with residents' satisfaction and participation "
@@ -85,7 +86,7 @@ def descriptor(source: Source) -> dict[str, Any]:
         "licenses": [LICENSE],
         "sources": [{"title": f"civicflow event log, read at position {source.position}"}],
         "created": source.moment.isoformat(timespec="seconds"),
-        "x-civicflow": {
+        MARKER: {
             "log_position": source.position,
             "k": source.k,
             "quarters": list(source.quarters),

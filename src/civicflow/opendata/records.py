@@ -182,8 +182,9 @@ def _rounds(
                 structure, state.area_id, state.publications[number - 1].occurred_at
             ),
             "closed_date": day(structure, state.area_id, closed.occurred_at if closed else None),
+            # A verdict is a function of the round's counts: hidden with them.
             "verdict": (Verdict.PASSED if closed.passed else Verdict.RECTIFY).value
-            if closed
+            if closed and not figure.suppressed
             else None,
         }
 

@@ -5,10 +5,18 @@ An event the filter passes over moves the position too (it will never be
 delivered to this subscription). An event that fails stops the subscription's pass:
 the events after it wait, so that the receiver sees them in order, and the failure
 is recorded with the time of the next attempt (``retrying.py``).
+
+A receiver gets the relay's time and memory only within bounds: each request has
+``timeout`` seconds in all (a watchdog shuts its connection then, however slowly the
+receiver trickles its answer), only the status is read (never the body), and a pass
+starts no new delivery after ``budget`` seconds, so that the rest waits for the next
+pass rather than holding up the others. Requests go only to public addresses unless
+the subscription allows private ones (``addresses.py``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,12 +29,14 @@ from standardwebhooks import Webhook
 
 from civicflow.storage import rawlog
 from civicflow.storage.errors import storage_errors
+from civicflow.webhooks.addresses import PrivateAddressError, pinned
 from civicflow.webhooks.envelope import body, envelope
 from civicflow.webhooks.names import matches, public_name
 from civicflow.webhooks.placement import Placement
 from civicflow.webhooks.retrying import RetryPolicy
 from civicflow.webhooks.store import Subscriptions
 from civicflow.webhooks.subscription import State, Subscription
+from civicflow.webhooks.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
@@ -67,9 +77,11 @@ class Courier:
         policy: RetryPolicy,
         clock: Callable[[], datetime],
         page: int,
+        budget: float = 10.0,
     ) -> None:
         self._flow, self._table, self._client = flow, table, client
         self._policy, self._clock, self._page = policy, clock, page
+        self._budget = budget
 
     def deliver(self, subscription: Subscription) -> list[Delivery]:
         """Deliver what follows the subscription's position, until a failure or a page's end."""
@@ -81,7 +93,10 @@ class Courier:
             placement.refresh()  # after the page: it knows every area the page names
         done: list[Delivery] = []
         current = subscription.position
+        started = time.monotonic()
         for position, aggregate_id, version, topic, state in rows:
+            if done and time.monotonic() - started >= self._budget:
+                return done  # the rest in the next pass: the others' turn meanwhile
             name = public_name(topic)
             event = self._wanted(
                 subscription, placement, name, (aggregate_id, version, topic, state)
@@ -125,7 +140,8 @@ class Courier:
     def _post(self, subscription: Subscription, position: int, name: str, event: Any) -> Delivery:
         message_id = webhook_id(subscription.id, position)
         key = bytes.fromhex(subscription.pseudonym_key)
-        text = body(envelope(name, position, event, subscription.residents, key))
+        quoted = self._asker(event) if name == "proposal.withdrawn" else ()
+        text = body(envelope(name, position, event, subscription.residents, key, quoted=quoted))
         sent_at = self._clock()
         headers = {
             "webhook-id": message_id,
@@ -135,33 +151,70 @@ class Courier:
             "user-agent": USER_AGENT,
         }
         made = Delivery(subscription.id, position, message_id, name, None)
-        try:
-            response = self._client.post(
-                subscription.url,
-                content=text.encode(),
-                headers=headers,
-                timeout=self._policy.timeout,
-            )
-        except httpx.HTTPError as error:
-            return _with(made, None, f"{type(error).__name__}: {error}")
-        answered = _with(made, response.status_code, None)
+        url, extensions = subscription.url, {}
+        if not subscription.allow_private:
+            try:
+                target = pinned(subscription.url)
+            except PrivateAddressError as refused:
+                return _with(made, None, f"refused: {refused}")
+            url, headers["host"] = target.url, target.host
+            extensions = {"sni_hostname": target.host.rsplit(":", 1)[0].strip("[]")}
+        status, failure = self._send(url, text.encode(), headers, extensions)
+        if status is None:
+            return _with(made, None, failure)
+        answered = _with(made, status, None)
         if answered.ok:
             return answered
-        return _with(made, response.status_code, f"HTTP {response.status_code}")
+        return _with(made, status, f"HTTP {status}")
+
+    def _asker(self, event: Any) -> tuple[str, ...]:
+        """Who asked for the proposal of ``event``, whom a withdrawal's reason may name."""
+        with storage_errors("reading a proposal for webhooks"):
+            asker = self._flow.proposal(event.originator_id).asked_by
+        return (asker,) if asker else ()
+
+    def _send(
+        self, url: str, content: bytes, headers: dict[str, str], extensions: dict[str, Any]
+    ) -> tuple[int | None, str | None]:
+        """POST, within ``timeout`` seconds in all; the status, or why there is none."""
+        watchdog = Watchdog(self._policy.timeout)
+        headers = {**headers, "connection": "close"}  # a fresh connection the watchdog sees
+        try:
+            with (
+                watchdog,
+                self._client.stream(
+                    "POST",
+                    url,
+                    content=content,
+                    headers=headers,
+                    timeout=self._policy.timeout,
+                    extensions={**extensions, "trace": watchdog.trace},
+                ) as response,
+            ):
+                return response.status_code, None  # the body is never read
+        except httpx.HTTPError as error:
+            if watchdog.fired:
+                return None, f"Timeout: no answer within {self._policy.timeout:g} s in all"
+            return None, f"{type(error).__name__}: {error}"
 
     def _failed(
         self, subscription: Subscription, current: int, before: int, failed: Delivery
     ) -> None:
         """Record the failure; events the filter passed over before it count as done."""
         if before > current and self._table.advance(subscription.id, current, before):
-            subscription = subscription.model_copy(update={"position": before, "attempts": 0})
+            subscription = subscription.model_copy(
+                update={"position": before, "attempts": 0, "failing_since": None}
+            )
         failures = subscription.attempts + 1
-        gives_up = self._policy.gives_up(failures)
+        now = self._clock()
+        since = subscription.failing_since or now
+        gives_up = self._policy.gives_up(failures, since, now)
         self._table.failed(
             subscription,
             failed.error or "failed",
-            None if gives_up else self._policy.retry_at(self._clock(), failures),
+            None if gives_up else self._policy.retry_at(now, failures),
             State.FAILING if gives_up else State.ACTIVE,
+            since,
         )
 
 

@@ -18,15 +18,22 @@ from civicflow.webhooks.privacy import Residents, protect
 
 
 def envelope(
-    name: str, position: int, event: BaseModel, residents: Residents, key: bytes
+    name: str,
+    position: int,
+    event: BaseModel,
+    residents: Residents,
+    key: bytes,
+    *,
+    quoted: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The payload for one event of the log at ``position``, named ``name``."""
+    """The payload for one event of the log at ``position``, named ``name`` (``quoted``:
+    residents its free text may name, hidden there too: ``privacy.protect``)."""
     data = event.model_dump(mode="json")
     return {
         "type": name,
         "timestamp": data["timestamp"],  # recording time, as the event says
         "position": position,  # in the store's log: the order of delivery
-        "data": protect(name, data, residents, key),
+        "data": protect(name, data, residents, key, quoted),
     }
 
 

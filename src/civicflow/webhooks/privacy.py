@@ -9,14 +9,23 @@ subscription), but cannot reverse it, and two subscriptions cannot join their
 pseudonyms. ``omitted`` removes resident ids altogether; ``included`` (an explicit
 choice at subscription) sends them as stored.
 
+The ``actor`` of a step a resident may take (asking, backing, rating, withdrawing,
+and a resident's own events) is personal data whoever it is: the resident, an
+account of the embedding application that stands for them, or an office entering
+it on their behalf; it is pseudonymised (or omitted) like a resident. Where such a
+step's free text (a title, details, a comment, a reason) or a session's text quotes
+one of the ids hidden from the event (or, for a withdrawal, the id of who asked),
+the id is replaced there too.
+
 Council members, officials and sponsors act in an office whose record is the point
-of the audit trail: their ids are delivered as they are.
+of the audit trail: the actors of the other steps are delivered as they are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -31,9 +40,13 @@ class Residents(StrEnum):
     INCLUDED = "included"
 
 
-# The events that name one resident in ``resident``, who is also their actor unless
-# an office entered them on the resident's behalf.
+# The events that name one resident in ``resident``.
 _RESIDENT_FIELD = {"proposal.asked", "proposal.backed", "proposal.rated"}
+# The steps a resident may take, or be the subject of: their actor is personal data.
+_RESIDENT_STEPS = {*_RESIDENT_FIELD, "proposal.withdrawn"}
+# Free text, in which a hidden id is replaced wherever it is quoted.
+_FREE_TEXT = ("title", "details", "comment", "reason", "summary", "opinions", "note")
+OMITTED_MARK = "[resident]"  # what stands for a quoted id when residents are omitted
 
 
 def pseudonym(key: bytes, aggregate_id: str) -> str:
@@ -42,18 +55,39 @@ def pseudonym(key: bytes, aggregate_id: str) -> str:
     return f"rp_{digest[:32]}"
 
 
-def protect(name: str, data: dict[str, Any], mode: Residents, key: bytes) -> dict[str, Any]:
-    """``data`` (an event's fields, as JSON) with resident ids handled as ``mode`` says."""
+def personal_actor(name: str) -> bool:
+    """Whether the ``actor`` of the event named ``name`` is personal data."""
+    return name in _RESIDENT_STEPS or name.startswith("resident.")
+
+
+def protect(
+    name: str,
+    data: dict[str, Any],
+    mode: Residents,
+    key: bytes,
+    quoted: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """``data`` (an event's fields, as JSON) with resident ids handled as ``mode`` says.
+
+    ``quoted`` are residents the event does not name but its free text may (who asked
+    for a proposal being withdrawn): replaced there too.
+    """
     if mode is Residents.INCLUDED:
         return data
-    ids = _resident_ids(name, data)
+    ids = {resident: str(resident_uuid(resident)) for resident in quoted}
+    ids.update(_resident_ids(name, data))
+    actor = data.get("actor")
+    if personal_actor(name) and isinstance(actor, str) and actor not in ids:
+        # An account or an office standing for the resident: as personal as the resident
+        # (and the same pseudonym as a resident of that id, if it is one).
+        ids[actor] = str(resident_uuid(actor))
     if not ids:
         return data
     if mode is Residents.OMITTED:
-        return _without(name, data, ids)
+        return _scrubbed(_without(name, data, ids), dict.fromkeys(ids, OMITTED_MARK))
     # Keyed by the aggregate id, so that one person has one pseudonym in every event.
     names = {resident: pseudonym(key, aggregate) for resident, aggregate in ids.items()}
-    return _replaced(data, names)
+    return _scrubbed(_replaced(data, names), names)
 
 
 def _resident_ids(name: str, data: dict[str, Any]) -> dict[str, str]:
@@ -94,4 +128,28 @@ def _without(name: str, data: dict[str, Any], ids: dict[str, str]) -> dict[str, 
         del out["originator_id"]
     if "attendees" in out:
         out["attendees"] = [a for a in out["attendees"] if a not in ids]
+    return out
+
+
+def _scrubbed(data: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """``data`` with every id of ``names`` quoted in its free text replaced."""
+    # Longest first, each id whole (not "resident-3" inside "resident-33").
+    ids = sorted(names, key=len, reverse=True)
+    pattern = re.compile(
+        "|".join(rf"(?<![\w-]){re.escape(i)}(?![\w-])" for i in ids), re.IGNORECASE
+    )
+    lowered = {i.lower(): names[i] for i in ids}
+
+    def scrub(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        return pattern.sub(lambda m: lowered[m.group(0).lower()], text)
+
+    out = dict(data)
+    for field in _FREE_TEXT:
+        value = out.get(field)
+        if isinstance(value, list):
+            out[field] = [scrub(v) for v in value]
+        elif value is not None:
+            out[field] = scrub(value)
     return out

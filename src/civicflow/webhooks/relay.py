@@ -1,8 +1,11 @@
 """The relay: follows the log and delivers it to every active subscription.
 
 Each pass takes the subscriptions that are due (active, not backing off) and
-delivers a page of the log to each, in parallel threads, so that one slow or
-failing receiver never holds up the others. The relay keeps nothing in memory that
+delivers a page of the log to each, in parallel threads. ``run`` goes further: each
+subscription has passes of its own, one after the other in a thread while it has
+something to deliver, so that one slow or failing receiver never holds up the
+others' next pass (and a receiver gets at most ``timeout`` seconds a request and
+``budget`` seconds a pass: ``delivery.py``). The relay keeps nothing in memory that
 matters: positions are in the store, so a relay killed at any moment and started
 again redelivers at most the events whose acknowledgement it had not recorded,
 with the same ``webhook-id``s.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -48,6 +52,7 @@ class Relay:
         page: int = 100,
         workers: int = 4,
         clock: Callable[[], datetime] = _now,
+        budget: float = 10.0,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self._table = subscriptions_of(flow)
@@ -56,7 +61,13 @@ class Relay:
         self._owns_client = client is None
         self._clock = clock
         self._courier = Courier(
-            flow, self._table, client=self._client, policy=self.policy, clock=clock, page=page
+            flow,
+            self._table,
+            client=self._client,
+            policy=self.policy,
+            clock=clock,
+            page=page,
+            budget=budget,
         )
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="civicflow-webhook")
 
@@ -67,19 +78,62 @@ class Relay:
         return [delivery for done in passes for delivery in done]
 
     def run(self, stop: threading.Event, poll: float = 1.0) -> None:
-        """Pass after pass until ``stop`` is set, waiting ``poll`` seconds when idle.
+        """Pass after pass until ``stop`` is set, each subscription in a thread of its own.
 
-        A database that does not answer is waited out (a pass is tried again after
-        ``poll``), like a receiver that does not.
+        A subscription is passed to again as soon as its pass delivered something, else
+        after ``poll`` seconds; a slow one never delays another's pass. A database that
+        does not answer is waited out (tried again after ``poll``), like a receiver
+        that does not. On ``stop``, the passes under way finish first.
         """
-        while not stop.is_set():
+        running: set[str] = set()  # subscriptions with a pass under way
+        threads: list[threading.Thread] = []
+        idle_until: dict[str, float] = {}
+        lock = threading.Lock()
+        woken = threading.Event()
+
+        def one_pass(subscription: Subscription) -> None:
+            delivered = False
             try:
-                attempted = self.deliver_once()
+                delivered = any(d.ok for d in self._courier.deliver(subscription))
             except BackendUnavailableError as error:
                 log.warning("webhooks: the store did not answer: %s", error)
-                attempted = []
-            if not any(d.ok for d in attempted):
-                stop.wait(poll)
+            except Exception:
+                log.exception("webhooks: a pass to %s failed", subscription.id)
+            finally:
+                with lock:
+                    if not delivered:
+                        idle_until[subscription.id] = time.monotonic() + poll
+                    running.discard(subscription.id)
+                woken.set()
+
+        try:
+            while not stop.is_set():
+                woken.clear()
+                threads = [thread for thread in threads if thread.is_alive()]
+                try:
+                    due = [s for s in self._table.all() if self._is_due(s)]
+                except BackendUnavailableError as error:
+                    log.warning("webhooks: the store did not answer: %s", error)
+                    due = []
+                with lock:
+                    now = time.monotonic()
+                    starting = [
+                        s for s in due if s.id not in running and idle_until.get(s.id, 0) <= now
+                    ]
+                    running.update(s.id for s in starting)
+                for subscription in starting:
+                    thread = threading.Thread(
+                        target=one_pass,
+                        args=(subscription,),
+                        name=f"civicflow-webhook-{subscription.id}",
+                        daemon=True,
+                    )
+                    threads.append(thread)
+                    thread.start()
+                woken.wait(poll)
+        finally:
+            for thread in threads:
+                thread.join()
 
     def _is_due(self, subscription: Subscription) -> bool:
         waiting = subscription.next_attempt_at

@@ -32,8 +32,14 @@ COLUMNS = (
     "id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, "
     "pseudonym_key TEXT NOT NULL, events TEXT NOT NULL, area TEXT, residents TEXT NOT NULL, "
     "created_at TEXT NOT NULL, state TEXT NOT NULL, position BIGINT NOT NULL, "
-    "attempts INTEGER NOT NULL, next_attempt_at TEXT, last_error TEXT"
+    "attempts INTEGER NOT NULL, next_attempt_at TEXT, last_error TEXT, "
+    "allow_private INTEGER NOT NULL DEFAULT 0, failing_since TEXT"
 )
+# Added after the first release: a table made before gets them on ``ensure``.
+ADDED = {
+    "allow_private": "allow_private INTEGER NOT NULL DEFAULT 0",
+    "failing_since": "failing_since TEXT",
+}
 _NAMES = [column.split()[0] for column in COLUMNS.split(", ")]
 
 
@@ -50,6 +56,7 @@ class Subscriptions:
             datastore = SQLiteDatastore(name)
         self._datastore = datastore
         schema = getattr(datastore, "schema", None)
+        self._schema: str | None = schema
         self._postgres = schema is not None
         self._table = f'"{schema.replace(chr(34), chr(34) * 2)}".{TABLE}' if schema else TABLE
 
@@ -87,9 +94,24 @@ class Subscriptions:
     # --- writing --------------------------------------------------------------------------
 
     def ensure(self) -> None:
-        """Make the table if it is missing."""
+        """Make the table if it is missing, and add the columns it lacks."""
         if not self.exists():
             self._write(f"CREATE TABLE IF NOT EXISTS {self._table} ({COLUMNS})")
+            return
+        for name, column in ADDED.items():
+            if name not in self._columns():
+                self._write(f"ALTER TABLE {self._table} ADD COLUMN {column}")
+
+    def _columns(self) -> set[str]:
+        if self._postgres:
+            rows = self._select(
+                "SELECT column_name AS name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                (self._schema, TABLE),
+            )
+        else:
+            rows = self._select(f"PRAGMA table_info({TABLE})")
+        return {str(row["name"]) for row in rows}
 
     def add(self, subscription: Subscription) -> None:
         self.ensure()
@@ -110,7 +132,7 @@ class Subscriptions:
         """
         return self._write(
             f"UPDATE {self._table} SET position = ?, attempts = 0, next_attempt_at = NULL, "  # noqa: S608
-            "last_error = NULL WHERE id = ? AND position = ?",
+            "last_error = NULL, failing_since = NULL WHERE id = ? AND position = ?",
             (end, subscription_id, start),
         )
 
@@ -120,15 +142,18 @@ class Subscriptions:
         error: str,
         retry_at: datetime | None,
         state: State,
+        since: datetime,
     ) -> None:
-        """Record a failed attempt at the event after the subscription's position."""
+        """Record a failed attempt at the event after the subscription's position
+        (``since``: when the attempts at it began failing)."""
         self._write(
             f"UPDATE {self._table} SET attempts = attempts + 1, next_attempt_at = ?, "  # noqa: S608
-            "last_error = ?, state = ? WHERE id = ? AND position = ?",
+            "last_error = ?, state = ?, failing_since = ? WHERE id = ? AND position = ?",
             (
                 retry_at.isoformat() if retry_at else None,
                 error[:1000],
                 state.value,
+                since.isoformat(),
                 subscription.id,
                 subscription.position,
             ),
@@ -142,8 +167,8 @@ class Subscriptions:
         """
         self.get(subscription_id)
         self._write(
-            f"UPDATE {self._table} SET state = ?, attempts = 0, next_attempt_at = NULL "  # noqa: S608
-            "WHERE id = ?",
+            f"UPDATE {self._table} SET state = ?, attempts = 0, next_attempt_at = NULL, "  # noqa: S608
+            "failing_since = NULL WHERE id = ?",
             (state.value, subscription_id),
         )
         return self.get(subscription_id)
@@ -201,7 +226,17 @@ def _row(s: Subscription) -> tuple[Any, ...]:
         s.attempts,
         s.next_attempt_at.isoformat() if s.next_attempt_at else None,
         s.last_error,
+        1 if s.allow_private else 0,
+        s.failing_since.isoformat() if s.failing_since else None,
     )
+
+
+def _get(row: Any, name: str) -> Any:
+    """A column a table made before it was added lacks (until ``ensure``): None."""
+    try:
+        return row[name]
+    except (KeyError, IndexError):
+        return None
 
 
 def _subscription(row: Any) -> Subscription:
@@ -221,4 +256,10 @@ def _subscription(row: Any) -> Subscription:
             datetime.fromisoformat(row["next_attempt_at"]) if row["next_attempt_at"] else None
         ),
         last_error=row["last_error"],
+        allow_private=bool(_get(row, "allow_private")),
+        failing_since=(
+            datetime.fromisoformat(_get(row, "failing_since"))
+            if _get(row, "failing_since")
+            else None
+        ),
     )

@@ -57,18 +57,21 @@ class Webhooks:
         area: str | None = None,
         residents: Residents | str = Residents.PSEUDONYMISED,
         from_start: bool = True,
+        allow_private: bool = False,
     ) -> Subscription:
         """Subscribe ``url``; the returned subscription holds its secret (keep it: it is
         shown only now). It receives the log from its start, or with ``from_start=False``
-        only what is recorded from now on.
+        only what is recorded from now on. Only public addresses are delivered to, unless
+        ``allow_private`` (a receiver on this machine or the local network).
 
         Raises:
-            InvalidInputError: the URL, an event type, the secret, the area or the
-                residents setting is not valid; nothing is written.
+            InvalidInputError: the URL (or its address, a private one without
+                ``allow_private``), an event type, the secret, the area or the residents
+                setting is not valid; nothing is written.
         """
         subscription = Subscription(
             id=new_id(),
-            url=checked_url(url),
+            url=checked_url(url, allow_private=allow_private),
             secret=checked_secret(secret) if secret is not None else new_secret(),
             events=checked_events(list(events)),
             area=self._checked_area(area),
@@ -80,6 +83,7 @@ class Webhooks:
             next_attempt_at=None,
             last_error=None,
             pseudonym_key=new_pseudonym_key(),
+            allow_private=allow_private,
         )
         self._table.add(subscription)
         return subscription

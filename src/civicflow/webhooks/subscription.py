@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from civicflow.errors import InvalidInputError
+from civicflow.webhooks.addresses import literal_problem
 from civicflow.webhooks.names import check_patterns
 from civicflow.webhooks.privacy import Residents
 
@@ -50,6 +51,8 @@ class Subscription(BaseModel):
     next_attempt_at: datetime | None  # not before then (backing off)
     last_error: str | None
     pseudonym_key: str  # hex; keys the residents' pseudonyms, never delivered
+    allow_private: bool = False  # may deliver to loopback, private, link-local addresses
+    failing_since: datetime | None = None  # the first failure at the next event
 
     def public(self) -> dict[str, object]:
         """What ``webhooks list`` shows: everything but the two keys."""
@@ -69,16 +72,27 @@ def new_pseudonym_key() -> str:
     return secrets.token_hex(32)
 
 
-def checked_url(url: str) -> str:
-    """``url`` if it is an absolute http or https URL.
+def checked_url(url: str, *, allow_private: bool = False) -> str:
+    """``url`` if it is an absolute http or https URL, to a public address unless
+    ``allow_private`` (a host name is checked again at each delivery: ``addresses.py``).
 
     Raises:
         InvalidInputError: it is not.
     """
     parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - refuses a port that is not a number
+    except ValueError:
+        parts = parts._replace(scheme="")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(
             "subscription", [("url", f"{url!r} is not an http:// or https:// URL")]
+        )
+    problem = None if allow_private else literal_problem(url.strip())
+    if problem is not None:
+        raise InvalidInputError(
+            "subscription",
+            [("url", f"{problem}: refused unless the subscription allows private addresses")],
         )
     return url.strip()
 
