@@ -14,7 +14,27 @@ from uuid import UUID
 
 
 class CivicflowError(Exception):
-    """Root of every error civicflow raises on purpose."""
+    """Root of every error civicflow raises on purpose.
+
+    ``str(error)`` is English. An error whose message has a fixed shape keeps it as
+    ``template`` (``{named}`` fields) and ``parameters``, for a program that shows errors
+    translated (the command line): ``template.format(**parameters) == str(error)``.
+    """
+
+    template: str = "{message}"
+    parameters: dict[str, Any]
+
+    def _say(self, template: str, **parameters: Any) -> None:
+        """Set the message from ``template`` and keep both for translation."""
+        self.template = template
+        self.parameters = parameters
+        Exception.__init__(self, template.format(**parameters))
+
+    @property
+    def filled(self) -> tuple[str, dict[str, Any]]:
+        """The template and its parameters (``{message}`` and the message when it has none)."""
+        parameters = getattr(self, "parameters", None)
+        return (self.template, parameters) if parameters else ("{message}", {"message": str(self)})
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as its message and attributes: Python's default calls the class with
@@ -37,8 +57,14 @@ class ProposalNotFoundError(CivicflowError, LookupError):
     def __init__(self, proposal_id: UUID, version: int | None = None) -> None:
         self.proposal_id = proposal_id
         self.version = version
-        at = f" at version {version}" if version is not None else ""
-        super().__init__(f"proposal {proposal_id} not found{at}")
+        if version is None:
+            self._say("proposal {proposal_id} not found", proposal_id=proposal_id)
+        else:
+            self._say(
+                "proposal {proposal_id} not found at version {version}",
+                proposal_id=proposal_id,
+                version=version,
+            )
 
 
 class ProposalAlreadyExistsError(CivicflowError, ValueError):
@@ -46,7 +72,9 @@ class ProposalAlreadyExistsError(CivicflowError, ValueError):
 
     def __init__(self, proposal_id: UUID) -> None:
         self.proposal_id = proposal_id
-        super().__init__(f"proposal {proposal_id} already exists; choose another id")
+        self._say(
+            "proposal {proposal_id} already exists; choose another id", proposal_id=proposal_id
+        )
 
 
 class StepNotAllowedError(CivicflowError, ValueError):
@@ -57,10 +85,22 @@ class StepNotAllowedError(CivicflowError, ValueError):
         self.stage = stage
         self.step = step
         self.allowed = tuple(sorted(allowed))
-        allowed_text = ", ".join(self.allowed) or "none (the proposal is final)"
-        super().__init__(
-            f"cannot {step} proposal {proposal_id}: it is in stage '{stage}', "
-            f"where the allowed steps are: {allowed_text}"
+        if not self.allowed:
+            self._say(
+                "cannot {step} proposal {proposal_id}: it is in stage '{stage}', where the "
+                "allowed steps are: none (the proposal is final)",
+                step=step,
+                proposal_id=proposal_id,
+                stage=stage,
+            )
+            return
+        self._say(
+            "cannot {step} proposal {proposal_id}: it is in stage '{stage}', "
+            "where the allowed steps are: {allowed}",
+            step=step,
+            proposal_id=proposal_id,
+            stage=stage,
+            allowed=", ".join(self.allowed),
         )
 
 
@@ -81,7 +121,12 @@ class MissingRegistrationError(CivicflowError, LookupError):
         self.what = what
         self.identifier = identifier
         self.hint = hint
-        super().__init__(f"no {what} {identifier!r} is registered at that time; {hint}")
+        self._say(
+            "no {what} {identifier!r} is registered at that time; {hint}",
+            what=what,
+            identifier=identifier,
+            hint=hint,
+        )
 
 
 class NotEligibleError(CivicflowError, PermissionError):
@@ -93,8 +138,16 @@ class NotEligibleError(CivicflowError, PermissionError):
         self.who = who
         self.step = step
         self.reason = reason
-        about = f" proposal {proposal_id}" if proposal_id is not None else ""
-        super().__init__(f"{who} may not {step}{about}: {reason}")
+        if proposal_id is None:
+            self._say("{who} may not {step}: {reason}", who=who, step=step, reason=reason)
+        else:
+            self._say(
+                "{who} may not {step} proposal {proposal_id}: {reason}",
+                who=who,
+                step=step,
+                proposal_id=proposal_id,
+                reason=reason,
+            )
 
 
 class InvalidInputError(CivicflowError, ValueError):
@@ -106,8 +159,11 @@ class InvalidInputError(CivicflowError, ValueError):
     def __init__(self, what: str, errors: Sequence[tuple[str, str]]) -> None:
         self.what = what
         self.errors = tuple(errors)
-        details = "; ".join(f"{field}: {msg}" if field else msg for field, msg in errors)
-        super().__init__(f"invalid {what}: {details}")
+        details = "; ".join(
+            f"{field}: {msg}" if field and _name(field) != _name(what) else msg
+            for field, msg in errors
+        )
+        self._say("invalid {what}: {details}", what=what, details=details)
 
     @classmethod
     def from_pydantic(cls, what: str, error: Any) -> InvalidInputError:
@@ -120,6 +176,11 @@ class InvalidInputError(CivicflowError, ValueError):
             for item in error.errors(include_url=False)
         ]
         return cls(what, pairs)
+
+
+def _name(field: str) -> str:
+    """A field's name as a reader sees it: ``as_of``, ``as-of`` and ``as of`` are one name."""
+    return field.replace("_", " ").replace("-", " ").strip().lower()
 
 
 class ImportRefusedError(InvalidInputError, ValueError):
@@ -147,9 +208,12 @@ class ConcurrencyError(CivicflowError, RuntimeError):
         self.proposal_id = aggregate_id if what == "proposal" else None
         self.what = what
         self.attempts = attempts
-        super().__init__(
-            f"{what} {aggregate_id} changed under {attempts} consecutive attempts; "
-            "try again (or raise max_attempts)"
+        self._say(
+            "{what} {aggregate_id} changed under {attempts} consecutive attempts; "
+            "try again (or raise max_attempts)",
+            what=what,
+            aggregate_id=aggregate_id,
+            attempts=attempts,
         )
 
 
@@ -170,9 +234,11 @@ class StoreNotFoundError(CivicflowError, LookupError):
     def __init__(self, store: str, reason: str = "does not exist") -> None:
         self.store = store
         self.reason = reason
-        super().__init__(
-            f"no civicflow store at {store}: it {reason} (reading never creates a store; "
-            "check --db, or write to it first)"
+        self._say(
+            "no civicflow store at {store}: it {reason} (reading never creates a store; "
+            "check --db, or write to it first)",
+            store=store,
+            reason=reason,
         )
 
 
@@ -316,9 +382,10 @@ class OutputExistsError(CivicflowError, FileExistsError):
 
     def __init__(self, path: str) -> None:
         self.path = path
-        super().__init__(
-            f"{path} is not empty: nothing was written (export into a new or empty folder, "
-            "or ask to overwrite it)"
+        self._say(
+            "{path} is not empty: nothing was written (export into a new or empty folder, "
+            "or ask to overwrite it)",
+            path=path,
         )
 
 
@@ -327,6 +394,7 @@ class SubscriptionNotFoundError(CivicflowError, LookupError):
 
     def __init__(self, subscription_id: str) -> None:
         self.subscription_id = subscription_id
-        super().__init__(
-            f"no webhook subscription {subscription_id!r}; `civicflow webhooks list` shows them"
+        self._say(
+            "no webhook subscription {subscription_id!r}; `civicflow webhooks list` shows them",
+            subscription_id=subscription_id,
         )
