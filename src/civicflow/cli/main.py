@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from civicflow.cli import (
     commands,
     files,
+    helptext,
     receipts,
     reports,
     serving,
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     witnessing.register(subparsers)
     serving.register(subparsers)
     webhooks.register(subparsers)
+    helptext.finish(parser)
     return parser
 
 
