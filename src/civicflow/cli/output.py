@@ -85,9 +85,19 @@ def show(result: Any, args: argparse.Namespace, out: TextIO) -> None:
         from civicflow.cli.proposaltext import proposal_text, step_summary
 
         step = getattr(args, "command", "")
-        out.write(step_summary(step, result) if step in STEPS else proposal_text(result))
+        text = step_summary(step, result) if step in STEPS else proposal_text(result)
+        if is_terminal(out):
+            from civicflow.cli.terminal import print_lines
+
+            print_lines(out, text, first="bold green" if step in STEPS else "bold")
+        else:
+            out.write(text)
+    elif isinstance(result, list) and result and is_terminal(out):
+        from civicflow.cli.terminal import print_table
+
+        print_table(out, *table_parts([plain(r) for r in result], args.lang))
     elif isinstance(result, list):
-        out.write(table([plain(r) for r in result], args.lang, columns=terminal_columns(out)))
+        out.write(table([plain(r) for r in result], args.lang))
     else:
         out.write(block(plain(result), args.lang))
 
@@ -150,13 +160,17 @@ FIELDS = (
 )
 
 
-def terminal_columns(out: TextIO) -> int | None:
-    """The width of the terminal ``out`` writes to; None when it is not one (piped)."""
-    if not out.isatty():
-        return None
-    import shutil
+def is_terminal(out: TextIO) -> bool:
+    """Whether ``out`` is a terminal (see ``terminal``, which draws for it)."""
+    from civicflow.cli.terminal import is_terminal as drawn
 
-    return shutil.get_terminal_size().columns
+    return drawn(out)
+
+
+def table_parts(rows: list[Any], lang: str) -> tuple[list[str], list[list[str]]]:
+    """A table's header and cells: the columns that hold something, labelled in ``lang``."""
+    keys = [k for k in rows[0] if any(r.get(k) not in (None, "", [], {}) for r in rows)]
+    return [label(k, lang) for k in keys], [[_cell(r.get(k), lang) for k in keys] for r in rows]
 
 
 def table(rows: list[Any], lang: str, columns: int | None = None) -> str:
@@ -167,9 +181,7 @@ def table(rows: list[Any], lang: str, columns: int | None = None) -> str:
     """
     if not rows:
         return label(N_("(none)"), lang) + "\n"
-    keys = [k for k in rows[0] if any(r.get(k) not in (None, "", [], {}) for r in rows)]
-    cells = [[_cell(r.get(k), lang) for k in keys] for r in rows]
-    head = [label(k, lang) for k in keys]
+    head, cells = table_parts(rows, lang)
     widths = [max(width(x) for x in col) for col in zip(head, *cells, strict=True)]
     if columns is not None:
         widths = _fit(widths, [width(h) for h in head], columns - 2 * (len(widths) - 1))

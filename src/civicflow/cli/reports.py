@@ -244,7 +244,12 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
 
 
 def _bar(out: TextIO) -> Any:
+    """The demo's progress: a rich bar (count, rate, ETA) on a terminal, else plain text."""
+    from civicflow.cli.terminal import is_terminal, progress_bar
+
     stream = sys.stderr if out is sys.stdout else out
+    if is_terminal(stream):
+        return progress_bar(stream, _("proposals"))
 
     def progress(done: int, total: int) -> None:
         if done == total or done % max(1, total // 50) == 0:
