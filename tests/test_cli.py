@@ -833,7 +833,7 @@ CHOICES: dict[tuple[str, str], type[StrEnum]] = {
     ("views", "--level"): AreaKind,
     ("export", "--level"): AreaKind,
 }
-NOT_ENUMS = {"--lang", "view", "--view"}  # languages, and the names of the views
+NOT_ENUMS = {"--lang", "view", "--view", "shell"}  # languages, views' names, shells
 BEYOND = {("views", "--level"): ("city",)}  # the city's totals, above every area kind
 
 

@@ -152,6 +152,7 @@ EXAMPLES = {
     "webhooks pause": "webhooks pause sub-1",
     "webhooks resume": "webhooks resume sub-1",
     "webhooks relay": "webhooks relay --once",
+    "completion": "completion bash > ~/.local/share/bash-completion/completions/civicflow",
 }
 MORE = {
     "views": [
@@ -159,6 +160,10 @@ MORE = {
         "views pipeline --as-of 2026-09-30T00:00:00+08:00",
     ],
     "export": ["export --view satisfaction --quarter 2026Q3 --out satisfaction.csv"],
+    "completion": [
+        "completion zsh > ~/.zfunc/_civicflow",
+        "completion fish > ~/.config/fish/completions/civicflow.fish",
+    ],
 }
 
 
@@ -174,8 +179,19 @@ def commands(
             yield from commands(sub, (*path, name))
 
 
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """A command's ``--help`` opens with the line ``civicflow GROUP --help`` lists it with."""
+    for group in parser._actions:
+        if isinstance(group, argparse._SubParsersAction):
+            for choice in group._choices_actions:
+                sub = group.choices[choice.dest]
+                sub.description = sub.description or choice.help
+                _describe(sub)
+
+
 def finish(parser: argparse.ArgumentParser) -> None:
     """Give every option its help, mark the required ones, add each command's examples."""
+    _describe(parser)
     for name, command in commands(parser):
         for action in command._actions:
             if action.help == argparse.SUPPRESS or action.dest == "help":

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from civicflow.cli import (
     commands,
+    completion,
     files,
     helptext,
     receipts,
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     witnessing.register(subparsers)
     serving.register(subparsers)
     webhooks.register(subparsers)
+    completion.register(subparsers, parser)
     helptext.finish(parser)
     return parser
 
