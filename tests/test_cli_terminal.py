@@ -92,3 +92,10 @@ def test_the_command_runs_with_python_dash_m_on_a_pipe(store: Store) -> None:
         check=True,
     )
     assert "\x1b[" not in ran.stdout
+
+
+def test_the_docs_show_a_colour_session() -> None:
+    svg = (SRC.parent / "docs" / "cli-session.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg")
+    assert "civicflow" in svg
+    assert "docs/transcript.py" in (SRC.parent / "docs" / "cli.md").read_text(encoding="utf-8")

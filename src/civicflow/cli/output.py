@@ -184,7 +184,9 @@ def table(rows: list[Any], lang: str, columns: int | None = None) -> str:
     head, cells = table_parts(rows, lang)
     widths = [max(width(x) for x in col) for col in zip(head, *cells, strict=True)]
     if columns is not None:
-        widths = _fit(widths, [width(h) for h in head], columns - 2 * (len(widths) - 1))
+        from civicflow.cli.terminal import fit
+
+        widths = fit(widths, [width(h) for h in head], columns - 2 * (len(widths) - 1))
         cells = [[_cut(c, w) for c, w in zip(row, widths, strict=True)] for row in cells]
     lines = [
         "  ".join(pad(h, w) for h, w in zip(head, widths, strict=True)).rstrip(),
@@ -212,17 +214,6 @@ def block(data: Any, lang: str) -> str:
         rows = table(shown[key], lang).splitlines()
         lines.append(f"{label(key, lang)}:\n" + "".join(f"  {row}\n" for row in rows))
     return "".join(lines)
-
-
-def _fit(widths: list[int], least: list[int], room: int) -> list[int]:
-    """Column widths narrowed, the widest first, until they add up to ``room`` or less."""
-    widths = list(widths)
-    while sum(widths) > room:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= max(least[widest], 8):
-            break  # as narrow as it reads: the terminal wraps the rest
-        widths[widest] -= 1
-    return widths
 
 
 def _cut(text: str, size: int) -> str:

@@ -41,14 +41,25 @@ def print_table(out: TextIO, head: list[str], rows: list[list[str]]) -> None:
     """Rows as a rich table that fits the terminal (cells folded or shortened to fit)."""
     from rich.table import Table
 
+    from civicflow.cli.i18n import width
+
+    writer = console(out)
     table = Table(header_style="bold", show_edge=False, pad_edge=False)
-    widest = max(range(len(head)), key=lambda i: max((len(row[i]) for row in rows), default=0))
+    content = [max([width(name)] + [width(row[i]) for row in rows]) for i, name in enumerate(head)]
+    least = [min(width(name), 12) for name in head]
+    sizes = fit(content, least, writer.size.width - 3 * (len(head) - 1))
+    widest = max(range(len(head)), key=lambda i: content[i])
     for index, name in enumerate(head):  # the widest column wraps; the others keep one line
         wraps = index == widest
-        table.add_column(name, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
+        table.add_column(
+            name,
+            no_wrap=not wraps,
+            overflow="fold" if wraps else "ellipsis",
+            max_width=sizes[index],
+        )
     for row in rows:
         table.add_row(*(_styled(cell) for cell in row))
-    console(out).print(table)
+    writer.print(table)
 
 
 def print_lines(out: TextIO, text: str, *, first: str = "bold") -> None:
@@ -58,6 +69,17 @@ def print_lines(out: TextIO, text: str, *, first: str = "bold") -> None:
     writer.print(head, style=first, markup=False)
     if rest:
         writer.print(rest, markup=False, end="")
+
+
+def fit(widths: list[int], least: list[int], room: int) -> list[int]:
+    """Column widths narrowed, the widest first, until they add up to ``room`` or less."""
+    widths = list(widths)
+    while sum(widths) > room:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= max(least[widest], 8):
+            break  # as narrow as it reads: the terminal wraps the rest
+        widths[widest] -= 1
+    return widths
 
 
 def _styled(cell: str) -> Any:
@@ -103,4 +125,4 @@ def progress_bar(stream: TextIO, what: str) -> Callable[[int, int], None]:
     return advance
 
 
-__all__ = ["is_terminal", "print_lines", "print_table", "progress_bar"]
+__all__ = ["fit", "is_terminal", "print_lines", "print_table", "progress_bar"]
