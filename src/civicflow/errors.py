@@ -179,8 +179,8 @@ class InvalidInputError(CivicflowError, ValueError):
 
 
 def _name(field: str) -> str:
-    """A field's name as a reader sees it: ``as_of``, ``as-of`` and ``as of`` are one name."""
-    return field.replace("_", " ").replace("-", " ").strip().lower()
+    """A field's name as an option or a keyword: ``as_of`` and ``as-of`` are one name."""
+    return field.replace("-", "_").strip().lower()
 
 
 class ImportRefusedError(InvalidInputError, ValueError):
