@@ -530,7 +530,17 @@ def sections() -> dict[str, dict[str, str]]:
             "errors": error_table(),
         },
         "opendata.md": {"dictionary": opendata_dictionary()},
+        "cli.md": {"cli-reference": cli_reference()},
     }
+
+
+def cli_reference() -> str:
+    """Every command's options with their help, and the exit codes, from the parser."""
+    from civicflow.cli.main import build_parser
+    from civicflow.cli.reference import markdown
+
+    common = {"--db", "--keys", "--city", "--district", "--json", "--lang"}
+    return markdown(build_parser(), common)
 
 
 def opendata_dictionary() -> str:

@@ -64,7 +64,7 @@ def test_the_demo_makes_owner_only_keys_and_prints_where_the_public_key_and_feed
     assert re.search(rf"\nLog head: {head.size} records, root \S+= \(", ran.stdout)
     feed = f"--log-key {folder}/signing.pub --feed {folder}/feed.jsonl"
     verified = ok(f"verify {feed} --db sqlite:///{db}").lines[0]  # sealed with seal.key
-    assert verified == f"OK: {head.size} records, 0 checkpoints, 1 published heads, keyed"
+    assert verified == f"OK: {head.size} records, 0 checkpoints, 1 published head, keyed"
 
 
 def test_a_second_demo_on_the_same_path_reuses_the_keys_and_starts_a_new_feed(
@@ -204,7 +204,7 @@ def test_an_import_into_a_new_store_gets_a_signing_key_and_publishes_its_head(
     [head] = read_feed(folder / "feed.jsonl", load_verifier(folder / "signing.pub"))
     assert (head.origin, head.size) == ("civicflow.local/new.db", count)
     verified = ok("verify", f"sqlite:///{target}").lines[0]
-    assert verified == f"OK: {count} records, 0 checkpoints, 1 published heads, keyed"
+    assert verified == f"OK: {count} records, 0 checkpoints, 1 published head, keyed"
 
 
 def test_an_import_with_the_source_keys_keeps_their_feed_only_if_it_is_of_this_log(

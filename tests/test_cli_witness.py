@@ -85,9 +85,9 @@ def test_heads_cosigned_with_proofs_make_verify_pass_with_the_witness_key(
     )
     assert witnessed.size == size
     verified = ok(f"verify {witness_key}", db).lines
-    assert verified[0].endswith(", 1 published heads, keyed")
+    assert verified[0].endswith(", 1 published head, keyed")
     assert verified[-1] == (
-        f"  {published} heads of the feed lack a --witness-key's co-signature: not counted"
+        f"  {published} head of the feed lacks a --witness-key's co-signature: not counted"
     )
 
     # The log grows; its operator prints the proof, the office checks it, then co-signs.

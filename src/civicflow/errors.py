@@ -1,9 +1,8 @@
 """The whole civicflow error family under one root.
 
-Every error a user can see is a ``CivicflowError``. Each one also subclasses the
-builtin that matches its condition (``LookupError``, ``ValueError``,
-``PermissionError``...), so callers that only know the builtins still catch it,
-and carries structured attributes beside its readable message.
+Every error a user can see is a ``CivicflowError``, and also the builtin that matches its
+condition (``LookupError``, ``ValueError``...), so callers that only know the builtins
+still catch it; each carries structured attributes beside its readable message.
 """
 
 from __future__ import annotations
@@ -14,13 +13,31 @@ from uuid import UUID
 
 
 class CivicflowError(Exception):
-    """Root of every error civicflow raises on purpose."""
+    """Root of every error civicflow raises on purpose.
+
+    ``str(error)`` is English. An error whose message has a fixed shape keeps it as
+    ``template`` (``{named}`` fields) and ``parameters``, for a program that shows errors
+    translated (the command line): ``template.format(**parameters) == str(error)``.
+    """
+
+    template: str = "{message}"
+    parameters: dict[str, Any]
+
+    def _say(self, template: str, **parameters: Any) -> None:
+        """Set the message from ``template`` and keep both for translation."""
+        self.template, self.parameters = template, parameters
+        Exception.__init__(self, template.format(**parameters))
+
+    @property
+    def filled(self) -> tuple[str, dict[str, Any]]:
+        """The template and its parameters (``{message}`` and the message when it has none)."""
+        parameters = getattr(self, "parameters", None)
+        return (self.template, parameters) if parameters else ("{message}", {"message": str(self)})
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as its message and attributes: Python's default calls the class with
-        # ``args`` (the message alone), which most of these errors' ``__init__`` refuse,
-        # so an error raised in a worker process would reach its parent as a
-        # ``BrokenProcessPool`` instead of itself.
+        # Pickled as its message and attributes: Python's default calls the class with its
+        # ``args``, which most of these ``__init__`` refuse (a worker process's error would
+        # reach its parent as a ``BrokenProcessPool``).
         return (_unpickled, (type(self), self.args, self.__dict__))
 
 
@@ -37,8 +54,14 @@ class ProposalNotFoundError(CivicflowError, LookupError):
     def __init__(self, proposal_id: UUID, version: int | None = None) -> None:
         self.proposal_id = proposal_id
         self.version = version
-        at = f" at version {version}" if version is not None else ""
-        super().__init__(f"proposal {proposal_id} not found{at}")
+        if version is None:
+            self._say("proposal {proposal_id} not found", proposal_id=proposal_id)
+        else:
+            self._say(
+                "proposal {proposal_id} not found at version {version}",
+                proposal_id=proposal_id,
+                version=version,
+            )
 
 
 class ProposalAlreadyExistsError(CivicflowError, ValueError):
@@ -46,7 +69,9 @@ class ProposalAlreadyExistsError(CivicflowError, ValueError):
 
     def __init__(self, proposal_id: UUID) -> None:
         self.proposal_id = proposal_id
-        super().__init__(f"proposal {proposal_id} already exists; choose another id")
+        self._say(
+            "proposal {proposal_id} already exists; choose another id", proposal_id=proposal_id
+        )
 
 
 class StepNotAllowedError(CivicflowError, ValueError):
@@ -57,10 +82,22 @@ class StepNotAllowedError(CivicflowError, ValueError):
         self.stage = stage
         self.step = step
         self.allowed = tuple(sorted(allowed))
-        allowed_text = ", ".join(self.allowed) or "none (the proposal is final)"
-        super().__init__(
-            f"cannot {step} proposal {proposal_id}: it is in stage '{stage}', "
-            f"where the allowed steps are: {allowed_text}"
+        if not self.allowed:
+            self._say(
+                "cannot {step} proposal {proposal_id}: it is in stage '{stage}', where the "
+                "allowed steps are: none (the proposal is final)",
+                step=step,
+                proposal_id=proposal_id,
+                stage=stage,
+            )
+            return
+        self._say(
+            "cannot {step} proposal {proposal_id}: it is in stage '{stage}', "
+            "where the allowed steps are: {allowed}",
+            step=step,
+            proposal_id=proposal_id,
+            stage=stage,
+            allowed=", ".join(self.allowed),
         )
 
 
@@ -81,7 +118,12 @@ class MissingRegistrationError(CivicflowError, LookupError):
         self.what = what
         self.identifier = identifier
         self.hint = hint
-        super().__init__(f"no {what} {identifier!r} is registered at that time; {hint}")
+        self._say(
+            "no {what} {identifier!r} is registered at that time; {hint}",
+            what=what,
+            identifier=identifier,
+            hint=hint,
+        )
 
 
 class NotEligibleError(CivicflowError, PermissionError):
@@ -93,8 +135,16 @@ class NotEligibleError(CivicflowError, PermissionError):
         self.who = who
         self.step = step
         self.reason = reason
-        about = f" proposal {proposal_id}" if proposal_id is not None else ""
-        super().__init__(f"{who} may not {step}{about}: {reason}")
+        if proposal_id is None:
+            self._say("{who} may not {step}: {reason}", who=who, step=step, reason=reason)
+        else:
+            self._say(
+                "{who} may not {step} proposal {proposal_id}: {reason}",
+                who=who,
+                step=step,
+                proposal_id=proposal_id,
+                reason=reason,
+            )
 
 
 class InvalidInputError(CivicflowError, ValueError):
@@ -106,8 +156,11 @@ class InvalidInputError(CivicflowError, ValueError):
     def __init__(self, what: str, errors: Sequence[tuple[str, str]]) -> None:
         self.what = what
         self.errors = tuple(errors)
-        details = "; ".join(f"{field}: {msg}" if field else msg for field, msg in errors)
-        super().__init__(f"invalid {what}: {details}")
+        details = "; ".join(
+            f"{field}: {msg}" if field and _name(field) != _name(what) else msg
+            for field, msg in errors
+        )
+        self._say("invalid {what}: {details}", what=what, details=details)
 
     @classmethod
     def from_pydantic(cls, what: str, error: Any) -> InvalidInputError:
@@ -120,6 +173,11 @@ class InvalidInputError(CivicflowError, ValueError):
             for item in error.errors(include_url=False)
         ]
         return cls(what, pairs)
+
+
+def _name(field: str) -> str:
+    """A field's name as an option or a keyword: ``as_of`` and ``as-of`` are one name."""
+    return field.replace("-", "_").strip().lower()
 
 
 class ImportRefusedError(InvalidInputError, ValueError):
@@ -147,9 +205,12 @@ class ConcurrencyError(CivicflowError, RuntimeError):
         self.proposal_id = aggregate_id if what == "proposal" else None
         self.what = what
         self.attempts = attempts
-        super().__init__(
-            f"{what} {aggregate_id} changed under {attempts} consecutive attempts; "
-            "try again (or raise max_attempts)"
+        self._say(
+            "{what} {aggregate_id} changed under {attempts} consecutive attempts; "
+            "try again (or raise max_attempts)",
+            what=what,
+            aggregate_id=aggregate_id,
+            attempts=attempts,
         )
 
 
@@ -170,9 +231,11 @@ class StoreNotFoundError(CivicflowError, LookupError):
     def __init__(self, store: str, reason: str = "does not exist") -> None:
         self.store = store
         self.reason = reason
-        super().__init__(
-            f"no civicflow store at {store}: it {reason} (reading never creates a store; "
-            "check --db, or write to it first)"
+        self._say(
+            "no civicflow store at {store}: it {reason} (reading never creates a store; "
+            "check --db, or write to it first)",
+            store=store,
+            reason=reason,
         )
 
 
@@ -309,22 +372,19 @@ class CommandOutcomeUnknownError(CivicflowError, ConnectionError):
 
 
 class OutputExistsError(CivicflowError, FileExistsError):
-    """A folder to write into already holds files; nothing was written.
-
-    ``path`` is the folder; pass the command's overwrite flag to replace what is there.
-    ``reason`` says why it is refused even with that flag: a file or a symbolic link
-    in the way, or a folder that is not a civicflow package (nothing is touched).
+    """The folder ``path`` already holds files (the overwrite flag replaces them), or with
+    ``reason``, is refused even so: a file or link in the way, not a civicflow package.
     """
 
     def __init__(self, path: str, reason: str | None = None) -> None:
-        self.path = path
-        self.reason = reason  # why even overwriting is refused; None: it merely holds files
+        self.path, self.reason = path, reason
         if reason is not None:
-            super().__init__(f"{path} {reason}: nothing was written or removed")
+            self._say("{path} {reason}: nothing was written or removed", path=path, reason=reason)
             return
-        super().__init__(
-            f"{path} is not empty: nothing was written (export into a new or empty folder, "
-            "or ask to overwrite it)"
+        self._say(
+            "{path} is not empty: nothing was written (export into a new or empty folder, "
+            "or ask to overwrite it)",
+            path=path,
         )
 
 
@@ -333,6 +393,7 @@ class SubscriptionNotFoundError(CivicflowError, LookupError):
 
     def __init__(self, subscription_id: str) -> None:
         self.subscription_id = subscription_id
-        super().__init__(
-            f"no webhook subscription {subscription_id!r}; `civicflow webhooks list` shows them"
+        self._say(
+            "no webhook subscription {subscription_id!r}; `civicflow webhooks list` shows them",
+            subscription_id=subscription_id,
         )

@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from civicflow.cli.i18n import _
 from civicflow.cli.options import require
 from civicflow.cli.output import say_protection, show, table
 from civicflow.cli.protection import KEYS_VARIABLE
@@ -83,9 +84,8 @@ def _city_figures(path: Path, quarter: str, lang: str) -> str:
         people = views.city_participation(quarter)
     rate = next((f"{s.rate:.1%} (n = {s.n})" for s in rated if s.rate is not None), "-")
     took = next((f"{p.participants} / {p.residents}" for p in people if p.participants), "-")
-    if lang == "zh":
-        return f"城市视图 {quarter}：满意率 {rate}，参与居民 {took}\n"
-    return f"City views, {quarter}: satisfaction {rate}, participants {took} residents\n"
+    said = _("City views, {quarter}: satisfaction {rate}, participants {took} residents")
+    return said.format(quarter=quarter, rate=rate, took=took) + "\n"
 
 
 def _district_count(a: argparse.Namespace) -> int:
@@ -202,26 +202,32 @@ def _summary(
         show(city | total | timing | {"districts": rows}, a, out)
         return
     shown = [{k: v for k, v in row.items() if k not in ("public_key", "feed")} for row in rows]
-    zh = a.lang == "zh"
     if written:
-        out.write(f"已写入城市登记 {a.city}\n" if zh else f"City registry written: {a.city}\n")
-    out.write(table([*shown, {"district": "total", **total}], a.lang))
+        out.write(_("City registry written: {file}").format(file=a.city) + "\n")
+    out.write(table([*shown, {"district": _("total"), **total}], a.lang))
+    said = _(
+        "{events} events written to {stores} district stores in {seconds} s ({rate} events/s)."
+    )
     out.write(
-        f"\n已写入 {total['events']} 个事件到 {len(rows)} 个区的存储，用时 {seconds:.1f} 秒"
-        f"（每秒 {rate:,} 个）。\n"
-        if zh
-        else f"\n{total['events']} events written to {len(rows)} district stores in "
-        f"{seconds:.1f} s ({rate:,} events/s).\n"
+        "\n"
+        + said.format(
+            events=total["events"],
+            stores=len(rows),
+            seconds=f"{seconds:.1f}",
+            rate=f"{rate:,}",
+        )
+        + "\n"
     )
     for district, protection in zip(registry.districts, protections, strict=True):
         if protection is not None:
             out.write(f"{district.name}: {protection.where(a.lang)}")
     name = registry.districts[0].name
     out.write(figures)  # the city views' line, when the registry names their store
-    out.write(
-        f"Next: civicflow views review --quarter {_quarter(total['compounds'])} "
-        f"--city {a.city} --district {name}\n"
+    command = (
+        f"civicflow views review --quarter {_quarter(total['compounds'])} "
+        f"--city {a.city} --district {name}"
     )
+    out.write(_("Next: {command}").format(command=command) + "\n")
 
 
 def _rows(

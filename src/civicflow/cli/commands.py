@@ -183,7 +183,7 @@ def _rate_and_close(commands: Sub) -> None:
     p = command(commands, "show", "a proposal's current state (or at --version)")
     p.add_argument("proposal")
     p.add_argument("--version", type=int)
-    p.set_defaults(run=reading(lambda f, a: _summary(f.proposal(a.proposal, version=a.version))))
+    p.set_defaults(run=reading(_show))
 
 
 def _decide(flow: CivicFlow, a: argparse.Namespace) -> Any:
@@ -203,6 +203,11 @@ def _decide(flow: CivicFlow, a: argparse.Namespace) -> Any:
         actor=a.actor,
         occurred_at=a.at,
     )
+
+
+def _show(flow: CivicFlow, a: argparse.Namespace) -> Any:
+    state = flow.proposal(a.proposal, version=a.version)
+    return _summary(state) if a.json else state
 
 
 def _summary(state: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from civicflow.cli.i18n import _, ngettext
 from civicflow.cli.options import LEVELS, Sub, choices, command, output_path, require
 from civicflow.cli.output import reading, say_protection, show
 from civicflow.domain.kinds import AreaKind
@@ -104,8 +105,10 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
     with a.out.open("w", encoding="utf-8", newline="") as out:
         if a.view is None:
             count = flow.export_events(out, signer=signer, heads=heads)
-            signed = f", signed by {signer.name}" if signer else ""
-            return f"{count} events written to {a.out}{signed}"
+            written = ngettext(
+                "{n} event written to {file}", "{n} events written to {file}", count
+            ).format(n=count, file=a.out)
+            return written + (_(", signed by {name}").format(name=signer.name) if signer else "")
         with Views(flow, k=a.k) as views:
             views.catch_up()
             rows: Any = (
@@ -113,7 +116,10 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
                 if a.view == "pipeline"
                 else getattr(views, a.view)(level=a.level, quarter=next(iter(a.quarter), None))
             )
-            return f"{write_csv(rows, out)} rows written to {a.out}"
+            count = write_csv(rows, out)
+            return ngettext(
+                "{n} row written to {file}", "{n} rows written to {file}", count
+            ).format(n=count, file=a.out)
 
 
 def _open_data(flow: CivicFlow, a: argparse.Namespace) -> str:
@@ -149,12 +155,13 @@ def _import(a: argparse.Namespace, out: TextIO) -> int:
     # store gets keys as any new store does, and its first head is published.
     count, protection, head = import_with_keys(a, lines, verifier)
     first = next((line for line in lines if line.strip()), "")
+    said = ngettext("{n} event imported", "{n} events imported", count).format(n=count)
     if file_format(first) == FORMAT_V1:
-        said = f"{count} events imported ({FORMAT_V1}: the file carries no proof, no trailer)"
+        said += " " + _("({format}: the file carries no proof, no trailer)").format(
+            format=FORMAT_V1
+        )
     elif verifier is not None:
-        said = f"{count} events imported, signed by {verifier.name}"
-    else:
-        said = f"{count} events imported"
+        said += _(", signed by {name}").format(name=verifier.name)
     show(said, a, out)
     if protection is not None:
         say_protection(protection, a, out, head)

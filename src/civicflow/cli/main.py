@@ -14,7 +14,9 @@ from typing import Any, TextIO
 
 from civicflow.cli import (
     commands,
+    completion,
     files,
+    helptext,
     receipts,
     reports,
     serving,
@@ -23,6 +25,8 @@ from civicflow.cli import (
     webhooks,
     witnessing,
 )
+from civicflow.cli.errortext import describe
+from civicflow.cli.i18n import use
 from civicflow.cli.options import common
 from civicflow.errors import CivicflowError
 
@@ -35,10 +39,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as leaving:
         return int(leaving.code or 0)
+    use(args.lang)
     try:
         return int(args.run(args, out) or 0)
     except CivicflowError as error:
-        sys.stderr.write(f"civicflow: {error}\n")
+        sys.stderr.write(f"civicflow: {describe(error)}\n")
         return 2
     except OSError as error:  # a file the command was given to read or write
         sys.stderr.write(f"civicflow: {error.strerror or error}: {error.filename or ''}\n")
@@ -66,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     witnessing.register(subparsers)
     serving.register(subparsers)
     webhooks.register(subparsers)
+    completion.register(subparsers, parser)
+    helptext.finish(parser)
     return parser
 
 

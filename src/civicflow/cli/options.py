@@ -84,6 +84,7 @@ def command(
     parser: argparse.ArgumentParser = commands.add_parser(
         name, help=help_text, description=help_text
     )
+    parser.set_defaults(command=name)
     if leaf:  # a group's options go on its actions, where argparse keeps them
         common(parser)
     return parser
@@ -116,8 +117,20 @@ def moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
     if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {text}+08:00")
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {_zoned(text)}")
     return value
+
+
+def _zoned(text: str) -> str:
+    """What ``text`` (a moment without a zone) reads as with one, as an example to copy.
+
+    A day alone (``2026-12-02``, or ``2026-12-02+08:00``, which Python reads as 08:00
+    without a zone) becomes its midnight; a date and time gets the zone appended.
+    """
+    day = text[:10]
+    if len(text) == 10 or (len(text) > 10 and text[10] in "+-Z"):
+        return f"{day}T00:00:00+08:00"
+    return f"{text}+08:00"
 
 
 def day(text: str) -> date:

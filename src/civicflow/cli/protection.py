@@ -62,13 +62,19 @@ class Protection:
 
     def where(self, lang: str) -> str:
         """Lines saying where the public key and the feed are."""
-        made = self.created
-        if lang == "zh":
-            lead = f"已新建密钥于 {self.directory}" if made else f"密钥位于 {self.directory}"
-            return f"{lead}：公钥 {self.public_key}（请公开），树头公告 {self.feed}\n"
-        lead = f"New keys made in {self.directory}" if made else f"Keys in {self.directory}"
-        feed = f"feed of signed heads {self.feed}"
-        return f"{lead}: public key {self.public_key} (publish it), {feed}\n"
+        from civicflow.cli.i18n import _
+
+        said = (
+            _(
+                "New keys made in {folder}: public key {public} (publish it), "
+                "feed of signed heads {feed}"
+            )
+            if self.created
+            else _(
+                "Keys in {folder}: public key {public} (publish it), feed of signed heads {feed}"
+            )
+        )
+        return said.format(folder=self.directory, public=self.public_key, feed=self.feed) + "\n"
 
 
 def key_directory(db: str, keys: str | None = None) -> Path | None:

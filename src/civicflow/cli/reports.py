@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from civicflow.cli import cityviews
 from civicflow.cli.cityviews import CITY, city_or_district
+from civicflow.cli.i18n import _, ngettext
 from civicflow.cli.options import (
     DEFAULT_DB,
     LEVELS,
@@ -121,6 +122,8 @@ def _views(flow: CivicFlow, a: argparse.Namespace) -> Any:
 def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
     if a.markdown:
         return flow.audit_document(a.proposal, lang=a.lang)
+    from civicflow.cli.proposaltext import code
+
     entries = flow.audit_trail(a.proposal, as_of=a.as_of)
     if a.json:
         return entries
@@ -129,7 +132,7 @@ def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
             "version": e.version,
             "occurred_at": e.occurred_at,
             "actor": e.actor,
-            "stage": f"{e.stage_before.value if e.stage_before else '—'} → {e.stage_after.value}",
+            "stage": f"{code(e.stage_before) if e.stage_before else '—'} → {code(e.stage_after)}",
             "what": e.zh if a.lang == "zh" else e.en,
         }
         for e in entries
@@ -140,17 +143,23 @@ def _checkpoint(flow: CivicFlow, a: argparse.Namespace) -> Any:
     checkpoint = flow.checkpoint(actor=a.actor, occurred_at=a.at)
     if a.json:
         return checkpoint
-    return (
-        f"checkpoint {checkpoint.number}: {checkpoint.sealed} records sealed\n"
-        f"publish with the results: {checkpoint.number}={checkpoint.digest}"
+    sealed = ngettext(
+        "checkpoint {number}: {n} record sealed",
+        "checkpoint {number}: {n} records sealed",
+        checkpoint.sealed,
+    ).format(number=checkpoint.number, n=checkpoint.sealed)
+    publish = _("publish with the results: {published}").format(
+        published=f"{checkpoint.number}={checkpoint.digest}"
     )
+    return f"{sealed}\n{publish}"
 
 
 def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:
     from civicflow.views import Views
 
     with Views(flow) as views:
-        return f"{views.rebuild()} events counted"
+        counted = views.rebuild()
+        return ngettext("{n} event counted", "{n} events counted", counted).format(n=counted)
 
 
 def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
@@ -160,7 +169,7 @@ def _report(flow: CivicFlow, a: argparse.Namespace) -> str:
     with Views(flow, k=a.k) as views:
         views.catch_up()
         write_report(views, a.quarter, a.out, a.lang, source=flow, head=_published(flow, a))
-    return f"report written to {a.out}"
+    return _("report written to {file}").format(file=a.out)
 
 
 def _published(flow: CivicFlow, a: argparse.Namespace) -> TreeHead | None:
@@ -228,25 +237,35 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
             say_protection(protection, a, out)  # new keys said on stderr
         show(summary, a, out)
         return 0
-    out.write(review_text(reviews[AreaKind.STREET], a.lang))
+    out.write(review_text(reviews[AreaKind.STREET], a.lang, proposals=False))
     out.write(review_text(reviews[AreaKind.COMMUNITY], a.lang, top=5))
+    said = _("{events} events written to {store} in {seconds} s ({rate} events/s); {n} proposals.")
     out.write(
-        f"\n{built.events} events written to {target} in {seconds:.1f} s "
-        f"({built.events / seconds:,.0f} events/s); "
-        f"{len(built.proposals)} proposals.\n"
-        if a.lang == "en"
-        else f"\n已写入 {built.events} 个事件到 {target}，用时 {seconds:.1f} 秒"
-        f"（每秒 {built.events / seconds:,.0f} 个）；事项 {len(built.proposals)} 个。\n"
+        "\n"
+        + said.format(
+            events=built.events,
+            store=target,
+            seconds=f"{seconds:.1f}",
+            rate=f"{built.events / seconds:,.0f}",
+            n=len(built.proposals),
+        )
+        + "\n"
     )
     if protection is not None:
         out.write(protection.where(a.lang))
         say_protection(Protection(protection.directory, False), a, out, flow.last_head)
-    out.write(f"Next: civicflow views review --quarter {quarter} --db {target}\n")
+    command = f"civicflow views review --quarter {quarter} --db {target}"
+    out.write(_("Next: {command}").format(command=command) + "\n")
     return 0
 
 
 def _bar(out: TextIO) -> Any:
+    """The demo's progress: a rich bar (count, rate, ETA) on a terminal, else plain text."""
+    from civicflow.cli.terminal import is_terminal, progress_bar
+
     stream = sys.stderr if out is sys.stdout else out
+    if is_terminal(stream):
+        return progress_bar(stream, _("proposals"))
 
     def progress(done: int, total: int) -> None:
         if done == total or done % max(1, total // 50) == 0:

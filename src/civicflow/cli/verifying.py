@@ -8,9 +8,11 @@ against (no head given): the output says what such a result cannot prove.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from civicflow.cli.i18n import _, ngettext, number
 from civicflow.cli.options import Sub, command, require, witness_keys
 from civicflow.cli.output import show
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from civicflow.audit.signing import Verifier
     from civicflow.audit.verification import Problem, Verification
 
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")  # a checkpoint's digest, as checkpoint prints it
 UNPROVEN = 3  # clean, but nothing published to prove it against
 PUBLIC_KEY = "signing.pub"  # as civicflow.audit.keys.generate_keys names it
 
@@ -54,7 +57,12 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
     for item in a.published:
         number, _, digest = item.partition("=")
         require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
-        published[int(number)] = digest
+        require(
+            _DIGEST.fullmatch(digest) is not None,
+            "published",
+            f"{digest!r} is not a digest: `civicflow checkpoint` prints 64 hexadecimal digits",
+        )
+        published[int(number)] = digest.lower()
     _default_to_the_key_directory(a)
     require(
         a.log_key is not None or not (a.feed or a.head),
@@ -77,9 +85,12 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
     else:
         _write(report, out)
         if left_out:
-            out.write(
-                f"  {left_out} heads of the feed lack a --witness-key's co-signature: not counted\n"
+            lacking = ngettext(
+                "{n} head of the feed lacks a --witness-key's co-signature: not counted",
+                "{n} heads of the feed lack a --witness-key's co-signature: not counted",
+                left_out,
             )
+            out.write(f"  {lacking.format(n=left_out)}\n")
     if not report.ok:
         return 1
     return 0 if report.heads else UNPROVEN
@@ -118,11 +129,15 @@ def _default_to_the_key_directory(a: argparse.Namespace) -> None:
 
 def _write(report: Verification, out: TextIO) -> None:
     verdict = "PROBLEMS FOUND" if not report.ok else ("OK" if report.heads else "UNPROVEN")
-    out.write(
-        f"{verdict}: {report.events} records, {report.checkpoints} checkpoints, "
-        f"{report.heads} published heads, "
-        f"{'keyed' if report.keyed else 'NOT keyed (set AUDIT_KEY)'}\n"
-    )
+    counts = [
+        ngettext("{n} record", "{n} records", report.events),
+        ngettext("{n} checkpoint", "{n} checkpoints", report.checkpoints),
+        ngettext("{n} published head", "{n} published heads", report.heads),
+    ]
+    numbers = (report.events, report.checkpoints, report.heads)
+    said = [text.format(n=number(n)) for text, n in zip(counts, numbers, strict=True)]
+    keyed = _("keyed") if report.keyed else _("NOT keyed (set AUDIT_KEY)")
+    out.write(f"{verdict}: {', '.join([*said, keyed])}\n")  # the verdict stays a code
     if report.ok:
         out.write(f"  {report.assurance}\n")
     for problem in report.problems:  # whole lines: ids and details are meant to be copied

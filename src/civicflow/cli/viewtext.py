@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from civicflow.cli.i18n import _, ngettext, percent
 from civicflow.cli.output import label
 
 
@@ -19,21 +20,22 @@ def pipeline_row(p: Any) -> dict[str, Any]:
     }
 
 
-def review_text(review: Any, lang: str, top: int | None = None) -> str:
-    zh = lang == "zh"
+def review_text(review: Any, lang: str, top: int | None = None, *, proposals: bool = True) -> str:
+    """The review ranked as text; ``proposals=False`` leaves the ranked proposals out.
+
+    A proposal reads as its title, the first block of its id and its area, so that two
+    proposals of one title can be told apart (``civicflow show`` takes the whole id).
+    """
     level = label(review.level.value, lang)
-    title = (
-        f"{review.quarter} 季度观摩评比（按{level}）"
-        if zh
-        else f"Quarterly review {review.quarter}, by {level}"
-    )
+    title = _("Quarterly review {quarter}, by {level}").format(quarter=review.quarter, level=level)
     lines = [title, "=" * 40]
-    heading = "满意率" if zh else "satisfaction rate"
+    heading = _("satisfaction rate")
     lines += _ranked(heading, review.by_satisfaction, "n", top, lang=lang)
-    heading = "参与率" if zh else "participation rate"
+    heading = _("participation rate")
     lines += _ranked(heading, review.by_participation, "participants", top, lang=lang)
-    heading = "事项满意率" if zh else "proposals by satisfaction"
-    lines += _ranked(heading, review.proposals, "n", top or 5, name="title", lang=lang)
+    if proposals:
+        heading = _("proposals by satisfaction")
+        lines += _ranked(heading, review.proposals, "n", top or 5, name="title", lang=lang)
     return "\n".join(lines) + "\n\n"
 
 
@@ -58,15 +60,22 @@ def _ranked(
         if f == "...":
             lines.append("  ...")
             continue
-        rate = f"{f.rate:.1%}" if f.rate is not None else "—"
+        rate = percent(f.rate) if f.rate is not None else "—"
         lines.append(
-            f"  {getattr(f, name) or f.area_id:<40} {rate:>7}  "
-            f"({label(count, lang)}={getattr(f, count)})"
+            f"  {_name(f, name):<40} {rate:>7}  ({label(count, lang)}={getattr(f, count)})"
         )
     if hidden:
-        lines.append(
-            f"  + {hidden} suppressed (fewer than k residents)"
-            if lang == "en"
-            else f"  另有 {hidden} 项隐去（评价或参与人数少于 k）"
+        said = ngettext(
+            "+ {n} suppressed (fewer than k residents)",
+            "+ {n} suppressed (fewer than k residents)",
+            hidden,
         )
+        lines.append("  " + said.format(n=hidden))
     return lines
+
+
+def _name(figure: Any, name: str) -> str:
+    if name != "title":
+        return str(figure.area_id)
+    short = str(figure.proposal_id).split("-", 1)[0]
+    return f"{figure.title} ({short}, {figure.area_id})"

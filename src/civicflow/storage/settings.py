@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from uuid import uuid4
 
 from civicflow.errors import ConfigurationError
@@ -71,6 +71,21 @@ def _sqlite_env(path: str) -> dict[str, str]:
     }
 
 
+def _port(parts: SplitResult) -> int | None:
+    """The URL's port, or a ``ConfigurationError`` (never a bare ValueError).
+
+    The message names the port alone: the URL may hold a password.
+    """
+    try:
+        return parts.port
+    except ValueError:
+        port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise ConfigurationError(
+            f"the postgresql URL's port {port!r} is not a number from 1 to 65535, as in "
+            "postgresql://postgres@127.0.0.1:5432/civic"
+        ) from None
+
+
 def _postgres_env(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     dbname = unquote(parts.path.lstrip("/"))
@@ -83,7 +98,7 @@ def _postgres_env(url: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname,
-        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_PORT": str(_port(parts) or 5432),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_CONNECT_TIMEOUT": "5",
     }

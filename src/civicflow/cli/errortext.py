@@ -1,0 +1,51 @@
+"""civicflow's errors as the command shows them: in the language of ``--lang``.
+
+An error keeps its message's ``template`` and ``parameters`` (``civicflow.errors``);
+the template is a message id of the catalog, and so is each text parameter that is a
+fixed phrase (a reason such as ``does not exist``). A parameter the catalog does not
+know (an id, a file name, a free text from deep in the library) is shown as it is.
+English shows ``str(error)`` unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civicflow.cli.i18n import N_, NP_, _, language, pgettext
+from civicflow.errors import CivicflowError
+
+# Fixed phrases that errors take as parameters (the rest of a parameter shows as it is).
+PHRASES = (
+    *(N_("does not exist"), N_("holds no civicflow events"), N_("area"), N_("resident")),
+    *(N_("council"), N_("council of"), N_("proposal"), N_("register it with add_area()")),
+    *(N_("register them with register_resident()"), N_("form one with form_council()")),
+    N_("never registered as a resident (register them with register_resident())"),
+    # The steps, as errors name them (``cannot rate proposal ...``).
+    *(NP_("step", "ask"), NP_("step", "back"), NP_("step", "discuss"), NP_("step", "decide")),
+    *(NP_("step", "report_progress"), NP_("step", "complete"), NP_("step", "publish")),
+    *(NP_("step", "rate"), NP_("step", "close_rating"), NP_("step", "withdraw")),
+    NP_("step", "ask about"),
+)
+
+
+def describe(error: CivicflowError) -> str:
+    """The error's message in the command's language."""
+    if language() == "en":
+        return str(error)
+    template, parameters = error.filled
+    return _(template).format(**{name: _value(name, v) for name, v in parameters.items()})
+
+
+def _value(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if name == "step":
+        return pgettext("step", value)
+    if name == "stage":
+        from civicflow.cli.proposaltext import code
+
+        return code(value)
+    return _(value)
+
+
+__all__ = ["describe"]
