@@ -270,7 +270,8 @@ def _bar(out: TextIO) -> Any:
     def progress(done: int, total: int) -> None:
         if done == total or done % max(1, total // 50) == 0:
             filled = 30 * done // total
-            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} proposals")
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}]"
+            stream.write(f"\r{bar} {done}/{total} {_('proposals')}")
             if done == total:
                 stream.write("\n")
             stream.flush()
