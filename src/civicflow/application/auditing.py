@@ -6,7 +6,7 @@ these use cases hand it the store's mapper and recorder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import IO
 from uuid import UUID
@@ -153,6 +153,7 @@ class Auditing(UseCases):
         heads: Iterable[TreeHead | str] = (),
         log_key: Verifier | None = None,
         witnesses: Iterable[Verifier] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> Verification:
         """Check every seal, chain, checkpoint and snapshot, and the store against ``heads``.
 
@@ -160,7 +161,7 @@ class Auditing(UseCases):
         ``heads`` are published tree heads: signed checkpoint notes, opened with
         ``log_key`` (and co-signed by each of ``witnesses``), or ``TreeHead`` objects
         already verified (``civicflow.audit.feed.read_feed`` returns those). The
-        result's ``assurance`` says what a clean result proves.
+        result's ``assurance`` says what a clean result proves; ``progress``: per page read.
 
         Raises:
             MalformedNoteError, SignatureError: a head note is malformed, or not signed
@@ -170,11 +171,12 @@ class Auditing(UseCases):
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
-        opened = _opened_heads(heads, log_key, tuple(witnesses))
-        mapper = store.pydantic_mapper
+        opened, mapper = _opened_heads(heads, log_key, tuple(witnesses)), store.pydantic_mapper
         checkpoints, problems = self._readable_checkpoints()
         with self._ctx.growing_log() as log, storage_errors("reading the log"), reading_errors():
-            base = verification.verify(mapper, store.recorder, checkpoints, published, tree=log)
+            base = verification.verify(
+                mapper, store.recorder, checkpoints, published, tree=log, progress=progress
+            )
             problems = list(base.problems) + problems
             if store.snapshots is not None:
                 problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots)

@@ -155,10 +155,12 @@ def _checkpoint(flow: CivicFlow, a: argparse.Namespace) -> Any:
 
 
 def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.cli.terminal import bar
     from civicflow.views import Views
 
-    with Views(flow) as views:
-        counted = views.rebuild()
+    shown = bar(_("counting"), wanted=not getattr(a, "json", False))
+    with Views(flow) as views, shown as progress:
+        counted = views.rebuild(progress=progress)
         return ngettext("{n} event counted", "{n} events counted", counted).format(n=counted)
 
 
