@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import io
 import re
+from pathlib import Path
 
 import pytest
 
+from civicflow import CivicFlow
+from civicflow.audit.keys import load_seal_key
 from civicflow.cli import terminal
 from civicflow.cli.protection import open_flow
-from civicflow.storage import rawlog
+from civicflow.storage import bulk, rawlog
 from civicflow.views import Views
 from tests.test_cli import _clean_environment, civicflow, ok
 
@@ -62,6 +65,28 @@ def test_verify_calls_progress_once_a_page(db: str, monkeypatch: pytest.MonkeyPa
         assert flow.verify().events == report.events  # no callback: the same verification
     steps(calls)
     assert report.ok
+
+
+def test_export_and_import_call_progress_once_a_page(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rawlog.rows, "__defaults__", (0, 50))
+    monkeypatch.setattr(bulk, "CHUNK", 30)
+    monkeypatch.setattr(bulk.insert_all, "__defaults__", (30, None))
+    exported: list[tuple[int, int]] = []
+    file = tmp_path / "events.jsonl"
+    flow, _keys = open_flow(argparse.Namespace(db=db, keys=None), create=False)
+    with flow, file.open("w", encoding="utf-8") as out:
+        count = flow.export_events(out, progress=lambda done, total: exported.append((done, total)))
+    steps(exported)
+    imported: list[tuple[int, int]] = []
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    env = {"AUDIT_KEY": load_seal_key(Path(f"{db.removeprefix('sqlite:///')}.keys/seal.key"))}
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    assert CivicFlow.import_into(target, lines, progress=lambda *c: imported.append(c), env=env)
+    assert imported[0] == (0, count)  # checked, none written yet
+    steps(imported[1:])
+    assert imported[-1] == (count, count)
 
 
 def test_piped_output_has_no_bar(db: str) -> None:
