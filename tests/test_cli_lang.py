@@ -215,3 +215,25 @@ def test_a_long_cell_is_whole_when_piped_and_fits_a_terminal() -> None:
     assert narrow.splitlines()[2].endswith("…")
     wide = table(rows, "en", columns=200)
     assert "x" * 150 in wide  # a wide terminal shows it all: no cut at 60
+
+
+# --- dates and times ----------------------------------------------------------------------------
+
+
+def test_dates_read_as_the_language_writes_them_in_text_only(store: Store) -> None:
+    from civicflow.cli.i18n import dated
+
+    assert dated("2026-07-01", "zh") == "2026年7月1日"
+    assert dated("2026-07-01T10:05:00+08:00", "zh") == "2026年7月1日 10:05:00 +08:00"
+    assert dated("2026Q3", "zh") == "2026Q3"  # not a date: as it is
+    assert dated("2026-07-01", "en") == "2026-07-01"  # English text stays ISO 8601
+    shown = ok(f"show {store.id} --lang zh", store.url).out
+    assert re.search(r"于 20\d\d年\d{1,2}月\d{1,2}日", shown)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", shown)
+    chinese = ok(f"history {store.id} --lang zh", store.url).lines
+    assert re.search(r"20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d [+-]\d\d:\d\d", chinese[2])
+    english = ok(f"history {store.id}", store.url).lines
+    assert re.search(r"\d{4}-\d{2}-\d{2}T\d\d:\d\d:\d\d[+-]\d\d:\d\d", english[2])
+    data = ok(f"history {store.id} --lang zh --json", store.url).out
+    assert "年" not in data  # JSON keeps ISO 8601, as the events do
+    assert re.search(r'"occurred_at": "\d{4}-\d{2}-\d{2}T', data)

@@ -6,7 +6,7 @@ these use cases hand it the store's mapper and recorder.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import IO
 from uuid import UUID
@@ -18,17 +18,15 @@ from civicflow.application.commands import CommandId, validated
 from civicflow.application.context import proposal_uuid
 from civicflow.audit import assurance, checkpointing, export, trail, verification
 from civicflow.audit.ledger import LEDGER_ID, Checkpoint, Ledger
-from civicflow.audit.notes import TreeHead, open_checkpoint, sign_checkpoint
+from civicflow.audit.notes import TreeHead, sign_checkpoint
 from civicflow.audit.publishing import head_line
 from civicflow.audit.signing import Signer, Verifier
 from civicflow.audit.trail import AuditEntry
 from civicflow.audit.transparency import Receipt, issue_receipt
-from civicflow.audit.verification import Problem, Verification
+from civicflow.audit.verification import Verification
 from civicflow.domain.proposal_state import ProposalState
 from civicflow.errors import (
-    BackendUnavailableError,
     ConfigurationError,
-    InvalidInputError,
     ProposalNotFoundError,
 )
 from civicflow.storage.errors import reading_errors, storage_errors
@@ -153,6 +151,7 @@ class Auditing(UseCases):
         heads: Iterable[TreeHead | str] = (),
         log_key: Verifier | None = None,
         witnesses: Iterable[Verifier] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> Verification:
         """Check every seal, chain, checkpoint and snapshot, and the store against ``heads``.
 
@@ -160,7 +159,7 @@ class Auditing(UseCases):
         ``heads`` are published tree heads: signed checkpoint notes, opened with
         ``log_key`` (and co-signed by each of ``witnesses``), or ``TreeHead`` objects
         already verified (``civicflow.audit.feed.read_feed`` returns those). The
-        result's ``assurance`` says what a clean result proves.
+        result's ``assurance`` says what a clean result proves; ``progress``: per page read.
 
         Raises:
             MalformedNoteError, SignatureError: a head note is malformed, or not signed
@@ -170,11 +169,15 @@ class Auditing(UseCases):
             ConfigurationError: the store is not configured with civicflow's mapper.
         """
         store = self._ctx.store
-        opened = _opened_heads(heads, log_key, tuple(witnesses))
-        mapper = store.pydantic_mapper
-        checkpoints, problems = self._readable_checkpoints()
+        opened, mapper = (
+            assurance.opened_heads(heads, log_key, tuple(witnesses)),
+            store.pydantic_mapper,
+        )
+        checkpoints, problems = assurance.readable_checkpoints(self.checkpoints)
         with self._ctx.growing_log() as log, storage_errors("reading the log"), reading_errors():
-            base = verification.verify(mapper, store.recorder, checkpoints, published, tree=log)
+            base = verification.verify(
+                mapper, store.recorder, checkpoints, published, tree=log, progress=progress
+            )
             problems = list(base.problems) + problems
             if store.snapshots is not None:
                 problems += assurance.check_snapshots(mapper, store.recorder, store.snapshots)
@@ -192,17 +195,6 @@ class Auditing(UseCases):
                 "assurance": said,
             }
         )
-
-    def _readable_checkpoints(self) -> tuple[tuple[Checkpoint, ...], list[Problem]]:
-        # An edited ledger must not stop the verification that is there to find it.
-        try:
-            return self.checkpoints(), []
-        except BackendUnavailableError:
-            raise
-        except Exception as error:  # an edited ledger fails in any way replay can fail
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            detail = f"the checkpoints cannot be read, so none was checked: {reason}"
-            return (), [Problem(kind="unreadable", aggregate="Ledger", detail=detail)]
 
     @public
     def log_head(self, origin: str, size: int | None = None) -> TreeHead:
@@ -278,14 +270,20 @@ class Auditing(UseCases):
 
     @public
     def export_events(
-        self, out: IO[str], *, signer: Signer | None = None, heads: Iterable[str] = ()
+        self,
+        out: IO[str],
+        *,
+        signer: Signer | None = None,
+        heads: Iterable[str] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """Write the whole log as a v2 events export; returns how many records.
 
         The file ends in a trailer with the count and Merkle root of the records;
         with ``signer``, also their checkpoint signed by it, and ``heads`` (published
         checkpoint notes of this log) for an importer to check. See
-        ``civicflow.audit.exportfile`` and ``docs/audit.md``.
+        ``civicflow.audit.exportfile`` and ``docs/audit.md``. ``progress(done, total)``
+        is called after each page of the log written.
 
         Raises:
             BackendUnavailableError: the database failed while the log was read.
@@ -294,17 +292,29 @@ class Auditing(UseCases):
         """
         store = self._ctx.store
         return export.export_events(
-            store.pydantic_mapper, store.recorder, out, signer=signer, heads=heads
+            store.pydantic_mapper,
+            store.recorder,
+            out,
+            signer=signer,
+            heads=heads,
+            progress=progress,
         )
 
     @public
-    def import_events(self, lines: Iterable[str], *, verifier: Verifier | None = None) -> int:
+    def import_events(
+        self,
+        lines: Iterable[str],
+        *,
+        verifier: Verifier | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Check an events export whole, then load it into this (empty) store; returns how many.
 
         Before anything is written: positions in order, versions without gaps or
         repeats, seals (under this store's ``AUDIT_KEY``) and chains, and for a v2
         file the trailer's count and Merkle root; with ``verifier``, the trailer's
-        checkpoint must be signed by it.
+        checkpoint must be signed by it. ``progress(done, total)`` is called once the
+        file is checked, then after each statement writing the records.
 
         Raises:
             RuleViolationError: the store is not empty.
@@ -317,7 +327,9 @@ class Auditing(UseCases):
                 empty, and importing again says so).
         """
         store = self._ctx.store
-        return export.import_events(store.pydantic_mapper, store.recorder, lines, verifier=verifier)
+        return export.import_events(
+            store.pydantic_mapper, store.recorder, lines, verifier=verifier, progress=progress
+        )
 
     @public
     def copy_log_from(
@@ -381,18 +393,3 @@ class Auditing(UseCases):
             BackendUnavailableError: the database failed while the log was read.
         """
         return self._ctx.grown_log().tree.consistency_proof(old_size, new_size)
-
-
-def _opened_heads(
-    heads: Iterable[TreeHead | str], log_key: Verifier | None, witnesses: tuple[Verifier, ...]
-) -> list[TreeHead]:
-    opened: list[TreeHead] = []
-    for head in heads:
-        if isinstance(head, TreeHead):
-            opened.append(head)
-            continue
-        if log_key is None:
-            problem = ("log_key", "signed heads are checked with the log's public key")
-            raise InvalidInputError("verify", [problem])
-        opened.append(open_checkpoint(head, log_key, required_witnesses=witnesses))
-    return opened

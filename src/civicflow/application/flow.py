@@ -9,7 +9,7 @@ underneath is ``store``; the members of it that embedding programs use
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -122,12 +122,19 @@ class CivicFlow(
 
     @classmethod
     def import_into(
-        cls, url: str, lines: Iterable[str], *, verifier: Verifier | None = None, **options: Any
+        cls,
+        url: str,
+        lines: Iterable[str],
+        *,
+        verifier: Verifier | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        **options: Any,
     ) -> int:
         """Load an events export into the store at ``url``, made if missing; returns how many.
 
         All or nothing: the file is checked whole first (see ``import_events``), and a
-        store this call made is removed again if the import fails.
+        store this call made is removed again if the import fails. ``progress`` is
+        ``import_events``'s.
 
         Raises:
             RuleViolationError: the store has events already.
@@ -141,7 +148,7 @@ class CivicFlow(
         existed = prepare_store(env, cls.name)
         try:
             with cls(env, **options) as flow:
-                return flow.import_events(lines, verifier=verifier)
+                return flow.import_events(lines, verifier=verifier, progress=progress)
         except BaseException:
             if not existed:
                 discard_store(env, cls.name)

@@ -17,16 +17,19 @@ checks need no secret at all:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 import orjson
 
-from civicflow.audit.notes import TreeHead
+from civicflow.audit.ledger import Checkpoint
+from civicflow.audit.notes import TreeHead, open_checkpoint
+from civicflow.audit.signing import Verifier
 from civicflow.audit.transparency import LogTree
 from civicflow.audit.verification import Problem
 from civicflow.domain import integrity
+from civicflow.errors import BackendUnavailableError, InvalidInputError
 from civicflow.storage import rawlog
 from civicflow.storage.mapper import PydanticMapper
 
@@ -132,3 +135,41 @@ def assurance(*, keyed: bool, heads: int, proven: int, records: int) -> str:
 
 def _aggregate_name(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].split(".", 1)[0]
+
+
+def opened_heads(
+    heads: Iterable[TreeHead | str], log_key: Verifier | None, witnesses: tuple[Verifier, ...]
+) -> list[TreeHead]:
+    """The published heads: notes opened with ``log_key`` (and ``witnesses``), heads as given.
+
+    Raises:
+        InvalidInputError: a note was given without ``log_key``.
+        MalformedNoteError, SignatureError: a note is malformed or not signed.
+    """
+    opened: list[TreeHead] = []
+    for head in heads:
+        if isinstance(head, TreeHead):
+            opened.append(head)
+            continue
+        if log_key is None:
+            problem = ("log_key", "signed heads are checked with the log's public key")
+            raise InvalidInputError("verify", [problem])
+        opened.append(open_checkpoint(head, log_key, required_witnesses=witnesses))
+    return opened
+
+
+def readable_checkpoints(
+    read: Callable[[], tuple[Checkpoint, ...]],
+) -> tuple[tuple[Checkpoint, ...], list[Problem]]:
+    """The checkpoints ``read`` returns, or none and the problem that they cannot be read.
+
+    An edited ledger must not stop the verification that is there to find it.
+    """
+    try:
+        return read(), []
+    except BackendUnavailableError:
+        raise
+    except Exception as error:  # an edited ledger fails in any way replay can fail
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        detail = f"the checkpoints cannot be read, so none was checked: {reason}"
+        return (), [Problem(kind="unreadable", aggregate="Ledger", detail=detail)]

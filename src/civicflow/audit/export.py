@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 from uuid import UUID
 
@@ -59,12 +59,14 @@ def export_events(
     *,
     signer: Signer | None = None,
     heads: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the log to ``out`` as a v2 events export; returns how many records.
 
     With ``signer``, the trailer carries a checkpoint of the records signed by it
     (the header names its origin). ``heads`` (published checkpoint notes) go in
-    the trailer; each must commit to a prefix of the log.
+    the trailer; each must commit to a prefix of the log. ``progress(done, total)``,
+    if given, is called after each page: the last position written, of the log's last.
 
     Raises:
         InvalidInputError: a head is not a checkpoint of this log (the file then
@@ -73,6 +75,7 @@ def export_events(
     notes = tuple(heads)
     out.write(header_line(signer.name if signer else None))
     tree = MerkleTree()
+    top = (recorder.max_notification_id() or 0) if progress is not None else 0
     for page in rawlog.rows(recorder):
         for _, record_id, version, topic, stored in page:
             state = orjson.loads(mapper.unpack(stored))
@@ -86,6 +89,8 @@ def export_events(
                 "state": state,
             }
             out.write(orjson.dumps(line).decode() + "\n")
+        if progress is not None:
+            progress(page[-1][0], max(top, page[-1][0]))
     for head in notes:
         _check_head(head, tree, signer.verifier if signer else None)
     checkpoint = None
@@ -111,8 +116,12 @@ def import_events(
     lines: Iterable[str],
     *,
     verifier: Verifier | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Check an events export whole, then load it into an empty store; returns how many.
+
+    ``progress(done, total)``, if given, is called once the file is checked (0 of all)
+    and after each statement writing the records.
 
     Raises:
         RuleViolationError: the store is not empty.
@@ -127,11 +136,19 @@ def import_events(
     checked = check_export(lines, key=mapper.audit_key, verifier=verifier)
     records = [_sealed_again(mapper, stored) for stored in checked.records]
     try:
-        insert_all(recorder, records)  # in bounded statements, all in one transaction
+        insert_all(recorder, records, progress=_told(progress, len(records)))  # one transaction
     except IntegrityError as error:
         problem = ("", f"the database refused the records, none were imported: {error}")
         raise InvalidInputError("events export", [problem]) from None
     return len(records)
+
+
+def _told(progress: Callable[[int, int], None] | None, total: int) -> Callable[[int], None] | None:
+    """``progress`` of ``total`` records written, told at once that none are yet."""
+    if progress is None:
+        return None
+    progress(0, total)
+    return lambda done: progress(done, total)
 
 
 def copy_log(

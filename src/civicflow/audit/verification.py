@@ -28,7 +28,7 @@ checkpoint digests were published (then the rollback shows as a mismatch).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -92,15 +92,19 @@ def verify(
     published: Mapping[int, str] | None = None,
     *,
     tree: LogTree | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Verification:
     """Check every record, chain and checkpoint of a store (see the module's notes).
 
     One pass over the log as stored; with ``tree``, the records it does not hold
     yet are added to it on the way (the caller holds it for this pass). Snapshots
     and published tree heads are checked by ``civicflow.audit.assurance``.
+    ``progress(done, total)``, if given, is called after each page: the last
+    notification id checked, of the log's last.
     """
     scan = _Scan(key=mapper.audit_key, checkpoints=checkpoints)
     events = 0
+    top = (recorder.max_notification_id() or 0) if progress is not None else 0
     for page in rawlog.rows(recorder):
         plains = plain_page(mapper, page)
         _check_page(scan, page, plains)
@@ -108,6 +112,8 @@ def verify(
             first = next(n for n, row in enumerate(page) if row[0] > known)
             tree.add(page[first:], plains[first:])
         events += len(page)
+        if progress is not None:
+            progress(page[-1][0], max(top, page[-1][0]))
     _check_tails(scan)
     _check_checkpoints(scan, published or {})
     return Verification(

@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from civicflow.cli.i18n import _
+from civicflow.cli.i18n import N_, _, number, percent
 from civicflow.cli.options import require
 from civicflow.cli.output import say_protection, show, table
 from civicflow.cli.protection import KEYS_VARIABLE
@@ -42,8 +42,10 @@ def demo_city(a: argparse.Namespace, out: TextIO, progress: Any) -> int:
     require(
         a.keys is None and not os.environ.get(KEYS_VARIABLE),
         "keys",
-        f"with --city every district store keeps keys of its own (beside a SQLite file); "
-        f"one --keys (or {KEYS_VARIABLE}) folder would give them all the same",
+        _(
+            "with --city every district store keeps keys of its own (beside a SQLite file); "
+            "one --keys (or {variable}) folder would give them all the same"
+        ).format(variable=KEYS_VARIABLE),
     )
     path = Path(a.city)
     written = not path.exists()
@@ -82,8 +84,13 @@ def _city_figures(path: Path, quarter: str, lang: str) -> str:
         views.catch_up()
         rated = views.city_satisfaction(quarter)
         people = views.city_participation(quarter)
-    rate = next((f"{s.rate:.1%} (n = {s.n})" for s in rated if s.rate is not None), "-")
-    took = next((f"{p.participants} / {p.residents}" for p in people if p.participants), "-")
+    rate = next(
+        (f"{percent(s.rate)} (n = {number(s.n or 0)})" for s in rated if s.rate is not None), "-"
+    )
+    took = next(
+        (f"{number(p.participants)} / {number(p.residents)}" for p in people if p.participants),
+        "-",
+    )
     said = _("City views, {quarter}: satisfaction {rate}, participants {took} residents")
     return said.format(quarter=quarter, rate=rate, took=took) + "\n"
 
@@ -91,7 +98,7 @@ def _city_figures(path: Path, quarter: str, lang: str) -> str:
 def _district_count(a: argparse.Namespace) -> int:
     """How many districts a new registry names: ``--districts``, else one per 304 compounds."""
     if a.districts is not None:
-        require(a.districts >= 1, "districts", "a city needs at least one district")
+        require(a.districts >= 1, "districts", N_("a city needs at least one district"))
         return int(a.districts)
     if a.compounds is not None:
         return max(1, -(-int(a.compounds) // DISTRICT_COMPOUNDS))
@@ -103,13 +110,15 @@ def _compounds(a: argparse.Namespace, districts: int) -> int:
     require(
         a.districts in (None, districts),
         "districts",
-        f"the city registry {a.city} names {districts} districts; leave out --districts",
+        _("the city registry {file} names {n} districts; leave out --districts").format(
+            file=a.city, n=districts
+        ),
     )
     compounds = DISTRICT_COMPOUNDS * districts if a.compounds is None else int(a.compounds)
     require(
         compounds >= districts,
         "compounds",
-        f"a city of {districts} districts needs at least {districts} compounds",
+        _("a city of {n} districts needs at least {n} compounds").format(n=districts),
     )
     return compounds
 
@@ -117,7 +126,8 @@ def _compounds(a: argparse.Namespace, districts: int) -> int:
 def write_registry(path: Path, districts: int) -> None:
     """A registry of ``districts`` SQLite stores beside ``path``, and the city views store."""
     if not path.parent.is_dir():
-        raise ConfigurationError(f"cannot write the city registry {path}: no folder {path.parent}")
+        said = _("cannot write the city registry {file}: no folder {folder}")
+        raise ConfigurationError(said.format(file=path, folder=path.parent))
     width = len(str(districts))
     lines = ['name = "Demo City"', f'views = "{VIEWS_STORE}"']
     for n in range(1, districts + 1):
@@ -137,11 +147,12 @@ def _refuse_filled(registry: Registry) -> None:
         except StoreNotFoundError:
             continue
         if filled:
+            said = _(
+                "district {district}: {store} is not empty; "
+                "give demo --city a registry of new stores"
+            )
             raise RuleViolationError(
-                None,
-                "demo",
-                f"district {district.name}: {district.store} is not empty; "
-                "give demo --city a registry of new stores",
+                None, "demo", said.format(district=district.name, store=district.store)
             )
 
 
@@ -213,8 +224,8 @@ def _summary(
         + said.format(
             events=total["events"],
             stores=len(rows),
-            seconds=f"{seconds:.1f}",
-            rate=f"{rate:,}",
+            seconds=number(seconds, 1),
+            rate=number(rate),
         )
         + "\n"
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from civicflow.cli.i18n import N_, _, number
 from civicflow.cli.output import show
 from civicflow.cli.viewtext import pipeline_row, review_text
 from civicflow.errors import InvalidInputError
@@ -39,7 +40,7 @@ def city_or_district(district: Run, city: Callable[[argparse.Namespace], Any]) -
                 show(result, args, out)
             return 0
         if getattr(args, "level", None) == CITY:
-            raise InvalidInputError("level", [("level", "--level city needs --city")])
+            raise InvalidInputError("level", [("level", _("--level city needs --city"))])
         return district(args, out)
 
     return run
@@ -60,10 +61,10 @@ def counted(args: argparse.Namespace, *, k: int = 5) -> Iterator[CityViews]:
 def views(args: argparse.Namespace) -> Any:
     """``civicflow views VIEW --city city.toml``."""
     if args.as_of is not None and args.view != "pipeline":
-        problem = "--as-of reads one store's views as they stood; with --city add --district"
+        problem = _("--as-of reads one store's views as they stood; with --city add --district")
         raise InvalidInputError("as_of", [("as_of", problem)])
     if args.level == CITY and args.view not in ("satisfaction", "participation"):
-        problem = "--level city gives the city's satisfaction and participation"
+        problem = _("--level city gives the city's satisfaction and participation")
         raise InvalidInputError("level", [("level", problem)])
     with counted(args, k=args.k) as found:
         if args.level == CITY:
@@ -76,7 +77,8 @@ def views(args: argparse.Namespace) -> Any:
             day = args.as_of.date() if args.as_of else None
             return [pipeline_row(p) for p in found.pipeline(level=args.level, as_of=day)]
         if args.quarter is None:
-            raise InvalidInputError("quarter", [("quarter", "the review is of one quarter")])
+            problem = N_("the review is of one quarter")
+            raise InvalidInputError("quarter", [("quarter", problem)])
         review = found.review(args.quarter, level=args.level)
         return review if args.json else review_text(review, args.lang)
 
@@ -95,8 +97,9 @@ def rebuild(args: argparse.Namespace) -> str:
     with City.open(args.city, create=False) as city, CityViews(city) as found:
         counted = found.rebuild()
         _say_behind(found)
-    each = ", ".join(f"{name} {n}" for name, n in counted.items())
-    return f"{sum(counted.values())} events counted ({each})"
+    each = ", ".join(f"{name} {number(n)}" for name, n in counted.items())
+    said = _("{n} events counted ({each})")
+    return said.format(n=number(sum(counted.values())), each=each)
 
 
 def report(args: argparse.Namespace) -> str:
@@ -106,7 +109,7 @@ def report(args: argparse.Namespace) -> str:
     with counted(args, k=args.k) as found:
         source = _CityProposals(found.city_of)
         write_report(found, args.quarter, args.out, lang=args.lang, source=source)
-    return f"report written to {args.out}"
+    return _("report written to {file}").format(file=args.out)
 
 
 class _CityProposals:
@@ -122,9 +125,13 @@ class _CityProposals:
 def _say_behind(found: CityViews) -> None:
     for lag in found.behind():
         if lag.error is not None:
-            sys.stderr.write(
-                f"civicflow: district {lag.district} could not be read ({lag.error}); "
-                f"its figures stand at notification {lag.position}\n"
+            said = _(
+                "district {district} could not be read ({error}); "
+                "its figures stand at notification {position}"
             )
+            text = said.format(district=lag.district, error=lag.error, position=lag.position)
+            sys.stderr.write(f"civicflow: {text}\n")
         elif lag.behind:
-            sys.stderr.write(f"civicflow: district {lag.district} is {lag.behind} behind\n")
+            said = _("district {district} is {n} behind")
+            text = said.format(district=lag.district, n=number(lag.behind))
+            sys.stderr.write(f"civicflow: {text}\n")

@@ -104,7 +104,10 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
     heads = _published(a.feed, signer) if a.feed is not None and signer is not None else []
     with a.out.open("w", encoding="utf-8", newline="") as out:
         if a.view is None:
-            count = flow.export_events(out, signer=signer, heads=heads)
+            from civicflow.cli.terminal import bar
+
+            with bar(_("exporting"), wanted=not getattr(a, "json", False)) as progress:
+                count = flow.export_events(out, signer=signer, heads=heads, progress=progress)
             written = ngettext(
                 "{n} event written to {file}", "{n} events written to {file}", count
             ).format(n=count, file=a.out)
@@ -153,7 +156,10 @@ def _import(a: argparse.Namespace, out: TextIO) -> int:
         raise InvalidInputError("events export", problem) from None
     # A store the import makes is removed again if the import fails; if it succeeds, the
     # store gets keys as any new store does, and its first head is published.
-    count, protection, head = import_with_keys(a, lines, verifier)
+    from civicflow.cli.terminal import bar
+
+    with bar(_("importing"), wanted=not getattr(a, "json", False)) as progress:
+        count, protection, head = import_with_keys(a, lines, verifier, progress)
     first = next((line for line in lines if line.strip()), "")
     said = ngettext("{n} event imported", "{n} events imported", count).format(n=count)
     if file_format(first) == FORMAT_V1:

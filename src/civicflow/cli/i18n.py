@@ -16,6 +16,8 @@ Events and JSON keep codes (``satisfied``, ``doing``), never labels.
 from __future__ import annotations
 
 import gettext as _gettext
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -93,6 +95,48 @@ def percent(value: float | Decimal, digits: int = 1) -> str:
     return str(format_percent(value, format=pattern, locale=LOCALES[_language]))
 
 
+def day(value: date | datetime, lang: str | None = None) -> str:
+    """A day as the language writes it: ``2026-07-01`` in English, ``2026年7月1日`` in Chinese.
+
+    English keeps ISO 8601, the text scripts read; the other languages are Babel's long date.
+    Only for text shown: JSON and events keep ISO 8601.
+    """
+    lang = lang or _language
+    plain = value.date() if isinstance(value, datetime) else value
+    if lang == "en":
+        return plain.isoformat()
+    from babel.dates import format_date  # only once a date is shown
+
+    return str(format_date(plain, format="long", locale=LOCALES[lang]))
+
+
+def moment(value: datetime, lang: str | None = None) -> str:
+    """A date and time as the language writes it, in its own offset (``+08:00`` said)."""
+    lang = lang or _language
+    if lang == "en":
+        return value.isoformat()
+    from babel.dates import format_datetime
+
+    locale, zone = LOCALES[lang], value.tzinfo
+    said = str(format_datetime(value, format="medium", tzinfo=zone, locale=locale))
+    return said if zone is None else f"{said} {format_datetime(value, 'xxx', locale=locale)}"
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+
+
+def dated(text: str, lang: str | None = None) -> str:
+    """``text`` as the language writes it if it is an ISO 8601 date or date and time, else as is."""
+    if (lang or _language) == "en":
+        return text
+    if ISO_DAY.fullmatch(text):
+        return day(date.fromisoformat(text), lang)
+    if ISO_MOMENT.fullmatch(text):
+        return moment(datetime.fromisoformat(text.replace("Z", "+00:00")), lang)
+    return text
+
+
 def width(text: str) -> int:
     """The columns ``text`` takes in a terminal (Chinese characters take two)."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -115,7 +159,10 @@ __all__ = [
     "N_",
     "_",
     "catalog",
+    "dated",
+    "day",
     "language",
+    "moment",
     "ngettext",
     "number",
     "pad",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from civicflow.cli.i18n import N_, _, catalog, pad, width
+from civicflow.cli.i18n import N_, _, catalog, dated, pad, width
 from civicflow.domain import vocabulary
 
 if TYPE_CHECKING:
@@ -239,7 +239,10 @@ def _cell(value: Any, lang: str = "en", limit: int | None = None) -> str:
             many = catalog(lang).ngettext("[{n} item]", "[{n} items]", len(value))
             return many.format(n=len(value))
         return ", ".join(_cell(v, lang) for v in value)
-    text = label(value, lang) if isinstance(value, str) and value in VALUES_ZH else str(value)
+    if isinstance(value, str) and value in VALUES_ZH:
+        text = label(value, lang)
+    else:
+        text = dated(value, lang) if isinstance(value, str) and lang != "en" else str(value)
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from civicflow.cli.i18n import N_, _, language, ngettext, number, pad, percent, width
+from civicflow.cli.i18n import N_, _, day, language, ngettext, number, pad, percent, width
 from civicflow.domain import vocabulary
 from civicflow.domain.lifecycle import Stage, Step, allowed_steps
 
@@ -167,7 +167,7 @@ def _decision(decided: Any) -> str:
 
 
 def _day(moment: datetime | date) -> str:
-    return (moment.date() if isinstance(moment, datetime) else moment).isoformat()
+    return day(moment)
 
 
 def _lines(rows: list[tuple[str, str]]) -> str:

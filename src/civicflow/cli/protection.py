@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,7 +127,10 @@ def open_flow(
 
 
 def import_with_keys(
-    args: argparse.Namespace, lines: list[str], verifier: Verifier | None
+    args: argparse.Namespace,
+    lines: list[str],
+    verifier: Verifier | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, Protection | None, TreeHead | None]:
     """Import an export into ``args.db``; a store the import made gets keys, and a head.
 
@@ -144,7 +148,7 @@ def import_with_keys(
     folder = key_directory(args.db, getattr(args, "keys", None))
     new = folder is not None and _is_new(args.db)
     env = _seal(folder) if folder is not None else {}
-    count = CivicFlow.import_into(args.db, lines, verifier=verifier, env=env)
+    count = CivicFlow.import_into(args.db, lines, verifier=verifier, progress=progress, env=env)
     if folder is None or not (new or (folder / "signing.key").exists()):
         return count, None, None
     created = not (folder / "signing.key").exists()

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from civicflow.audit.errors import MalformedNoteError, SignatureError
+from civicflow.cli.errortext import describe
+from civicflow.cli.i18n import N_, _
 from civicflow.cli.options import Sub, command, output_path, witness_keys
 from civicflow.errors import InvalidInputError
 
@@ -43,7 +45,7 @@ def _receipt(a: argparse.Namespace, out: TextIO) -> int:
     flow, protection = open_flow(a, create=False)
     with flow:
         if protection is None:
-            problem = "the store has no key directory with a signing key (--keys DIR)"
+            problem = N_("the store has no key directory with a signing key (--keys DIR)")
             raise InvalidInputError("keys", [("keys", problem)])
         version = a.version if a.version is not None else flow.proposal(a.id).version
         head = flow.publish_head()  # the head the receipt leads to is in the public feed
@@ -53,7 +55,8 @@ def _receipt(a: argparse.Namespace, out: TextIO) -> int:
         out.write(text)
     else:
         a.out.write_text(text, encoding="utf-8")
-        out.write(f"receipt for {a.id} version {version} written to {a.out}\n")
+        said = _("receipt for {id} version {version} written to {file}")
+        out.write(said.format(id=a.id, version=version, file=a.out) + "\n")
     return 0
 
 
@@ -67,10 +70,20 @@ def _check(a: argparse.Namespace, out: TextIO) -> int:
     try:
         head = check_receipt(receipt, log, witnesses=witnesses)
     except (InvalidInputError, MalformedNoteError, SignatureError) as error:
-        out.write(f"NOT PROVEN: {error}\n")
+        out.write(f"NOT PROVEN: {describe(error)}\n")  # the verdict stays a code
         return 1
+    said = _("{id} version {version} ({event}) is record {n} of {size} in the log {log}, unaltered")
+    event = receipt.topic.rsplit(":", 1)[-1]
     out.write(
-        f"OK: {receipt.id} version {receipt.version} ({receipt.topic.rsplit(':', 1)[-1]}) "
-        f"is record {receipt.index + 1} of {head.size} in the log {head.origin}, unaltered\n"
+        "OK: "
+        + said.format(
+            id=receipt.id,
+            version=receipt.version,
+            event=event,
+            n=receipt.index + 1,
+            size=head.size,
+            log=head.origin,
+        )
+        + "\n"
     )
     return 0

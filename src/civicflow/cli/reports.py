@@ -155,10 +155,12 @@ def _checkpoint(flow: CivicFlow, a: argparse.Namespace) -> Any:
 
 
 def _rebuild(flow: CivicFlow, a: argparse.Namespace) -> str:
+    from civicflow.cli.terminal import bar
     from civicflow.views import Views
 
-    with Views(flow) as views:
-        counted = views.rebuild()
+    shown = bar(_("counting"), wanted=not getattr(a, "json", False))
+    with Views(flow) as views, shown as progress:
+        counted = views.rebuild(progress=progress)
         return ngettext("{n} event counted", "{n} events counted", counted).format(n=counted)
 
 
@@ -270,7 +272,8 @@ def _bar(out: TextIO) -> Any:
     def progress(done: int, total: int) -> None:
         if done == total or done % max(1, total // 50) == 0:
             filled = 30 * done // total
-            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} proposals")
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}]"
+            stream.write(f"\r{bar} {done}/{total} {_('proposals')}")
             if done == total:
                 stream.write("\n")
             stream.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from civicflow.cli.i18n import N_, _
 from civicflow.cli.options import Sub, command, require
 from civicflow.errors import ConfigurationError
 
@@ -52,16 +53,18 @@ def _serve(a: argparse.Namespace, out: TextIO) -> int:
 
         from civicflow.web import actor_from_header, create_app
     except ImportError as missing:
+        said = _("civicflow serve needs the web extra ({module} is missing): {command}")
         raise ConfigurationError(
-            f"civicflow serve needs the web extra ({missing.name} is missing): "
-            "pip install 'civicflow[web]'"
+            said.format(module=missing.name, command="pip install 'civicflow[web]'")
         ) from None
     from civicflow.audit.keys import load_signer
     from civicflow.cli.protection import open_flow
 
-    require(not a.city, "city", "serve answers for one store: give --db, not --city")
+    require(not a.city, "city", N_("serve answers for one store: give --db, not --city"))
     read_only = not (a.actor_header or a.trust_body_actor)
-    require(bool(a.actor_header or not (a.office or a.auditor)), "office", "needs --actor-header")
+    require(
+        bool(a.actor_header or not (a.office or a.auditor)), "office", N_("needs --actor-header")
+    )
     flow, protection = open_flow(a, create=not read_only)
     with flow:
         signer = load_signer(protection.directory / "signing.key") if protection else None
@@ -74,16 +77,15 @@ def _serve(a: argparse.Namespace, out: TextIO) -> int:
         )
         app = create_app(flow, k=a.k, signer=signer, **who)
         mode = (
-            "read-only"
+            _("read-only")
             if read_only
-            else "commands "
-            + (
-                f"by the actor in {a.actor_header}"
-                if a.actor_header
-                else "trusting the body's actor"
-            )
+            else _("commands by the actor in {header}").format(header=a.actor_header)
+            if a.actor_header
+            else _("commands trusting the body's actor")
         )
-        out.write(f"civicflow serves {a.db} at http://{a.host}:{a.port}/ ({mode}); API at /docs\n")
+        said = _("civicflow serves {store} at {url} ({mode}); API at /docs")
+        url = f"http://{a.host}:{a.port}/"
+        out.write(said.format(store=a.db, url=url, mode=mode) + "\n")
         out.flush()
         uvicorn.run(app, host=a.host, port=a.port, log_level="info")
     return 0

@@ -10,7 +10,9 @@ rich is imported here, inside the functions, only once something is drawn, so th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 STAGE_STYLES = {
@@ -125,4 +127,30 @@ def progress_bar(stream: TextIO, what: str) -> Callable[[int, int], None]:
     return advance
 
 
-__all__ = ["fit", "is_terminal", "print_lines", "print_table", "progress_bar"]
+@contextmanager
+def bar(what: str, *, wanted: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback ``(done, total)`` drawing a bar on stderr while a command runs.
+
+    Only when both stdout and stderr are terminals and ``wanted`` (not ``--json``): a
+    command piped or writing JSON gets None, and its output is exactly as without.
+    The bar is gone when the command has finished (what it prints stays alone).
+    """
+    if not (wanted and is_terminal(sys.stdout) and is_terminal(sys.stderr)):
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
+    drawn = Progress(*columns, TimeRemainingColumn(), console=console(sys.stderr), transient=True)
+    with drawn:
+        task = drawn.add_task(what, total=None)
+        yield lambda done, total: drawn.update(task, completed=done, total=total)
+
+
+__all__ = ["bar", "fit", "is_terminal", "print_lines", "print_table", "progress_bar"]

@@ -55,7 +55,7 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
 
     published = {}
     for item in a.published:
-        number, _, digest = item.partition("=")
+        number, _sep, digest = item.partition("=")
         require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
         require(
             _DIGEST.fullmatch(digest) is not None,
@@ -77,9 +77,13 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
         counted, left_out = _feed_heads(a.feed, log_key, witnesses)
         heads += counted
     heads += [path.read_text(encoding="utf-8") for path in a.head]
-    flow, _ = open_flow(a, create=False)  # with the seal key of the store's key directory
-    with flow:
-        report = flow.verify(published, heads=heads, log_key=log_key, witnesses=witnesses)
+    flow, _keys = open_flow(a, create=False)  # with the seal key of the store's key directory
+    from civicflow.cli.terminal import bar
+
+    with flow, bar(_("verifying"), wanted=not a.json) as progress:
+        report = flow.verify(
+            published, heads=heads, log_key=log_key, witnesses=witnesses, progress=progress
+        )
     if a.json:
         show(report, a, out)
     else:

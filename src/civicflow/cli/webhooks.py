@@ -7,6 +7,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
+from civicflow.cli.i18n import N_, NP_, pgettext
 from civicflow.cli.options import Sub, actions, command, finish, require
 from civicflow.cli.output import reading, with_flow
 
@@ -48,7 +49,7 @@ def register(commands: Sub) -> None:
     a.set_defaults(run=with_flow(_add))
 
     a = group.add_parser("list", help="the subscriptions, their state and position")
-    a.set_defaults(run=reading(lambda f, _: [_shown(s) for s in _hooks(f).list()]))
+    a.set_defaults(run=reading(lambda f, x: [_shown(s, x) for s in _hooks(f).list()]))
     for name, verb in (("remove", "remove"), ("pause", "pause"), ("resume", "resume")):
         a = group.add_parser(name, help=f"{verb} a subscription")
         a.add_argument("id")
@@ -90,13 +91,46 @@ def _add(flow: CivicFlow, a: argparse.Namespace) -> dict[str, Any]:
         from_start=not a.from_now,
         allow_private=a.allow_private,
     )
-    return {**_shown(made), "secret": made.secret}  # the only time it is shown
+    return _said({**_public(made), "secret": made.secret}, a)  # the only time it is shown
 
 
-def _shown(subscription: Subscription) -> dict[str, Any]:
+def _shown(subscription: Subscription, a: argparse.Namespace) -> dict[str, Any]:
+    return _said(_public(subscription), a)
+
+
+def _public(subscription: Subscription) -> dict[str, Any]:
     shown = subscription.public()
     shown["events"] = ", ".join(subscription.events) or "*"
     return shown
+
+
+def _said(shown: dict[str, Any], a: argparse.Namespace) -> dict[str, Any]:
+    """``shown`` as text shows it: its fields, state and residents in the language.
+
+    JSON keeps the keys and codes. The fields take the context ``webhook``: a
+    subscription's ``events`` and ``residents`` are not the counts the views name so.
+    """
+    if a.json:
+        return shown
+    for key in ("state", "residents"):
+        if key in shown:
+            shown[key] = pgettext(key, str(shown[key]))
+    return {pgettext("webhook", key): value for key, value in shown.items()}
+
+
+# The fields and values of a subscription as text shows them, marked for the catalog.
+FIELDS = (
+    *(NP_("webhook", "id"), NP_("webhook", "url"), NP_("webhook", "events")),
+    *(NP_("webhook", "area"), NP_("webhook", "residents"), NP_("webhook", "created_at")),
+    *(NP_("webhook", "state"), NP_("webhook", "position"), NP_("webhook", "attempts")),
+    *(NP_("webhook", "next_attempt_at"), NP_("webhook", "last_error")),
+    *(NP_("webhook", "allow_private"), NP_("webhook", "failing_since")),
+    *(NP_("webhook", "secret"), NP_("webhook", "removed")),
+    *(NP_("webhook", "delivered"), NP_("webhook", "failed")),
+    *(NP_("state", "active"), NP_("state", "paused"), NP_("state", "failing")),
+    *(NP_("residents", "pseudonymised"), NP_("residents", "omitted")),
+    NP_("residents", "included"),
+)
 
 
 def _by_id(verb: str) -> Any:
@@ -104,27 +138,27 @@ def _by_id(verb: str) -> Any:
         hooks = _hooks(flow)
         if verb == "remove":
             hooks.remove(a.id)
-            return {"removed": a.id}
-        return _shown(getattr(hooks, verb)(a.id))
+            return _said({"removed": a.id}, a)
+        return _shown(getattr(hooks, verb)(a.id), a)
 
     return run
 
 
-def _relay(flow: CivicFlow, a: argparse.Namespace) -> dict[str, int] | None:
+def _relay(flow: CivicFlow, a: argparse.Namespace) -> dict[str, Any] | None:
     from civicflow.webhooks import Relay, RetryPolicy
 
-    require(a.poll > 0, "poll", "must be above 0 seconds")
+    require(a.poll > 0, "poll", N_("must be above 0 seconds"))
     policy = RetryPolicy(
         timeout=a.timeout, max_attempts=a.max_attempts, give_up_after=a.give_up_after * 3600
     )
     with Relay(flow, policy=policy) as relay:
         if a.once:
-            return _drain(relay)
+            return _said(_drain(relay), a)
         relay.run(_stopped_by_signals(), poll=a.poll)
     return None
 
 
-def _drain(relay: Any) -> dict[str, int]:
+def _drain(relay: Any) -> dict[str, Any]:
     """Passes until one delivers nothing: the backlog that can be delivered now."""
     delivered = failed = 0
     while True:

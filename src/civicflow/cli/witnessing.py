@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from civicflow.audit.errors import WitnessError
+from civicflow.cli.i18n import N_, _
 from civicflow.cli.options import Sub, actions, command, finish, require
 from civicflow.cli.output import reading
 from civicflow.errors import InvalidInputError
@@ -61,7 +62,8 @@ def _init(a: argparse.Namespace, out: TextIO) -> int:
     from civicflow.audit.witness import init_witness
 
     verifier = init_witness(a.dir, a.name)
-    out.write(f"witness {verifier.key}: public key {a.dir / 'witness.pub'} (publish it)\n")
+    said = _("witness {key}: public key {file} (publish it)")
+    out.write(said.format(key=verifier.key, file=a.dir / "witness.pub") + "\n")
     return 0
 
 
@@ -100,13 +102,13 @@ def _proof_from_store(
     seen = witness.last(head.origin)
     if seen is None or head.size <= seen.head.size:
         return None
-    flow, _ = open_flow(a, create=False)
+    flow, _keys = open_flow(a, create=False)
     with flow:
         try:
             hashes = flow.consistency_proof(seen.head.size, head.size)
         except InvalidInputError as error:
-            reason = (
-                f"the store at --db cannot prove size {head.size} from {seen.head.size} ({error})"
+            reason = _("the store at --db cannot prove size {new} from {old} ({error})").format(
+                new=head.size, old=seen.head.size, error=error
             )
             raise WitnessError(reason, head.origin) from None
     return Proof(seen.head.size, tuple(hashes))
@@ -115,5 +117,5 @@ def _proof_from_store(
 def _consistency(flow: CivicFlow, a: argparse.Namespace) -> str:
     from civicflow.audit.witness import Proof
 
-    require(a.old >= 0, "from", "a size is 0 or more")
+    require(a.old >= 0, "from", N_("a size is 0 or more"))
     return Proof(a.old, tuple(flow.consistency_proof(a.old, a.new))).to_text()

@@ -10,7 +10,7 @@ a time, without a pipeline, inside one transaction: all are written, or none.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -18,11 +18,17 @@ from eventsourcing.persistence import StoredEvent
 CHUNK = 1000  # records per statement
 
 
-def insert_all(recorder: Any, records: Iterable[StoredEvent], chunk: int = CHUNK) -> int:
+def insert_all(
+    recorder: Any,
+    records: Iterable[StoredEvent],
+    chunk: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Insert ``records`` in their order, in one transaction, ``chunk`` per statement.
 
     ``records`` may be a generator: they are drawn a chunk at a time, so a long
     stream is written without being held whole. Returns how many were written.
+    ``progress(written)``, if given, is called after each statement (not yet committed).
     eventsourcing's own errors (``PersistenceError``) pass through, for the caller's
     boundary to translate; nothing is written when one is raised.
     """
@@ -31,6 +37,8 @@ def insert_all(recorder: Any, records: Iterable[StoredEvent], chunk: int = CHUNK
     if first is None:
         return 0
     parts = itertools.chain([first], parts)
+    if progress is not None:
+        parts = _told(parts, progress)
     if "postgres" in type(recorder).__module__:
         return _postgres(recorder, parts)
     if "sqlite" in type(recorder).__module__:
@@ -62,6 +70,17 @@ def _postgres(recorder: Any, parts: Iterable[Sequence[StoredEvent]]) -> int:
             ]
             cursor.execute(recorder.insert_events_statement, (rows,))
     return written
+
+
+def _told(
+    parts: Iterator[Sequence[StoredEvent]], progress: Callable[[int], None]
+) -> Iterator[Sequence[StoredEvent]]:
+    """``parts`` as they are, saying how many records went before each next one is drawn."""
+    done = 0
+    for part in parts:
+        yield part
+        done += len(part)
+        progress(done)
 
 
 def chunks(records: Iterable[StoredEvent], size: int) -> Iterator[Sequence[StoredEvent]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -129,12 +129,20 @@ class Views(Figures):
             raise
         return views
 
-    def catch_up(self, limit: int | None = None, *, until: datetime | None = None) -> int:
+    def catch_up(
+        self,
+        limit: int | None = None,
+        *,
+        until: datetime | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Count the notifications recorded since the last catch-up; returns how many.
 
         Reads the log in pages of ``batch_size`` and commits each page with its
         tracking record, so memory stays bounded by the views, and a crash loses
         at most the page in progress (which is then counted again, once).
+        ``progress(done, total)``, if given, is called after each page: how far into
+        the log (in notification ids) this catch-up is, of how far it has to go.
 
         Raises:
             ConcurrencyError: other processes kept counting at the same time, so this
@@ -148,14 +156,30 @@ class Views(Figures):
                 pages already committed stay counted.
         """
         counted = [0]  # what committed batches hold, over every attempt
+        start: list[int] = []  # where the first attempt started (progress counts from it)
         with self._lock, storage_errors("counting the log"):
-            self._retried(lambda: self._count(limit, until, counted), "counting the log", True)
+            self._retried(
+                lambda: self._count(limit, until, counted, progress, start),
+                "counting the log",
+                True,
+            )
         return counted[0]
 
-    def _count(self, limit: int | None, until: datetime | None, counted: list[int]) -> None:
+    def _count(
+        self,
+        limit: int | None,
+        until: datetime | None,
+        counted: list[int],
+        progress: Callable[[int, int], None] | None = None,
+        start: list[int] | None = None,
+    ) -> None:
         current = self.tables.position()
-        if current >= (self.flow.recorder.max_notification_id() or 0):
+        top = self.flow.recorder.max_notification_id() or 0
+        if current >= top:
             return  # nothing new: spare loading every figure (follow() polls this)
+        if start is not None and not start:
+            start.append(current)
+        first = start[0] if start else current
         projector, position = self._resume(current)
         writer = BatchWriter(self.tables)
         count, mapper = projector.count, self.flow.mapper
@@ -173,6 +197,8 @@ class Views(Figures):
                         tracking = _tracking(self.tables.application_name, last)
                         writer.submit(projector.take_rows(), tracking, position, size)
                         position = last
+                        if progress is not None:
+                            progress(position - first, top - first)
                     if last != page[-1][0]:
                         break  # reached ``until``
         finally:
@@ -190,8 +216,10 @@ class Views(Figures):
         tracker, rows, position = self.tables.load()
         return Projector(tracker, rows), position
 
-    def rebuild(self) -> int:
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Forget every figure and count the whole log again; returns how many.
+
+        ``progress(done, total)`` is called after each page counted (``catch_up``).
 
         The figures are deleted in one transaction: readers see the old ones until it
         commits, and wait for nothing.
@@ -204,7 +232,7 @@ class Views(Figures):
         with self._lock, storage_errors("emptying the views"):
             self._kept = None
             self._retried(self.tables.empty, "emptying the views")
-        return self.catch_up()
+        return self.catch_up(progress=progress)
 
     def follow(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Keep catching up until ``stop`` is set: live on PostgreSQL, by polling elsewhere.
