@@ -2,8 +2,9 @@
 
 ``python -m civicflow.cli.catalog`` extracts every message id of the command (``_()``,
 ``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, and the error templates
-of ``civicflow/errors.py``), updates each language's ``civicflow.po`` with them (new ones
-untranslated, gone ones dropped) and compiles its ``civicflow.mo``;
+of ``civicflow/errors.py``, and every text of ``--help``: the descriptions, option helps
+and examples of the parser, built in English), updates each language's ``civicflow.po``
+with them (new ones untranslated, gone ones dropped) and compiles its ``civicflow.mo``;
 ``--check`` changes nothing and exits 1 when a message has no translation or a ``.mo``
 is not the compiled ``.po`` (tests/test_cli_lang.py runs the same check).
 
@@ -54,7 +55,18 @@ def extract() -> Any:
             template.add(
                 message, locations=[(where, line)], auto_comments=comments, context=context
             )
+    for text in help_texts():
+        if text and text not in template:
+            template.add(text, locations=[("civicflow/cli (--help)", 0)])
     return template
+
+
+def help_texts() -> list[str]:
+    """The descriptions, option helps and examples of ``--help``, from the English parser."""
+    from civicflow.cli.helptext import texts
+    from civicflow.cli.main import build_parser
+
+    return list(texts(build_parser()))
 
 
 def po_path(locale: str) -> Path:
