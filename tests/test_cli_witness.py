@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from civicflow import load_verifier, open_checkpoint, read_feed
+from civicflow.audit.errors import SignatureError, WitnessError
+from civicflow.cli.errortext import describe
+from civicflow.cli.i18n import use
 from tests.test_cli import (
     Store,
     _clean_environment,
@@ -64,6 +67,21 @@ def test_witness_init_makes_its_keys_and_refuses_to_make_them_twice(tmp_path: Pa
     assert "never overwritten" in refusal(
         civicflow(f"witness init --dir {office} --name {WITNESS}")
     )
+
+
+def test_the_audit_errors_speak_chinese(tmp_path: Path) -> None:
+    office = tmp_path / "office"
+    ok(f"witness init --dir {office} --name {WITNESS}")
+    said = refusal(civicflow(f"--lang zh witness init --dir {office} --name {WITNESS}"))
+    assert said == f"civicflow: 密钥文件 {office}/witness.key：已存在；密钥文件从不覆盖"
+    use("zh")
+    try:
+        refused = describe(WitnessError("a rollback", "example.org/log"))
+        unsigned = describe(SignatureError("log+1a2b3c4d", "log", "missing"))
+    finally:
+        use("en")
+    assert refused == "见证方拒绝 example.org/log 的树头：a rollback；未联署任何内容"
+    assert unsigned == "该注记没有日志密钥 log+1a2b3c4d 的签名，不予信任"
 
 
 def test_heads_cosigned_with_proofs_make_verify_pass_with_the_witness_key(

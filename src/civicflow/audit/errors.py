@@ -1,7 +1,8 @@
 """The audit's errors: signed notes, keys, feeds of signed heads, witnesses.
 
 Members of the one ``CivicflowError`` family, kept beside the audit code that raises
-them (the family's root and the rest are in ``civicflow.errors``).
+them (the family's root and the rest are in ``civicflow.errors``). Each message is a
+template (``_say``) of the command's catalog, so that ``--lang zh`` shows it in Chinese.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ class MalformedNoteError(CivicflowError, ValueError):
     def __init__(self, reason: str, line: int | None = None) -> None:
         self.reason = reason
         self.line = line
-        where = f" (line {line})" if line is not None else ""
-        super().__init__(f"malformed signed note{where}: {reason}")
+        if line is None:
+            self._say("malformed signed note: {reason}", reason=reason)
+        else:
+            self._say("malformed signed note (line {line}): {reason}", line=line, reason=reason)
 
 
 class SignatureError(CivicflowError, ValueError):
@@ -35,10 +38,19 @@ class SignatureError(CivicflowError, ValueError):
         self.key = key
         self.role = role
         self.problem = problem
-        what = (
-            "has no signature" if problem == "missing" else "has a signature that does not verify"
-        )
-        super().__init__(f"the note {what} by the {role} key {key}; it is not trusted")
+        if problem == "missing":
+            self._say(
+                "the note has no signature by the {role} key {key}; it is not trusted",
+                role=role,
+                key=key,
+            )
+        else:
+            self._say(
+                "the note has a signature that does not verify by the {role} key {key}; "
+                "it is not trusted",
+                role=role,
+                key=key,
+            )
 
 
 class InvalidKeyError(CivicflowError, ValueError):
@@ -50,7 +62,7 @@ class InvalidKeyError(CivicflowError, ValueError):
     def __init__(self, kind: str, reason: str) -> None:
         self.kind = kind
         self.reason = reason
-        super().__init__(f"invalid {kind} key: {reason}")
+        self._say("invalid {kind} key: {reason}", kind=kind, reason=reason)
 
 
 class KeyFileError(CivicflowError, PermissionError):
@@ -62,7 +74,7 @@ class KeyFileError(CivicflowError, PermissionError):
     def __init__(self, path: str, problem: str) -> None:
         self.path = path
         self.problem = problem
-        super().__init__(f"key file {path}: {problem}")
+        self._say("key file {path}: {problem}", path=path, problem=problem)
 
 
 class FeedError(CivicflowError, ValueError):
@@ -76,7 +88,7 @@ class FeedError(CivicflowError, ValueError):
         self.path = path
         self.line = line
         self.reason = reason
-        super().__init__(f"feed {path}, line {line}: {reason}")
+        self._say("feed {path}, line {line}: {reason}", path=path, line=line, reason=reason)
 
 
 class ForkRefusedError(CivicflowError, ValueError):
@@ -93,9 +105,11 @@ class ForkRefusedError(CivicflowError, ValueError):
         self.published = published
         self.size = size
         self.reason = reason
-        super().__init__(
-            f"the log refuses to sign a head of {size} records: {reason}; nothing was signed "
-            "(civicflow verify says what changed)"
+        self._say(
+            "the log refuses to sign a head of {size} records: {reason}; nothing was signed "
+            "(civicflow verify says what changed)",
+            size=size,
+            reason=reason,
         )
 
 
@@ -111,5 +125,13 @@ class WitnessError(CivicflowError, ValueError):
     def __init__(self, reason: str, origin: str | None = None) -> None:
         self.origin = origin
         self.reason = reason
-        of = f" of {origin}" if origin is not None else ""
-        super().__init__(f"the witness refuses the head{of}: {reason}; nothing was co-signed")
+        if origin is None:
+            self._say(
+                "the witness refuses the head: {reason}; nothing was co-signed", reason=reason
+            )
+        else:
+            self._say(
+                "the witness refuses the head of {origin}: {reason}; nothing was co-signed",
+                origin=origin,
+                reason=reason,
+            )

@@ -1,11 +1,13 @@
 """The translation catalogs, kept with Babel: extract, update, compile, check.
 
 ``python -m civicflow.cli.catalog`` extracts every message id of the command (``_()``,
-``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, and the error templates
-of ``civicflow/errors.py``), updates each language's ``civicflow.po`` with them (new ones
-untranslated, gone ones dropped) and compiles its ``civicflow.mo``;
-``--check`` changes nothing and exits 1 when a message has no translation or a ``.mo``
-is not the compiled ``.po`` (tests/test_cli_lang.py runs the same check).
+``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, the error templates of
+``civicflow/errors.py`` and ``civicflow/audit/errors.py``, and every text of ``--help``:
+the descriptions, option helps and examples of the parser, built in English), updates
+each language's ``civicflow.po`` with them (new ones untranslated, gone ones dropped)
+and compiles its ``civicflow.mo``; ``--check`` changes nothing and exits 1 when a message
+has no translation or a ``.mo`` is not the compiled ``.po`` (tests/test_cli_lang.py runs
+the same check).
 
 Babel is a development tool here: the command itself reads the compiled ``.mo`` with
 the standard library's gettext, and uses Babel only to format numbers.
@@ -23,7 +25,7 @@ from typing import Any
 from civicflow.cli.i18n import DOMAIN, LOCALE_DIR, LOCALES
 
 PACKAGE = Path(__file__).resolve().parent.parent
-SOURCES = ("cli/*.py", "errors.py")
+SOURCES = ("cli/*.py", "errors.py", "audit/errors.py")
 KEYWORDS: dict[str, Any] = {
     "_": None,
     "N_": None,
@@ -54,7 +56,18 @@ def extract() -> Any:
             template.add(
                 message, locations=[(where, line)], auto_comments=comments, context=context
             )
+    for text in help_texts():
+        if text and text not in template:
+            template.add(text, locations=[("civicflow/cli (--help)", 0)])
     return template
+
+
+def help_texts() -> list[str]:
+    """The descriptions, option helps and examples of ``--help``, from the English parser."""
+    from civicflow.cli.helptext import texts
+    from civicflow.cli.main import build_parser
+
+    return list(texts(build_parser()))
 
 
 def po_path(locale: str) -> Path:

@@ -25,7 +25,14 @@ PHRASES = (
     *(NP_("step", "report_progress"), NP_("step", "complete"), NP_("step", "publish")),
     *(NP_("step", "rate"), NP_("step", "close_rating"), NP_("step", "withdraw")),
     NP_("step", "ask about"),
+    N_("already exists; key files are never overwritten"),
+    # The audit's keys, as its errors name them (``invalid signer key``, ``the log key``).
+    *(NP_("key", "signer"), NP_("key", "verifier"), NP_("key", "log")),
+    *(NP_("key", "witness"), NP_("key", "required"), NP_("key", "known")),
 )
+
+
+KEYS = ("signer", "verifier", "log", "witness", "required", "known")
 
 
 def describe(error: CivicflowError) -> str:
@@ -41,6 +48,8 @@ def _value(name: str, value: Any) -> Any:
         return value
     if name == "step":
         return pgettext("step", value)
+    if name in ("kind", "role") and value in KEYS:
+        return pgettext("key", value)
     if name == "stage":
         from civicflow.cli.proposaltext import code
 

@@ -17,6 +17,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
+from civicflow.cli.i18n import _
+
+REQUIRED = "required: "
 RECORDED = "recording time: only what the store had recorded by this moment (not --at)"
 STOOD = "time in the world: the structure as it stood at this moment (changes take effect --at)"
 SHARED = {
@@ -105,7 +108,7 @@ EXAMPLES = {
     "decide": f"decide {P} --outcome approved --for 2 --plan '12 LED fittings' --budget 3600 "
     "--funding 'district fund' --responsible m-2 --deadline 2026-03-31 --actor m-1",
     "progress": f"progress {P} --percent 50 --note 'half the floors' --spent 1800 --actor m-2",
-    "complete": f"complete {P} --summary Installed --total-spent 3450 "
+    "complete": f"complete {P} --summary 'Lights installed' --total-spent 3450 "
     "--evidence photo:after.jpg --actor m-2",
     "publish": f"publish {P} --channel notice_board --summary 'Lights are on' --actor m-1",
     "rate": f"rate {P} --resident r-3 --level satisfied",
@@ -200,7 +203,7 @@ def finish(parser: argparse.ArgumentParser) -> None:
             text = OPTIONS.get((name, key)) or action.help or SHARED.get(key)
             required = action.required and action.option_strings and text is not None
             if required and not str(text).startswith("required"):
-                text = f"required: {text}"
+                text = f"{REQUIRED}{text}"
             action.help = text
             if key == "--at":
                 action.metavar = "MOMENT"
@@ -208,10 +211,61 @@ def finish(parser: argparse.ArgumentParser) -> None:
                 action.metavar = (
                     "RECORDED" if OPTIONS.get((name, key), "")[:9] == "recording" else "MOMENT"
                 )
-        examples = [EXAMPLES[name], *MORE.get(name, [])] if name in EXAMPLES else []
+        examples = [_(line) for line in _examples(name)]
         if examples:
-            command.epilog = "examples:\n" + "".join(f"  civicflow {line}\n" for line in examples)
+            lines = "".join(f"  civicflow {line}\n" for line in examples)
+            command.epilog = _("examples:") + "\n" + lines
             command.formatter_class = argparse.RawDescriptionHelpFormatter
+    _speak(parser)
 
 
-__all__ = ["EXAMPLES", "commands", "finish"]
+def _examples(name: str) -> list[str]:
+    return [EXAMPLES[name], *MORE.get(name, [])] if name in EXAMPLES else []
+
+
+def _said(text: str) -> str:
+    """A help text in the command's language (``required:`` said apart from the rest)."""
+    if text.startswith(REQUIRED):
+        return _("required: {text}").format(text=_(text.removeprefix(REQUIRED)))
+    return _(text)
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for group in parser._actions:
+        if isinstance(group, argparse._SubParsersAction):
+            for sub in group.choices.values():
+                yield from _parsers(sub)
+
+
+def _speak(parser: argparse.ArgumentParser) -> None:
+    """Every description and help of the parser in the command's language."""
+    for each in _parsers(parser):
+        each.description = each.description and _(each.description)
+        for action in [*each._actions, *_listed(each)]:
+            if action.help and action.help != argparse.SUPPRESS:
+                action.help = _said(action.help)
+
+
+def _listed(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The lines that list a group's commands (``civicflow area --help``)."""
+    return [
+        choice
+        for group in parser._actions
+        if isinstance(group, argparse._SubParsersAction)
+        for choice in group._choices_actions
+    ]
+
+
+def texts(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """Every English text the help of ``parser`` shows, for the catalog (built in English)."""
+    for each in _parsers(parser):
+        yield from [each.description or ""]
+        for action in [*each._actions, *_listed(each)]:
+            if action.help and action.help != argparse.SUPPRESS:
+                yield action.help.removeprefix(REQUIRED)
+    for name, _command in commands(parser):  # an example's words, not its ids and numbers
+        yield from (line for line in _examples(name) if "'" in line)
+
+
+__all__ = ["EXAMPLES", "commands", "finish", "texts"]

@@ -25,18 +25,21 @@ from civicflow.cli import (
     webhooks,
     witnessing,
 )
+from civicflow.cli.argtext import speaking
 from civicflow.cli.errortext import describe
-from civicflow.cli.i18n import use
-from civicflow.cli.options import common
+from civicflow.cli.i18n import language, use
+from civicflow.cli.options import common, default_lang
 from civicflow.errors import CivicflowError
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run one command; returns the exit code (0 ok, 1 verification failed, 2 bad input)."""
     out = out or sys.stdout
-    parser = build_parser()
+    lang = said_lang(sys.argv[1:] if argv is None else argv)  # --help speaks it too
+    use(lang)
     try:
-        args = parser.parse_args(argv)
+        with speaking():
+            args = build_parser(lang).parse_args(argv)
     except SystemExit as leaving:
         return int(leaving.code or 0)
     use(args.lang)
@@ -50,8 +53,31 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command (see ``docs/cli.md``)."""
+def said_lang(argv: Sequence[str]) -> str:
+    """The language asked for (``--lang zh``, ``--lang=zh``), else the locale's, before parsing."""
+    said = default_lang()
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--lang" and i + 1 < len(argv):
+            said = argv[i + 1]
+        elif word.startswith("--lang="):
+            said = word.removeprefix("--lang=")
+    return said
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The argument parser with every command (see ``docs/cli.md``), its help in ``lang``."""
+    was = language()
+    use(lang)
+    try:
+        with speaking():
+            return _build()
+    finally:
+        use(was)
+
+
+def _build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civicflow",
         description=(
@@ -93,4 +119,4 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "said_lang"]

@@ -1,0 +1,66 @@
+"""``--help`` and argparse's errors in Chinese (issue 16): the catalog says every word."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from civicflow.cli.helptext import EXAMPLES, commands
+from civicflow.cli.i18n import _, use
+from civicflow.cli.main import build_parser
+from tests.test_cli import _clean_environment, civicflow
+
+ENGLISH_SENTENCE = re.compile(r"\b[a-z]{2,}[,;:]? [a-z]{2,}[,;:]? [a-z]{2,}\b")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    _clean_environment(monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "line", ["--help", "rate --help", "decide --help", "area --help", "views --help"]
+)
+def test_help_in_chinese_has_no_english_sentence(line: str) -> None:
+    ran = civicflow(f"--lang zh {line}")
+    assert ran.code == 0, ran.err
+    assert "用法：civicflow" in ran.out
+    assert "显示此帮助信息并退出" in ran.out
+    said = "\n".join(ln for ln in ran.out.splitlines() if not ln.startswith("  civicflow "))
+    assert not ENGLISH_SENTENCE.findall(said), ENGLISH_SENTENCE.findall(said)
+
+
+def test_a_chinese_locale_gives_chinese_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert "评：居民对本轮工作的满意度" in civicflow("rate --help").out
+
+
+def test_a_missing_required_option_is_a_chinese_usage_error() -> None:
+    ran = civicflow("--lang zh rate")
+    assert ran.code == 2
+    assert ran.err.startswith("用法：civicflow rate")
+    assert ran.err.splitlines()[-1] == (
+        "civicflow rate：错误：缺少必需的参数：proposal, --resident, --level"
+    )
+
+
+def test_english_help_stays_english_after_a_chinese_command() -> None:
+    civicflow("--lang zh rate --help")
+    english = build_parser().format_help()
+    assert english.startswith("usage: civicflow")
+    assert "问议定办晒评" in english
+    assert "在命令行" not in english
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_chinese_example_parses(name: str) -> None:
+    use("zh")
+    try:
+        example = _(EXAMPLES[name])
+    finally:
+        use("en")
+    parser = build_parser("zh")
+    assert dict(commands(parser))[name].epilog is not None
+    parser.parse_args(shlex.split(example.split(" > ")[0]))
