@@ -127,7 +127,8 @@ class Auditing(UseCases):
             )
 
         command = CommandId.of(command_id)
-        ledger = self._ctx.commands.update(LEDGER_ID, "checkpoint", load, seal, command)
+        update = self._ctx.commands.update
+        ledger = update(LEDGER_ID, "checkpoint", load, seal, command, kind=Ledger)
         return ledger.checkpoints[-1]
 
     @public

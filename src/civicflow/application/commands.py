@@ -2,7 +2,10 @@
 
 Optimistic concurrency: a command loads the aggregate, acts on it and saves; if
 another writer saved first, the save conflicts and the command runs again on
-the new state (its rules judged again), up to ``max_attempts`` times.
+the new state (its rules judged again), up to ``max_attempts`` times. The first
+attempt may act on this process's cached copy without reading the store at all:
+a copy that fell behind cannot write (its next version is taken) and is never
+allowed to refuse, so the store's state has the last word either way.
 
 Exactly once: every command has an id (the caller's idempotency key, or a new
 one), recorded in the same transaction as its events. Before running again
@@ -30,6 +33,7 @@ from pydantic import ValidationError
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.errors import (
     BackendUnavailableError,
+    CivicflowError,
     CommandOutcomeUnknownError,
     ConcurrencyError,
     InvalidInputError,
@@ -80,8 +84,15 @@ class Commands:
         load: Callable[[], A],
         act: Callable[[A], object],
         command: CommandId | None = None,
+        *,
+        kind: type[A] | None = None,
     ) -> A:
         """Load, ``act`` and save once, re-running on fresh state after a lost race.
+
+        With ``kind``, the first attempt acts on this process's cached copy of the
+        aggregate (when it is a ``kind``) without reading the store: the save of a copy
+        that fell behind conflicts, and a refusal is never judged on it, so either way
+        the command runs again on fresh state, at no cost to ``max_attempts``.
 
         Raises:
             InvalidInputError: ``act`` built an event from malformed values.
@@ -90,16 +101,32 @@ class Commands:
             BackendUnavailableError: the store failed before anything was written.
         """
         run = _Run(self.store, command or CommandId.of(None), aggregate_id)
-        for attempt in range(1, self.max_attempts + 1):
+        cached = self._cached(aggregate_id, kind)
+        attempt = 0
+        while attempt < self.max_attempts:
             recorded = run.recorded()
             if recorded is not None:
                 return recorded  # type: ignore[return-value]  # the aggregate this command left
+            if cached is not None:
+                aggregate, cached = cached, None
+                if _acted(what, act, aggregate) and run.saved(aggregate):
+                    return aggregate
+                continue  # the copy was behind, or refused: judge again on the store's state
             aggregate = run.guarded(load)
             validated(what, functools.partial(act, aggregate))
             if run.saved(aggregate):
                 return aggregate
+            attempt += 1
             _back_off(attempt)
         raise ConcurrencyError(aggregate_id, self.max_attempts, what=run.kind)
+
+    def _cached(self, aggregate_id: UUID, kind: type[A] | None) -> A | None:
+        if kind is None:
+            return None
+        aggregate = self.store.cached(aggregate_id)
+        # Another kind under this id (a proposal command given the directory's id, say):
+        # the fresh load answers with the error it always gave.
+        return aggregate if isinstance(aggregate, kind) else None
 
     def create(
         self,
@@ -191,6 +218,15 @@ class _Run:
             if self.failure is None and not self.uncertain:
                 raise
             raise CommandOutcomeUnknownError(self.command, str(error)) from None
+
+
+def _acted(what: str, act: Callable[[A], object], aggregate: A) -> bool:
+    """``act`` on a cached copy; False if it refused (the store's state may not refuse)."""
+    try:
+        validated(what, functools.partial(act, aggregate))
+    except CivicflowError:
+        return False
+    return True
 
 
 def validated(what: str, make: Callable[[], R]) -> R:

@@ -256,7 +256,9 @@ class Context:
                 directory = validated(what, lambda: Directory.open(actor=actor, occurred_at=moment))
             return directory
 
-        return self.commands.update(DIRECTORY_ID, what, load, act, CommandId.of(command_id))
+        return self.commands.update(
+            DIRECTORY_ID, what, load, act, CommandId.of(command_id), kind=Directory
+        )
 
     def change_council(  # noqa: PLR0917 - a council command's parts, in the order callers give them
         self,
@@ -303,7 +305,8 @@ class Context:
         """
         pid = proposal_uuid(proposal_id)
         command = CommandId.of(command_id)
-        return self.commands.update(pid, what, lambda: self.proposal(pid), act, command).state
+        load = functools.partial(self.proposal, pid)
+        return self.commands.update(pid, what, load, act, command, kind=Proposal).state
 
     def history(self, proposal_id: UUID) -> list[Proposal.Event]:
         """Every event of the proposal, oldest first.

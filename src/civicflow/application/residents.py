@@ -155,7 +155,8 @@ class ResidentCommands(UseCases):
             return resident
 
         command = CommandId.of(command_id)
-        resident = self._ctx.commands.update(resident_uuid(resident_id), what, load, act, command)
+        rid = resident_uuid(resident_id)
+        resident = self._ctx.commands.update(rid, what, load, act, command, kind=Resident)
         return resident.state
 
 

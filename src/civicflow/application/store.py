@@ -7,6 +7,7 @@ through the ``Context``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import time
@@ -142,6 +143,23 @@ class Store(Application[UUID]):
         """An aggregate as stored (``AggregateNotFoundError`` passes through)."""
         with storage_errors(), reading_errors():
             return self.repository.get(aggregate_id, version=version, projector_func=_project)
+
+    def cached(self, aggregate_id: UUID) -> Any | None:
+        """This process's last copy of an aggregate, read from no store (None if not cached).
+
+        Only for a command about to change it: the copy may be behind the store, and then
+        its save conflicts (the next version is taken) and the command runs again on
+        fresh state. Queries use ``load``, which reads what others wrote since.
+        """
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            aggregate = cache.get(aggregate_id)
+        except KeyError:
+            return None
+        # A shallow copy (PydanticAggregate.__deepcopy__): the states are immutable.
+        return copy.deepcopy(aggregate)
 
     def construct_recorder(self) -> ProcessRecorder:
         """A recorder that writes tracking records with events: the command index."""
