@@ -9,21 +9,27 @@ applications on one store play the two processes.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, timedelta
 
 import pytest
+from eventsourcing.persistence import ConnectionUnavailableError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicflow import (
+    BackendUnavailableError,
     CivicFlow,
+    CommandOutcomeUnknownError,
     ProposalNotFoundError,
     ProposalState,
     Stage,
     StepNotAllowedError,
 )
+from civicflow.domain import proposal_replay
 from civicflow.domain.community.directory import DIRECTORY_ID
 from civicflow.domain.community.policy import Policy
 from tests.storage import stored_rows
@@ -168,3 +174,60 @@ def test_interleaved_writers_lose_and_double_nothing(
             assert replay(history[: state.version]).state == state
         final = {r.resident: r.level.value for r in returned[-1].ratings}
         assert final == {resident: level for _, resident, level in moves}
+
+
+def test_a_command_never_copies_an_aggregate_half_way_through_a_fast_forward(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query thread fast-forwarding the cached proposal over a run of ratings, paused
+    before the run is merged, while a command thread of the same application rates."""
+    with open_flow(sqlite_url) as first, open_flow(sqlite_url) as second:
+        pid, _ = bring_to_rating(first)
+        for n in range(3):
+            first.rate(pid, resident=f"early-{n}", level="satisfied")
+        for n in range(2):  # a run of ratings first has not seen
+            second.rate(pid, resident=f"other-{n}", level="dissatisfied")
+        paused, go = threading.Event(), threading.Event()
+        merged = proposal_replay._merged
+
+        def slow_merged(before: ProposalState, run: ProposalState) -> dict[str, object]:
+            if threading.current_thread().name == "query":
+                paused.set()
+                go.wait(10)
+            return merged(before, run)
+
+        monkeypatch.setattr(proposal_replay, "_merged", slow_merged)
+        query = threading.Thread(target=functools.partial(first.proposal, pid), name="query")
+        query.start()
+        assert paused.wait(10)
+        threading.Timer(0.3, go.set).start()  # the command may wait for the query's lock
+
+        returned = first.rate(pid, resident="late", level="satisfied")
+        query.join(10)
+
+        everyone = {"early-0", "early-1", "early-2", "other-0", "other-1", "late"}
+        assert {r.resident for r in returned.ratings} == everyone
+        with open_flow(sqlite_url) as fresh:
+            assert fresh.proposal(pid) == returned
+        assert first.proposal(pid) == returned
+
+
+def test_a_store_unreachable_before_the_command_is_a_plain_backend_error(
+    sqlite_url: str,
+) -> None:
+    """The cached copy's first contact with the store is its write: a write that never
+    had a connection wrote nothing, as a failed read before it would have shown."""
+    with open_flow(sqlite_url) as flow:
+        pid, _ = bring_to_rating(flow)
+        assert flow.store.cached(pid) is not None
+
+        def no_connection(*_: object, **__: object) -> None:
+            raise ConnectionUnavailableError("couldn't get a connection after 5.00 sec")
+
+        flow.store.recorder.insert_events = no_connection  # type: ignore[method-assign]
+        before = stored_rows(flow)
+        with pytest.raises(BackendUnavailableError) as raised:
+            flow.rate(pid, resident="resident-6", level="satisfied")
+        assert not isinstance(raised.value, CommandOutcomeUnknownError)
+        assert raised.value.unsent
+        assert stored_rows(flow) == before

@@ -1,8 +1,8 @@
 """The whole civicflow error family under one root.
 
 Every error a user can see is a ``CivicflowError``, and also the builtin that matches its
-condition (``LookupError``, ``ValueError``...), so callers that only know the builtins
-still catch it; each carries structured attributes beside its readable message.
+condition (``LookupError``, ``ValueError``...), so callers that only know the builtins still
+catch it; each carries structured attributes beside its readable message.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ class CivicflowError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as its message and attributes: Python's default calls the class with its
-        # ``args``, which most of these ``__init__`` refuse (a worker process's error would
-        # reach its parent as a ``BrokenProcessPool``).
+        # ``args``, which most ``__init__`` here refuse (BrokenProcessPool in the parent).
         return (_unpickled, (type(self), self.args, self.__dict__))
 
 
@@ -220,6 +219,8 @@ class ConfigurationError(CivicflowError, ValueError):
 
 class BackendUnavailableError(CivicflowError, ConnectionError):
     """The database behind the store cannot be reached or is missing a driver."""
+
+    unsent = False  # True: no connection was had, so nothing reached the database
 
 
 class StoreNotFoundError(CivicflowError, LookupError):

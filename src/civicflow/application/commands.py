@@ -202,6 +202,8 @@ class _Run:
             self.conflicted = self.look_up = True  # a lost race, or this very command
             return False
         except BackendUnavailableError as error:
+            if error.unsent and self.failure is None and not self.uncertain:
+                raise  # nothing reached the store, and no earlier write is in doubt
             self.failure, self.look_up, self.uncertain = error, True, True
             self.failures += 1
             if self.failures >= WRITE_FAILURES:

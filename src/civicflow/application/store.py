@@ -8,6 +8,7 @@ through the ``Context``.
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import random
 import time
@@ -43,9 +44,13 @@ from civicflow.storage.opening import recovering
 logger = logging.getLogger("civicflow")
 AGGREGATES = (Proposal, Directory, Resident, Ledger)
 # Each command's id is recorded in the same transaction as its events, as a tracking
-# record named after the command and its aggregate (the position is the aggregate's
-# version after it): the database itself then refuses to record a command twice.
+# record named after the command and its aggregate. Its position counts down from
+# INDEX_TOP by the aggregate's version after the command: eventsourcing's tracking
+# refuses a position not above the one recorded, so the same command recorded again
+# at any later version (a retry racing its original) is refused by the database.
+# Positions at or below INDEX_TOP / 2 are the aggregate's version itself (earlier stores).
 COMMAND_INDEX = "civicflow-command"
+INDEX_TOP = 2**62
 OPEN_ATTEMPTS = 5
 
 
@@ -53,7 +58,16 @@ def _project(aggregate: Any, events: Any) -> Any:
     # eventsourcing's default projector asserts a runtime-checkable Protocol for every
     # event, which costs more than applying it; every civicflow event can mutate.
     # ``replay`` applies each event in turn, a proposal's runs of ratings folded in once.
-    return replay(aggregate, events)
+    events = iter(events)
+    first = next(events, None)
+    if first is None:
+        return aggregate
+    if aggregate is not None:
+        # Fast-forwarded on a copy: the cached aggregate is shared by threads (a command
+        # copies it without eventsourcing's lock), so it is replaced whole (``load``),
+        # never seen half-way through a run of ratings.
+        aggregate = copy.deepcopy(aggregate)
+    return replay(aggregate, itertools.chain((first,), events))
 
 
 def _collect(processing: ProcessingEvent[UUID], aggregates: Sequence[PydanticAggregate]) -> None:
@@ -142,7 +156,11 @@ class Store(Application[UUID]):
     def load(self, aggregate_id: UUID, version: int | None = None) -> Any:
         """An aggregate as stored (``AggregateNotFoundError`` passes through)."""
         with storage_errors(), reading_errors():
-            return self.repository.get(aggregate_id, version=version, projector_func=_project)
+            aggregate = self.repository.get(aggregate_id, version=version, projector_func=_project)
+        cache = self.repository.cache
+        if version is None and cache is not None:
+            cache.put(aggregate_id, copy.deepcopy(aggregate))  # what ``_project`` fast-forwarded
+        return aggregate
 
     def cached(self, aggregate_id: UUID) -> Any | None:
         """This process's last copy of an aggregate, read from no store (None if not cached).
@@ -158,7 +176,8 @@ class Store(Application[UUID]):
             aggregate = cache.get(aggregate_id)
         except KeyError:
             return None
-        # A shallow copy (PydanticAggregate.__deepcopy__): the states are immutable.
+        # A shallow copy (PydanticAggregate.__deepcopy__): the states are immutable, and a
+        # cached aggregate is never changed in place (``_project``), only replaced.
         return copy.deepcopy(aggregate)
 
     def construct_recorder(self) -> ProcessRecorder:
@@ -183,12 +202,13 @@ class Store(Application[UUID]):
     ) -> list[Recording[UUID]]:
         """eventsourcing's ``save``, writing the command's index record in the same transaction.
 
-        The record's position is the first aggregate's version once its events are applied.
+        The record's position is ``INDEX_TOP`` less the first aggregate's version once its
+        events are applied.
         """
         tracking = None
         if command is not None and aggregates:
             key = command_key(command, aggregates[0].id)
-            tracking = Tracking(key, aggregates[0].version)
+            tracking = Tracking(key, INDEX_TOP - aggregates[0].version)
         processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
         _collect(processing, aggregates)
         recordings = self._record(processing)
@@ -208,7 +228,10 @@ class Store(Application[UUID]):
         """
         recorder = cast(ProcessRecorder, self.recorder)  # construct_recorder made it
         with storage_errors():
-            return recorder.max_tracking_id(command_key(command, aggregate_id))
+            position = recorder.max_tracking_id(command_key(command, aggregate_id))
+        if position is None or position <= INDEX_TOP // 2:
+            return position
+        return INDEX_TOP - position
 
     def _remember(self, aggregate: PydanticAggregate) -> None:
         # The aggregate just saved is exactly the stored state: caching it spares the next

@@ -17,7 +17,11 @@ from typing import Any
 
 import orjson
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import PersistenceError, RecordConflictError
+from eventsourcing.persistence import (
+    ConnectionUnavailableError,
+    PersistenceError,
+    RecordConflictError,
+)
 from eventsourcing.utils import TopicError
 from pydantic import ValidationError
 
@@ -191,4 +195,18 @@ def _translated(doing: str, error: Exception) -> CivicflowError:
     for candidate in (error, error.__cause__, error.__context__):
         if isinstance(candidate, sqlite3.DatabaseError) and "not a database" in str(candidate):
             return ConfigurationError(f"the file is not a database (or is damaged): {candidate}")
-    return BackendUnavailableError(f"the database failed while {doing}: {error}")
+    failure = BackendUnavailableError(f"the database failed while {doing}: {error}")
+    failure.unsent = unsent(error)
+    return failure
+
+
+def unsent(error: BaseException) -> bool:
+    """Whether ``error`` says no connection was had (a pool's wait timed out), so no
+    statement was sent: a write that failed so wrote nothing.
+    """
+    pool = sys.modules.get("psycopg_pool")
+    never_connected: tuple[type[BaseException], ...] = (ConnectionUnavailableError,)
+    if pool is not None:
+        never_connected = (ConnectionUnavailableError, pool.PoolTimeout)
+    chain = (error, error.__cause__, error.__context__)
+    return any(isinstance(candidate, never_connected) for candidate in chain)
