@@ -2,7 +2,8 @@
 
 ``python -m civicflow.cli.catalog`` extracts every message id of the command (``_()``,
 ``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, the error templates of
-``civicflow/errors.py`` and ``civicflow/audit/errors.py``, and every text of ``--help``:
+``civicflow/errors.py`` and ``civicflow/audit/errors.py``, the reasons the audit's
+errors give (``because()`` in ``civicflow/audit``), and every text of ``--help``:
 the descriptions, option helps and examples of the parser, built in English), updates
 each language's ``civicflow.po`` with them (new ones untranslated, gone ones dropped)
 and compiles its ``civicflow.mo``; ``--check`` changes nothing and exits 1 when a message
@@ -25,7 +26,7 @@ from typing import Any
 from civicflow.cli.i18n import DOMAIN, LOCALE_DIR, LOCALES
 
 PACKAGE = Path(__file__).resolve().parent.parent
-SOURCES = ("cli/*.py", "errors.py", "audit/errors.py")
+SOURCES = ("cli/*.py", "errors.py", "audit/*.py")
 KEYWORDS: dict[str, Any] = {
     "_": None,
     "N_": None,
@@ -33,6 +34,7 @@ KEYWORDS: dict[str, Any] = {
     "pgettext": ((1, "c"), 2),
     "NP_": ((1, "c"), 2),
     "_say": None,  # CivicflowError._say(template, **parameters)
+    "because": None,  # an audit error's reason: because(template, **parameters)
 }
 FIELD = re.compile(r"\{(\w*)[^{}]*\}")
 

@@ -2,8 +2,10 @@
 
 An error keeps its message's ``template`` and ``parameters`` (``civicflow.errors``);
 the template is a message id of the catalog, and so is each text parameter that is a
-fixed phrase (a reason such as ``does not exist``). A parameter the catalog does not
-know (an id, a file name, a free text from deep in the library) is shown as it is.
+fixed phrase (a reason such as ``does not exist``), and each reason the audit gives
+(a ``Reason``: its template translated, then filled with its own parameters, the sizes,
+origins and keys kept as they are). A parameter the catalog does not know (an id, a
+file name, a free text from deep in the library) is shown as it is.
 English shows ``str(error)`` unchanged.
 """
 
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from civicflow.audit.errors import Reason
 from civicflow.cli.i18n import N_, NP_, _, language, pgettext
-from civicflow.errors import CivicflowError
+from civicflow.errors import CivicflowError, InvalidInputError
 
 # Fixed phrases that errors take as parameters (the rest of a parameter shows as it is).
 PHRASES = (
@@ -25,6 +28,10 @@ PHRASES = (
     *(NP_("step", "report_progress"), NP_("step", "complete"), NP_("step", "publish")),
     *(NP_("step", "rate"), NP_("step", "close_rating"), NP_("step", "withdraw")),
     NP_("step", "ask about"),
+    # The system's words for a file it cannot open (``OSError.strerror``), in reasons.
+    *(N_("No such file or directory"), N_("Permission denied"), N_("Is a directory")),
+    *(N_("Not a directory"), N_("File exists"), N_("No space left on device")),
+    N_("Read-only file system"),
     N_("already exists; key files are never overwritten"),
     # The audit's keys, as its errors name them (``invalid signer key``, ``the log key``).
     *(NP_("key", "signer"), NP_("key", "verifier"), NP_("key", "log")),
@@ -40,10 +47,21 @@ def describe(error: CivicflowError) -> str:
     if language() == "en":
         return str(error)
     template, parameters = error.filled
+    if isinstance(error, InvalidInputError) and len(error.errors) == 1:
+        given = error.errors[0][1]  # one problem, without its field: the reason as given
+        parameters = (
+            {**parameters, "details": given} if given == parameters["details"] else parameters
+        )
+    return _filled(template, parameters)
+
+
+def _filled(template: str, parameters: dict[str, Any]) -> str:
     return _(template).format(**{name: _value(name, v) for name, v in parameters.items()})
 
 
 def _value(name: str, value: Any) -> Any:
+    if isinstance(value, Reason):
+        return _filled(value.template, value.parameters)
     if not isinstance(value, str):
         return value
     if name == "step":
