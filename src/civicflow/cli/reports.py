@@ -111,7 +111,7 @@ def _views(flow: CivicFlow, a: argparse.Namespace) -> Any:
         if a.view == "pipeline":
             day = a.as_of.date() if a.as_of else None
             return [pipeline_row(p) for p in views.pipeline(level=a.level, as_of=day)]
-        require(a.quarter is not None, "quarter", "the review is of one quarter: --quarter")
+        require(a.quarter is not None, "quarter", _("the review is of one quarter: --quarter"))
         return (
             review_text(views.review(a.quarter, level=a.level), a.lang)
             if not a.json
@@ -198,13 +198,13 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         from civicflow.cli.citydemo import demo_city
 
         return demo_city(a, out, _bar(out))
-    require(a.districts is None, "districts", "--districts needs --city")
+    require(a.districts is None, "districts", _("--districts needs --city"))
     target = a.db if a.db != DEFAULT_DB else DEMO_DB
     if target == DEMO_DB and not a.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"civicflow-demo.db{suffix}").unlink(missing_ok=True)
     compounds = 304 if a.compounds is None else a.compounds
-    require(compounds >= 1, "compounds", "the demo needs at least one compound")
+    require(compounds >= 1, "compounds", _("the demo needs at least one compound"))
     size = demo.Size.scaled(compounds)
     started = time.perf_counter()
     flow, protection = open_flow(argparse.Namespace(**{**vars(a), "db": target}))
