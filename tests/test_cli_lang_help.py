@@ -7,8 +7,9 @@ import shlex
 
 import pytest
 
+from civicflow.cli import catalog
 from civicflow.cli.helptext import EXAMPLES, commands
-from civicflow.cli.i18n import _, use
+from civicflow.cli.i18n import _, use, width
 from civicflow.cli.main import build_parser
 from tests.test_cli import _clean_environment, civicflow
 
@@ -42,7 +43,7 @@ def test_a_missing_required_option_is_a_chinese_usage_error() -> None:
     assert ran.code == 2
     assert ran.err.startswith("用法：civicflow rate")
     assert ran.err.splitlines()[-1] == (
-        "civicflow rate：错误：缺少必需的参数：proposal, --resident, --level"
+        "civicflow rate：错误：缺少必需的参数：事项编号, --resident, --level"
     )
 
 
@@ -64,3 +65,39 @@ def test_every_chinese_example_parses(name: str) -> None:
     parser = build_parser("zh")
     assert dict(commands(parser))[name].epilog is not None
     parser.parse_args(shlex.split(example.split(" > ")[0]))
+
+
+# --- placeholders --------------------------------------------------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("name", [name for name, _parser in commands(build_parser())])
+def test_a_placeholder_in_chinese_help_is_one_chinese_word_and_choices_stay_as_typed(
+    name: str,
+) -> None:
+    ran = civicflow(f"--lang zh {name} --help")
+    assert ran.code == 0, ran.err
+    usage = ran.out.split("\n\n")[0].removeprefix(f"用法：civicflow {name}")
+    words = re.sub(r"[][|()]", " ", usage).split()
+    placeholders = [w for w in words if not w.startswith(("-", "{", "..."))]
+    assert all(CHINESE.search(word) for word in placeholders), placeholders
+    english = civicflow(f"{name} --help").out
+    for choice in re.findall(r"\{[a-z_,.-]+\}", english):  # what a user types, as typed
+        assert choice in ran.out
+
+
+def test_every_placeholder_translation_is_one_word() -> None:
+    found = catalog.read("zh_Hans")
+    words = [m for m in found if m.context == "metavar"]
+    assert len(words) > 50
+    assert all(m.string and not re.search(r"\s", m.string) for m in words)
+
+
+def test_the_chinese_help_column_lines_up_in_terminal_columns() -> None:
+    columns = set()
+    for line in civicflow("--lang zh decide --help").out.splitlines():
+        found = re.match(r"  -\S.*?  +(\S)", line)  # an option, then its help on its line
+        if found:
+            columns.add(width(line[: found.start(1)]))
+    assert len(columns) == 1, columns

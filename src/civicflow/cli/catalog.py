@@ -4,11 +4,11 @@
 ``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, the error templates of
 ``civicflow/errors.py`` and ``civicflow/audit/errors.py``, the reasons the audit's
 errors give (``because()`` in ``civicflow/audit``), and every text of ``--help``:
-the descriptions, option helps and examples of the parser, built in English), updates
-each language's ``civicflow.po`` with them (new ones untranslated, gone ones dropped)
-and compiles its ``civicflow.mo``; ``--check`` changes nothing and exits 1 when a message
-has no translation or a ``.mo`` is not the compiled ``.po`` (tests/test_cli_lang.py runs
-the same check).
+the descriptions, option helps, examples and placeholders of the parser, built in
+English), updates each language's ``civicflow.po`` with them (new ones untranslated,
+gone ones dropped) and compiles its ``civicflow.mo``; ``--check`` changes nothing and
+exits 1 when a message has no translation or a ``.mo`` is not the compiled ``.po``
+(tests/test_cli_lang.py runs the same check).
 
 Babel is a development tool here: the command itself reads the compiled ``.mo`` with
 the standard library's gettext, and uses Babel only to format numbers.
@@ -61,6 +61,8 @@ def extract() -> Any:
     for text in help_texts():
         if text and text not in template:
             template.add(text, locations=[("civicflow/cli (--help)", 0)])
+    for word in help_placeholders():
+        template.add(word, locations=[("civicflow/cli (--help)", 0)], context="metavar")
     return template
 
 
@@ -70,6 +72,14 @@ def help_texts() -> list[str]:
     from civicflow.cli.main import build_parser
 
     return list(texts(build_parser()))
+
+
+def help_placeholders() -> list[str]:
+    """The placeholders of values in ``--help`` (``PROPOSAL``, ``MOMENT``), one word each."""
+    from civicflow.cli.helptext import placeholders
+    from civicflow.cli.main import build_parser
+
+    return sorted(set(placeholders(build_parser())))
 
 
 def po_path(locale: str) -> Path:
