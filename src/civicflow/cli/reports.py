@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from civicflow.cli import cityviews
 from civicflow.cli.cityviews import CITY, city_or_district
-from civicflow.cli.i18n import _, ngettext
+from civicflow.cli.i18n import _, dates_within, ngettext
 from civicflow.cli.options import (
     DEFAULT_DB,
     LEVELS,
@@ -133,7 +133,7 @@ def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
             "occurred_at": e.occurred_at,
             "actor": e.actor,
             "stage": f"{code(e.stage_before) if e.stage_before else '—'} → {code(e.stage_after)}",
-            "what": e.zh if a.lang == "zh" else e.en,
+            "what": dates_within(e.zh) if a.lang == "zh" else e.en,
         }
         for e in entries
     ]
