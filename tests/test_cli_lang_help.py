@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +103,28 @@ def test_the_chinese_help_column_lines_up_in_terminal_columns() -> None:
         if found:
             columns.add(width(line[: found.start(1)]))
     assert len(columns) == 1, columns
+
+
+# argparse's words that only a program building a wrong parser meets (Pythons 3.11 to 3.13).
+BUILDING = {
+    *("%r is not callable", "'required' is an invalid argument for positionals"),
+    *(".__call__() not defined", 'argument "-" with mode %r'),
+    *("cannot have multiple subparser arguments", "cannot merge actions - two groups are named %r"),
+    *("conflicting option string: %s", "conflicting subparser alias: %s"),
+    *("conflicting subparser: %s", "dest= is required for options like %r"),
+    *("invalid conflict_resolution value: %r", "unexpected option string: %s"),
+    "invalid option string %(option)r: must start with a character %(prefix_chars)r",
+    "mutually exclusive arguments must be optional",
+}
+
+
+def test_every_word_of_the_running_pythons_argparse_is_in_the_catalog() -> None:
+    """argtext.WORDS holds the words of Pythons 3.11 to 3.13; each Python checks its own,
+    so a newer argparse's new word fails here until it is translated (or is a builder's)."""
+    from babel.messages.extract import extract_python
+
+    with Path(argparse.__file__).open("rb") as source:
+        found = extract_python(source, {"_": None, "ngettext": (1, 2)}, [], {})
+        ids = {m if isinstance(m, str) else m[0] for *_, m, _ in found if m}
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog.read("zh_Hans")}
+    assert ids - BUILDING <= translated, sorted(ids - BUILDING - translated)

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from civicflow.cli import i18n
 from civicflow.cli.i18n import N_, width
 
-# The words of argparse (Python 3.11 to 3.13) a user of the command can meet.
+# The words of argparse (Python 3.11 to 3.13) a user of the command can meet
+# (tests/test_cli_lang_help.py checks them against the running Python's argparse).
 WORDS = (
     N_("usage: "),
     N_("positional arguments"),
@@ -45,6 +46,14 @@ WORDS = (
     N_("one of the arguments %s is required"),
     N_("unknown parser %(parser_name)r (choices: %(choices)s)"),
     N_("can't open '%(filename)s': %(error)s"),
+    # New in Python 3.13: headings, a group's default title, warnings, deprecations.
+    N_("%(heading)s:"),
+    N_("subcommands"),
+    N_(" (default: %(default)s)"),
+    N_("%(prog)s: warning: %(message)s\n"),
+    N_("option '%(option)s' is deprecated"),
+    N_("argument '%(argument_name)s' is deprecated"),
+    N_("command '%(parser_name)s' is deprecated"),
 )
 
 
