@@ -146,3 +146,34 @@ def test_a_reason_is_its_english_text_and_keeps_its_template() -> None:
     again = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
     assert isinstance(again.reason, Reason)
     assert again.reason.parameters == {"size": "01"}
+
+
+@pytest.fixture(scope="module")
+def export(store: Store, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The lines of the store's events export."""
+    file = tmp_path_factory.mktemp("export") / "events.jsonl"
+    with pytest.MonkeyPatch.context() as patch:
+        _clean_environment(patch)
+        assert civicflow(f"export --out {file}", store.url).code == 0
+    return file.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "english", "said"),
+    [
+        (lambda lines: lines[:-1], "without its trailer: it was cut short", "被截断"),
+        (lambda lines: [*lines[:3], "\n", *lines[3:]], "a blank line", "空行"),
+        (lambda lines: [lines[0], lines[2], lines[1], *lines[3:]], "position 2 where", "位置 2"),
+        (lambda lines: [*lines, lines[1]], "a line after the trailer", "结尾行之后"),
+        (lambda lines: [lines[0], "{}\n", *lines[1:]], "not a record of the export: no", "缺少"),
+    ],
+)
+def test_an_import_refused_says_why_in_chinese(
+    export: list[str], tmp_path: Path, change: object, english: str, said: str
+) -> None:
+    assert callable(change)
+    file = tmp_path / "changed.jsonl"
+    file.write_text("".join(change(export)), encoding="utf-8")
+    line = f"import {file} --db sqlite:///{tmp_path / 'new.db'}"
+    assert said in refused_in_both(line, english)
+    assert not (tmp_path / "new.db").exists()

@@ -15,7 +15,7 @@ from typing import Any
 
 from civicflow.audit.errors import Reason
 from civicflow.cli.i18n import N_, NP_, _, language, pgettext
-from civicflow.errors import CivicflowError, InvalidInputError
+from civicflow.errors import CivicflowError, ImportRefusedError, InvalidInputError
 
 # Fixed phrases that errors take as parameters (the rest of a parameter shows as it is).
 PHRASES = (
@@ -33,6 +33,8 @@ PHRASES = (
     *(N_("Not a directory"), N_("File exists"), N_("No space left on device")),
     N_("Read-only file system"),
     N_("already exists; key files are never overwritten"),
+    # What the audit's invalid inputs name (``invalid events export: ...``).
+    *(N_("events export"), N_("published head"), N_("tree head")),
     # The audit's keys, as its errors name them (``invalid signer key``, ``the log key``).
     *(NP_("key", "signer"), NP_("key", "verifier"), NP_("key", "log")),
     *(NP_("key", "witness"), NP_("key", "required"), NP_("key", "known")),
@@ -47,7 +49,11 @@ def describe(error: CivicflowError) -> str:
     if language() == "en":
         return str(error)
     template, parameters = error.filled
-    if isinstance(error, InvalidInputError) and len(error.errors) == 1:
+    if isinstance(error, ImportRefusedError):  # its line and reason, said apart
+        line = _("line {line}: {reason}; nothing was imported")
+        said = line.format(line=error.line, reason=_value("reason", error.reason))
+        parameters = {**parameters, "details": said}
+    elif isinstance(error, InvalidInputError) and len(error.errors) == 1:
         given = error.errors[0][1]  # one problem, without its field: the reason as given
         parameters = (
             {**parameters, "details": given} if given == parameters["details"] else parameters
@@ -56,7 +62,11 @@ def describe(error: CivicflowError) -> str:
 
 
 def _filled(template: str, parameters: dict[str, Any]) -> str:
-    return _(template).format(**{name: _value(name, v) for name, v in parameters.items()})
+    return _(template).format(**_values(parameters))
+
+
+def _values(parameters: dict[str, Any]) -> dict[str, Any]:
+    return {name: _value(name, value) for name, value in parameters.items()}
 
 
 def _value(name: str, value: Any) -> Any:
