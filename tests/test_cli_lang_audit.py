@@ -177,3 +177,26 @@ def test_an_import_refused_says_why_in_chinese(
     line = f"import {file} --db sqlite:///{tmp_path / 'new.db'}"
     assert said in refused_in_both(line, english)
     assert not (tmp_path / "new.db").exists()
+
+
+def test_a_receipt_or_an_import_refused_says_why_in_chinese(
+    store: Store, export: list[str], tmp_path: Path
+) -> None:
+    db = copy_of(store, tmp_path)
+    file = tmp_path / "events.jsonl"
+    file.write_text("".join(export), encoding="utf-8")
+    assert "只能导入空的存储" in refused_in_both(
+        f"import {file} --db {db}", "events are imported into an empty store only"
+    )
+    line = f"receipt {store.id} --version 999 --out {tmp_path / 'r.json'} --db {db}"
+    assert "没有版本 999 的记录" in refused_in_both(line, "has no record at version 999")
+    receipt = tmp_path / "receipt.json"
+    assert civicflow(f"receipt {store.id} --out {receipt} --db {db}").code == 0
+    given = json.loads(receipt.read_text(encoding="utf-8"))
+    given["index"] = given["index"] - 1  # another record's place in the log
+    receipt.write_text(json.dumps(given), encoding="utf-8")
+    line = f"check-receipt {receipt} --log-key {tmp_path / 'copy.db.keys' / 'signing.pub'}"
+    assert civicflow(line).out.endswith("proof: the record is not in the log under this head\n")
+    unproven = civicflow(f"{line} --lang zh")
+    assert unproven.code == 1  # a verdict, its code kept: NOT PROVEN
+    assert "证明：在此树头下" in chinese(unproven.out.removeprefix("NOT PROVEN: "))

@@ -35,6 +35,7 @@ PHRASES = (
     N_("already exists; key files are never overwritten"),
     # What the audit's invalid inputs name (``invalid events export: ...``).
     *(N_("events export"), N_("published head"), N_("tree head")),
+    *(N_("head"), N_("record"), N_("hash"), N_("proof"), N_("log_key")),
     # The audit's keys, as its errors name them (``invalid signer key``, ``the log key``).
     *(NP_("key", "signer"), NP_("key", "verifier"), NP_("key", "log")),
     *(NP_("key", "witness"), NP_("key", "required"), NP_("key", "known")),
@@ -54,11 +55,17 @@ def describe(error: CivicflowError) -> str:
         said = line.format(line=error.line, reason=_value("reason", error.reason))
         parameters = {**parameters, "details": said}
     elif isinstance(error, InvalidInputError) and len(error.errors) == 1:
-        given = error.errors[0][1]  # one problem, without its field: the reason as given
-        parameters = (
-            {**parameters, "details": given} if given == parameters["details"] else parameters
-        )
+        parameters = {**parameters, "details": _problem(*error.errors[0], parameters["details"])}
     return _filled(template, parameters)
+
+
+def _problem(field: str, given: str, details: str) -> Any:
+    """One problem of an invalid input: its reason as given, after its field if said."""
+    if details == given:
+        return given
+    if details == f"{field}: {given}":
+        return _("{field}: {problem}").format(field=_(field), problem=_value("details", given))
+    return details
 
 
 def _filled(template: str, parameters: dict[str, Any]) -> str:
