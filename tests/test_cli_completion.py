@@ -1,8 +1,15 @@
 """``civicflow completion``: scripts for bash, zsh and fish, candidates from the parser and
-ids from the store."""
+ids from the store.
+
+Each script is also loaded in its real shell and asked to complete a command and an
+option. A shell that is not installed skips its test, saying so, unless
+``CIVICFLOW_REQUIRE_SHELLS=1`` (set by CI, which installs them) turns the skip into a
+failure.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import SRC, Store, _clean_environment, ok, six_step_store
+
+# Read on import: every test's environment is cleaned of CIVICFLOW_ variables.
+REQUIRE_SHELLS = os.environ.get("CIVICFLOW_REQUIRE_SHELLS") == "1"
 
 
 @pytest.fixture(autouse=True)
@@ -53,21 +63,98 @@ def test_a_store_that_is_not_there_completes_nothing_and_is_not_made(tmp_path: P
     assert not missing.exists()
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash on this machine")
-def test_the_bash_script_completes_in_bash(tmp_path: Path) -> None:
-    wrapper = tmp_path / "civicflow"
+def shell(name: str) -> str:
+    """The shell's path; its test skips without it (fails with CIVICFLOW_REQUIRE_SHELLS=1)."""
+    found = shutil.which(name)
+    if found is None:
+        problem = f"no {name} on this machine (apt-get install {name})"
+        if REQUIRE_SHELLS:
+            pytest.fail(f"CIVICFLOW_REQUIRE_SHELLS=1 but {problem}")
+        pytest.skip(problem)
+    return found
+
+
+def run_in(folder: Path, *line: str, timeout: float = 60) -> str:
+    """What ``line`` prints, run with ``civicflow`` on the PATH (this checkout's, in a script)."""
+    wrapper = folder / "civicflow"
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m civicflow "$@"\n', encoding="utf-8")
     wrapper.chmod(0o755)
+    env = {"PATH": f"{folder}:/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": str(folder)}
+    ran = subprocess.run(  # noqa: S603 - a shell, with our own script
+        list(line),
+        env={**env, "TERM": "xterm", "LANG": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+    )
+    return ran.stdout
+
+
+def test_the_bash_script_completes_in_bash(tmp_path: Path) -> None:
+    shell("bash")
     script = (
         "source <(civicflow completion bash); "
         'COMP_WORDS=(civicflow rate --level ""); COMP_CWORD=3; _civicflow; '
         'echo "${COMPREPLY[@]}"'
     )
-    ran = subprocess.run(  # noqa: S603 - bash, with our own script
-        ["bash", "-c", script],  # noqa: S607
-        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "PYTHONPATH": str(SRC)},
-        capture_output=True,
-        text=True,
-        check=True,
+    said = run_in(tmp_path, "bash", "-c", script)
+    assert said.split() == ["basically_satisfied", "dissatisfied", "satisfied"]
+
+
+def test_the_fish_script_completes_in_fish(tmp_path: Path) -> None:
+    fish = shell("fish")
+    script = (
+        "civicflow completion fish | source; "
+        "complete -C 'civicflow rat'; echo ---; "
+        "complete -C 'civicflow rate --le'; echo ---; "
+        "complete -C 'civicflow rate --level '"
     )
-    assert ran.stdout.split() == ["basically_satisfied", "dissatisfied", "satisfied"]
+    said = run_in(tmp_path, fish, "--no-config", "-c", script).split("---\n")
+    assert [part.split() for part in said] == [
+        ["rate"],
+        ["--level"],
+        ["basically_satisfied", "dissatisfied", "satisfied"],
+    ]
+
+
+ZSH_LOADS = """
+autoload -U compinit && compinit -u -D
+source <(civicflow completion zsh) || exit 3
+print -r -- "${_comps[civicflow]}"
+compadd() { [[ $1 == -a ]] && print -rl -- "${(@P)2}"; }  # what the script offers
+words=(civicflow rat); CURRENT=2; _civicflow
+words=(civicflow rate --le); CURRENT=3; _civicflow
+"""
+
+# A real zsh at a (pseudo) terminal, its line editor completing on Tab.
+ZSH_AT_A_TERMINAL = r"""
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z 'PS1="> "; autoload -U compinit; compinit -u -D; source <(civicflow completion zsh)'
+zpty -w z 'print LOA""DED'
+shown() {  # wait (10 s at most) until the terminal shows $1
+    local out="" line
+    repeat 100; do
+        while zpty -r -t z line; do out+=$line; done
+        [[ $out == *$1* ]] && return 0
+        sleep 0.1
+    done
+    print -r -- "not shown: $1 in ${(q+)out}"
+    return 1
+}
+shown LOADED || exit 4
+zpty -n -w z $'civicflow rat\t'
+shown 'rate' && print COMMAND || exit 5
+zpty -n -w z $'\C-u'
+zpty -n -w z $'civicflow rate --le\t'
+shown '--level' && print OPTION || exit 6
+zpty -d z
+"""
+
+
+def test_the_zsh_script_loads_and_completes_in_zsh(tmp_path: Path) -> None:
+    zsh = shell("zsh")
+    said = run_in(tmp_path, zsh, "-f", "-c", ZSH_LOADS)
+    assert said.split() == ["_civicflow", "rate", "--level"]
+    assert run_in(tmp_path, zsh, "-f", "-c", ZSH_AT_A_TERMINAL).split() == ["COMMAND", "OPTION"]

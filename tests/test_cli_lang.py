@@ -237,3 +237,12 @@ def test_dates_read_as_the_language_writes_them_in_text_only(store: Store) -> No
     data = ok(f"history {store.id} --lang zh --json", store.url).out
     assert "年" not in data  # JSON keeps ISO 8601, as the events do
     assert re.search(r'"occurred_at": "\d{4}-\d{2}-\d{2}T', data)
+
+
+def test_the_historys_deadline_reads_as_the_language_writes_it(store: Store) -> None:
+    chinese = ok(f"history {store.id} --lang zh", store.url).out
+    assert re.search(r"期限 20\d\d年\d{1,2}月\d{1,2}日", chinese)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", chinese)
+    assert re.search(r"due \d{4}-\d{2}-\d{2}", ok(f"history {store.id}", store.url).out)
+    data = ok(f"history {store.id} --lang zh --json", store.url).json()
+    assert any(re.search(r"期限 \d{4}-\d{2}-\d{2}$", e["zh"]) for e in data)  # as the library says

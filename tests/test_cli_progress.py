@@ -8,8 +8,10 @@ stderr are terminals and not with ``--json``, so piped output is as it always wa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,45 @@ def test_a_bar_only_on_a_terminal_and_never_with_json(monkeypatch: pytest.Monkey
         assert progress is not None
         progress(1, 2)
         progress(2, 2)
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    registry = tmp_path_factory.mktemp("city") / "city.toml"
+    with pytest.MonkeyPatch.context() as patch:
+        _clean_environment(patch)
+        assert civicflow(f"demo --city {registry} --compounds 2 --districts 2").code == 0
+    return registry
+
+
+def test_the_city_rebuild_calls_progress_summed_over_the_districts(city: Path) -> None:
+    from civicflow.federation.city import City
+    from civicflow.federation.cityviews import CityViews
+
+    calls: list[tuple[int, int]] = []
+    with City.open(city, create=False) as town, CityViews(town, batch_size=40) as views:
+        behind = sum(lag.log or 0 for lag in views.behind())
+        counted = views.rebuild(progress=lambda done, total: calls.append((done, total)))
+        figures = views.satisfaction(level="compound"), views.participation(level="compound")
+        assert views.rebuild() == counted  # without a callback: the same count
+        assert (views.satisfaction(level="compound"), views.participation(level="compound")) == (
+            figures
+        )
+    steps(calls)
+    assert calls[-1] == (behind, behind)
+    assert len(calls) >= sum(-(-n // 40) for n in counted.values())
+
+
+def test_the_city_rebuild_draws_its_bar(city: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[tuple[int, int]] = []
+
+    @contextlib.contextmanager
+    def bar(what: str, *, wanted: bool = True) -> Iterator[Callable[[int, int], None]]:
+        assert wanted
+        yield lambda done, total: drawn.append((done, total))
+
+    monkeypatch.setattr(terminal, "bar", bar)
+    assert ok(f"rebuild --city {city}").out.endswith(")\n")
+    assert len(drawn) >= 2  # a page of each district, at least
+    assert [done for done, _ in drawn] == sorted({done for done, _ in drawn})
+    assert drawn[-1][0] == drawn[-1][1] > 0

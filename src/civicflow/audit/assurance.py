@@ -23,6 +23,7 @@ from uuid import UUID
 
 import orjson
 
+from civicflow.audit.errors import because
 from civicflow.audit.ledger import Checkpoint
 from civicflow.audit.notes import TreeHead, open_checkpoint
 from civicflow.audit.signing import Verifier
@@ -152,7 +153,7 @@ def opened_heads(
             opened.append(head)
             continue
         if log_key is None:
-            problem = ("log_key", "signed heads are checked with the log's public key")
+            problem = ("log_key", because("signed heads are checked with the log's public key"))
             raise InvalidInputError("verify", [problem])
         opened.append(open_checkpoint(head, log_key, required_witnesses=witnesses))
     return opened

@@ -2,12 +2,60 @@
 
 Members of the one ``CivicflowError`` family, kept beside the audit code that raises
 them (the family's root and the rest are in ``civicflow.errors``). Each message is a
-template (``_say``) of the command's catalog, so that ``--lang zh`` shows it in Chinese.
+template (``_say``) of the command's catalog, so that ``--lang zh`` shows it in Chinese;
+so is each reason they give (``because``): English as a string, its template kept.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from civicflow.errors import CivicflowError
+
+
+class Reason(str):
+    """A reason given inside an error: its English text, with its template kept for translation.
+
+    ``because("the size {size} is too large", size=9)`` is the string ``the size 9 is too
+    large``; a program that shows errors translated (the command line) fills the template
+    in its language with ``parameters`` (each of which may be a ``Reason`` again).
+    """
+
+    template: str
+    parameters: dict[str, Any]
+
+    def __new__(cls, template: str, **parameters: Any) -> Reason:
+        reason = super().__new__(cls, template.format(**parameters))
+        reason.template, reason.parameters = template, parameters
+        return reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reason, (self.template, self.parameters))
+
+
+def _reason(template: str, parameters: dict[str, Any]) -> Reason:
+    return Reason(template, **parameters)
+
+
+def because(template: str, **parameters: Any) -> Reason:
+    """A reason: ``template`` (a message id of the command's catalog) filled with ``parameters``."""
+    return Reason(template, **parameters)
+
+
+def reason_of(error: BaseException) -> str:
+    """What went wrong in ``error``, as a reason inside another error.
+
+    A civicflow error keeps its template; an ``OSError`` gives the system's words
+    (``Permission denied``), a ``ValueError`` raised with a reason gives that reason.
+    """
+    if isinstance(error, CivicflowError):
+        template, parameters = error.filled
+        return Reason(template, **parameters)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    if error.args and isinstance(error.args[0], Reason):
+        return error.args[0]
+    return str(error)
 
 
 class MalformedNoteError(CivicflowError, ValueError):

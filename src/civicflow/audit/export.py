@@ -28,7 +28,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from pydantic import BaseModel
 
-from civicflow.audit.errors import MalformedNoteError, SignatureError
+from civicflow.audit.errors import MalformedNoteError, SignatureError, because, reason_of
 from civicflow.audit.exportfile import (
     aggregate_name,
     check_export,
@@ -104,9 +104,10 @@ def _check_head(note: str, tree: MerkleTree, verifier: Verifier | None) -> None:
     try:
         head = read_head(note, verifier)
     except (MalformedNoteError, SignatureError) as error:
-        raise InvalidInputError("published head", [("head", str(error))]) from None
+        raise InvalidInputError("published head", [("head", reason_of(error))]) from None
     if head.size > tree.size or head.root != tree.root(head.size):
-        problem = ("head", f"the head of {head.size} records is not a checkpoint of this log")
+        why = because("the head of {size} records is not a checkpoint of this log", size=head.size)
+        problem = ("head", why)
         raise InvalidInputError("published head", [problem])
 
 
@@ -130,7 +131,9 @@ def import_events(
         InvalidInputError: the database refused the records; none were imported.
     """
     if recorder.max_notification_id():
-        raise RuleViolationError(None, "import", "events are imported into an empty store only")
+        raise RuleViolationError(
+            None, "import", because("events are imported into an empty store only")
+        )
     # Every line is read and checked first, and all are written in one transaction:
     # a bad line late in a file must not leave a half-imported (and so non-empty) store.
     checked = check_export(lines, key=mapper.audit_key, verifier=verifier)
@@ -176,7 +179,9 @@ def copy_log(
     """
     (source_mapper, source_recorder), (mapper, recorder) = source, target
     if after is None and recorder.max_notification_id():
-        raise RuleViolationError(None, "copy", "records are copied into an empty store only")
+        raise RuleViolationError(
+            None, "copy", because("records are copied into an empty store only")
+        )
     rows: Iterable[rawlog.Row] = (
         row for page in rawlog.rows(source_recorder, after or 0) for row in page
     )

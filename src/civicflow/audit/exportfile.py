@@ -27,16 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from civicflow.audit.errors import MalformedNoteError, SignatureError
+from civicflow.audit.errors import MalformedNoteError, SignatureError, because, reason_of
+from civicflow.audit.exportlines import exact, misplaced, record_fields, trailer_fields
 from civicflow.audit.merkle import MerkleTree
 from civicflow.audit.notes import TreeHead, open_checkpoint, split_note
-from civicflow.audit.signing import Verifier, b64decode, b64encode
+from civicflow.audit.signing import Verifier, b64encode
 from civicflow.audit.transparency import record_leaf
 from civicflow.domain import integrity
 from civicflow.errors import ImportRefusedError
@@ -144,16 +145,21 @@ class _Reader:
                 return self.checked
             self._record(number, item)
         last = len(self.lines)
-        raise ImportRefusedError(
-            last, f"the file ends at line {last} without its trailer: it was cut short"
+        why = because(
+            "the file ends at line {last} without its trailer: it was cut short", last=last
         )
+        raise ImportRefusedError(last, why)
 
     def _version_1(self) -> Checked:
         if self.verifier is not None:
             raise ImportRefusedError(
                 1,
-                f"a {FORMAT_V1} export carries no proof (no trailer, no signed head), "
-                f"so a verifier key cannot check it: export it again as {FORMAT}",
+                because(
+                    "a {old} export carries no proof (no trailer, no signed head), so a "
+                    "verifier key cannot check it: export it again as {new}",
+                    old=FORMAT_V1,
+                    new=FORMAT,
+                ),
             )
         for number, line in enumerate(self.lines, 1):
             if line.strip():
@@ -164,43 +170,52 @@ class _Reader:
 
     def _object(self, number: int, line: str) -> dict[str, Any]:
         if not line.strip():
-            raise ImportRefusedError(number, "a blank line, which an export never has")
+            raise ImportRefusedError(number, because("a blank line, which an export never has"))
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError:
             last = number == len(self.lines)
-            why = "not JSON: the file ends in the middle of it, cut short" if last else "not JSON"
-            raise ImportRefusedError(number, why) from None
+            cut = because("not JSON: the file ends in the middle of it, cut short")
+            raise ImportRefusedError(number, cut if last else because("not JSON")) from None
         if not isinstance(item, dict):
-            raise ImportRefusedError(number, "not a JSON object")
+            raise ImportRefusedError(number, because("not a JSON object"))
         return item
 
     def _header(self, number: int, item: dict[str, Any]) -> None:
-        _exact(number, item, HEADER_FIELDS, "the header")
+        exact(number, item, HEADER_FIELDS, because("the header"))
         if item.get("format") != FORMAT:
             raise ImportRefusedError(
                 number,
-                f"the format {item.get('format')!r} is not one this civicflow reads "
-                f"({FORMAT_V1}, {FORMAT})",
+                because(
+                    "the format {format!r} is not one this civicflow reads ({old}, {new})",
+                    format=item.get("format"),
+                    old=FORMAT_V1,
+                    new=FORMAT,
+                ),
             )
         origin = item.get("origin")
         if origin is not None and not isinstance(origin, str):
-            raise ImportRefusedError(number, "the origin is neither text nor null")
+            raise ImportRefusedError(number, because("the origin is neither text nor null"))
         self.checked.format, self.checked.origin = FORMAT, origin
 
     def _record(self, number: int, item: dict[str, Any]) -> None:
         # v1 files of early versions carried no ``aggregate``; v2 files always do.
         optional = frozenset({"aggregate"}) if self.checked.format == FORMAT_V1 else frozenset()
-        _exact(number, item, RECORD_FIELDS, "a record", optional)
-        position, aggregate_id, version, topic, state = _fields(number, item)
+        exact(number, item, RECORD_FIELDS, because("a record"), optional)
+        position, aggregate_id, version, topic, state = record_fields(number, item)
         named = item.get("aggregate", aggregate_name(topic))
         if named != aggregate_name(topic):
             raise ImportRefusedError(
-                number, f"the record's aggregate {named!r} is not its topic's {topic!r}"
+                number,
+                because(
+                    "the record's aggregate {named!r} is not its topic's {topic!r}",
+                    named=named,
+                    topic=topic,
+                ),
             )
         expected = len(self.checked.records) + 1
         if position != expected:
-            raise ImportRefusedError(number, _misplaced(position, expected))
+            raise ImportRefusedError(number, misplaced(position, expected))
         chain = self.chains.get(aggregate_id)
         self._check_version(number, aggregate_id, version, chain)
         body = {k: v for k, v in state.items() if k != integrity.SEAL_FIELD}
@@ -209,8 +224,12 @@ class _Reader:
         if chain is not None and body.get("previous_digest") != chain.digest:
             raise ImportRefusedError(
                 chain.line,
-                f"the record does not match the digest that line {number} (its next "
-                f"version) links to: line {chain.line} or line {number} was altered",
+                because(
+                    "the record does not match the digest that line {next} (its next version) "
+                    "links to: line {line} or line {next} was altered",
+                    next=number,
+                    line=chain.line,
+                ),
             )
         self.chains[aggregate_id] = _Chain(version, digest, number)
         self.checked.tree.append(record_leaf(str(item["id"]), version, topic, state))
@@ -228,146 +247,110 @@ class _Reader:
     ) -> None:
         expected = chain.version + 1 if chain else 1
         if version != expected:
-            before = f" (the one before is at line {chain.line})" if chain else ""
-            raise ImportRefusedError(
-                number,
-                f"version {version} of {aggregate_id} where version {expected} was "
-                f"expected{before}: a record is missing, repeated or out of order",
+            before = (
+                because(" (the one before is at line {line})", line=chain.line) if chain else ""
             )
+            why = because(
+                "version {version} of {id} where version {expected} was expected{before}: "
+                "a record is missing, repeated or out of order",
+                version=version,
+                id=str(aggregate_id),
+                expected=expected,
+                before=before,
+            )
+            raise ImportRefusedError(number, why)
 
     def _check_seal(self, number: int, digest: str, mac: Any) -> None:
         if self.key is None:
             return
         if mac is None:
             raise ImportRefusedError(
-                number, "the record has no seal, and this store has an audit key"
+                number, because("the record has no seal, and this store has an audit key")
             )
         # compare_digest takes ASCII text only: any other seal is simply not the key's.
         valid = isinstance(mac, str) and mac.isascii()
         if not valid or not integrity.verifies(self.key, digest, mac):
             raise ImportRefusedError(
                 number,
-                "the record's seal does not match its content: it was altered, or sealed "
-                "under another AUDIT_KEY than this store's",
+                because(
+                    "the record's seal does not match its content: it was altered, or "
+                    "sealed under another AUDIT_KEY than this store's"
+                ),
             )
 
     # --- the trailer ----------------------------------------------------------------------
 
     def _trailer(self, number: int, item: dict[str, Any]) -> None:
         if number != len(self.lines):
-            raise ImportRefusedError(number + 1, "a line after the trailer")
-        _exact(number, item, TRAILER_FIELDS, "the trailer")
-        count, root, checkpoint, heads = _trailer_fields(number, item)
+            raise ImportRefusedError(number + 1, because("a line after the trailer"))
+        exact(number, item, TRAILER_FIELDS, because("the trailer"))
+        count, root, checkpoint, heads = trailer_fields(number, item)
         records = len(self.checked.records)
         if count != records:
             raise ImportRefusedError(
-                number, f"the trailer counts {count} records, the file holds {records}"
+                number,
+                because(
+                    "the trailer counts {count} records, the file holds {records}",
+                    count=count,
+                    records=records,
+                ),
             )
         if root != self.checked.tree.root():
             raise ImportRefusedError(
                 number,
-                "the trailer's root is not the Merkle root of the records: a record or "
-                "the trailer was altered",
+                because(
+                    "the trailer's root is not the Merkle root of the records: a record or "
+                    "the trailer was altered"
+                ),
             )
         if checkpoint is None and self.verifier is not None:
             raise ImportRefusedError(
                 number,
-                "the trailer carries no signed checkpoint to check with the verifier key: "
-                "export with a signing key",
+                because(
+                    "the trailer carries no signed checkpoint to check with the verifier "
+                    "key: export with a signing key"
+                ),
             )
         if checkpoint is not None:
-            self._check_head(number, checkpoint, "the trailer's checkpoint", exact=True)
+            self._check_head(number, checkpoint, because("the trailer's checkpoint"), exact=True)
         for head in heads:
-            self._check_head(number, head, "a published head in the trailer", exact=False)
+            self._check_head(number, head, because("a published head in the trailer"), exact=False)
 
     def _check_head(self, number: int, note: str, what: str, *, exact: bool) -> None:
         try:
             head = read_head(note, self.verifier)
         except (MalformedNoteError, SignatureError) as error:
-            raise ImportRefusedError(number, f"{what} does not hold: {error}") from None
+            why = because("{what} does not hold: {error}", what=what, error=reason_of(error))
+            raise ImportRefusedError(number, why) from None
         tree = self.checked.tree
         if exact and head.size != tree.size:
             raise ImportRefusedError(
-                number, f"{what} is of {head.size} records, the file holds {tree.size}"
+                number,
+                because(
+                    "{what} is of {size} records, the file holds {records}",
+                    what=what,
+                    size=head.size,
+                    records=tree.size,
+                ),
             )
         if head.size > tree.size or head.root != tree.root(head.size):
             raise ImportRefusedError(
                 number,
-                f"{what} (of {head.size} records) does not commit to the file's records: "
-                "they were altered",
+                because(
+                    "{what} (of {size} records) does not commit to the file's records: "
+                    "they were altered",
+                    what=what,
+                    size=head.size,
+                ),
             )
         origin = self.checked.origin
         if origin is not None and head.origin != origin:
             raise ImportRefusedError(
-                number, f"{what} is of the log {head.origin!r}, the header names {origin!r}"
+                number,
+                because(
+                    "{what} is of the log {log!r}, the header names {origin!r}",
+                    what=what,
+                    log=head.origin,
+                    origin=origin,
+                ),
             )
-
-
-def _exact(
-    number: int,
-    item: dict[str, Any],
-    fields: frozenset[str],
-    what: str,
-    optional: frozenset[str] = frozenset(),
-) -> None:
-    unknown, missing = set(item) - fields, fields - optional - set(item)
-    if unknown or missing:
-        names = ", ".join(sorted(unknown or missing))
-        problem = f"unknown fields {names}" if unknown else f"no {names}"
-        raise ImportRefusedError(number, f"not {what} of the export: {problem}")
-
-
-def _fields(number: int, item: dict[str, Any]) -> tuple[int, UUID, int, str, dict[str, Any]]:
-    position, version = item.get("position"), item.get("version")
-    topic, state = item.get("topic"), item.get("state")
-    try:
-        aggregate_id: UUID | None = UUID(str(item["id"]))
-    except (KeyError, ValueError):
-        aggregate_id = None
-    checks = (
-        ("position", _count(position, 1)),
-        ("id", aggregate_id is not None),
-        ("version", _count(version, 1)),
-        ("topic", isinstance(topic, str)),
-        ("state", isinstance(state, dict)),
-    )
-    problem = next((name for name, good in checks if not good), None)
-    if problem is not None or aggregate_id is None:
-        raise ImportRefusedError(number, f"not a record: its {problem} is missing or malformed")
-    return (
-        cast(int, position),
-        aggregate_id,
-        cast(int, version),
-        cast(str, topic),
-        cast(dict[str, Any], state),
-    )
-
-
-def _trailer_fields(number: int, item: dict[str, Any]) -> tuple[int, bytes, str | None, list[str]]:
-    count, root = item.get("count"), b64decode(str(item.get("root")))
-    checkpoint, heads = item.get("checkpoint"), item.get("heads")
-    if not _count(count, 0):
-        raise ImportRefusedError(number, "the trailer's count is missing or malformed")
-    if root is None or len(root) != 32:
-        raise ImportRefusedError(number, "the trailer's root is not base64 of 32 bytes")
-    if checkpoint is not None and not isinstance(checkpoint, str):
-        raise ImportRefusedError(number, "the trailer's checkpoint is not a note")
-    if not isinstance(heads, list) or not all(isinstance(h, str) for h in heads):
-        raise ImportRefusedError(number, "the trailer's heads are not a list of notes")
-    return int(str(count)), root, checkpoint, heads
-
-
-def _count(value: Any, low: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _misplaced(position: int, expected: int) -> str:
-    if position < expected:
-        return (
-            f"position {position} where position {expected} was expected: the line is "
-            "repeated or out of order"
-        )
-    return (
-        f"position {position} where position {expected} was expected: a line before it "
-        "is missing or out of order"
-    )

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from civicflow.audit.errors import FeedError, MalformedNoteError, SignatureError
+from civicflow.audit.errors import FeedError, MalformedNoteError, SignatureError, because, reason_of
 from civicflow.audit.notes import TreeHead, open_checkpoint, split_note
 from civicflow.audit.signing import Verifier, b64encode
 
@@ -64,7 +64,11 @@ def append_to_file(path: str | Path) -> FeedWriter:
             if created:
                 _sync_directory(target.parent)
         except OSError as error:
-            raise FeedError(str(target), 0, f"cannot be appended to ({error.strerror})") from None
+            raise FeedError(
+                str(target),
+                0,
+                because("cannot be appended to ({problem})", problem=reason_of(error)),
+            ) from None
 
     return write
 
@@ -115,7 +119,7 @@ def read_witnessed(
         try:
             counted.append(open_checkpoint(note, log, required_witnesses=required))
         except SignatureError as error:  # present but wrong: damage, not absence
-            raise FeedError(str(path), number, str(error)) from None
+            raise FeedError(str(path), number, reason_of(error)) from None
     return counted, len(entries) - len(counted)
 
 
@@ -126,7 +130,9 @@ def _entries(
     try:
         *lines, tail = Path(path).read_bytes().split(b"\n")
     except OSError as error:
-        raise FeedError(path, 0, f"cannot be read ({error.strerror})") from None
+        raise FeedError(
+            path, 0, because("cannot be read ({problem})", problem=reason_of(error))
+        ) from None
     lines = [line + b"\n" for line in lines] + ([tail] if tail else [])  # a torn last line
     for number, raw in enumerate(lines, 1):
         head, note = _head(path, number, raw, log, witnesses)
@@ -143,13 +149,17 @@ def _head(
     except ValueError:
         entry = None
     if not isinstance(entry, dict) or not isinstance(entry.get("note"), str):
-        raise FeedError(path, number, 'not a JSON line {"note": ...} ending in a newline')
+        raise FeedError(
+            path, number, because('not a JSON line {{"note": ...}} ending in a newline')
+        )
     try:
         head = open_checkpoint(entry["note"], log, required_witnesses=witnesses)
     except (MalformedNoteError, SignatureError) as error:
-        raise FeedError(path, number, str(error)) from None
+        raise FeedError(path, number, reason_of(error)) from None
     if raw != feed_line(entry["note"]).encode("utf-8"):
-        raise FeedError(path, number, "not the line written for its note (a field was changed)")
+        raise FeedError(
+            path, number, because("not the line written for its note (a field was changed)")
+        )
     return head, entry["note"]
 
 
@@ -157,6 +167,14 @@ def _check_order(path: str, number: int, before: TreeHead | None, head: TreeHead
     if before is None:
         return
     if head.size < before.size:
-        raise FeedError(path, number, f"the size went down from {before.size} to {head.size}")
+        raise FeedError(
+            path,
+            number,
+            because(
+                "the size went down from {before} to {size}", before=before.size, size=head.size
+            ),
+        )
     if head.size == before.size and head.root != before.root:
-        raise FeedError(path, number, f"two different roots for size {head.size}: a fork")
+        raise FeedError(
+            path, number, because("two different roots for size {size}: a fork", size=head.size)
+        )

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from civicflow.audit.errors import InvalidKeyError, KeyFileError
+from civicflow.audit.errors import InvalidKeyError, KeyFileError, because, reason_of
 from civicflow.audit.signing import Signer, Verifier, valid_name
 from civicflow.errors import ConfigurationError
 
@@ -56,14 +56,16 @@ def generate_keys(directory: str | Path, origin: str, *, seal: bool = True) -> K
         InvalidKeyError: ``origin`` cannot name a key (empty, a space or a ``+``).
     """
     if not valid_name(origin):
-        raise InvalidKeyError("signer", "an origin is non-empty, without spaces or '+'")
+        raise InvalidKeyError("signer", because("an origin is non-empty, without spaces or '+'"))
     folder = Path(directory)
     paths = KeyPaths(
         folder / "signing.key", folder / "signing.pub", folder / "seal.key" if seal else None
     )
     for path in (paths.signing_key, paths.verifier_key, paths.seal_key):
         if path is not None and path.exists():
-            raise KeyFileError(str(path), "already exists; key files are never overwritten")
+            raise KeyFileError(
+                str(path), because("already exists; key files are never overwritten")
+            )
     folder.mkdir(parents=True, exist_ok=True)
     signer = Signer.generate(origin)
     write_signing_key(paths.signing_key, signer)
@@ -110,7 +112,9 @@ def read_secret(path: str | Path) -> str:
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except OSError as error:
-        raise KeyFileError(str(path), f"cannot be opened ({error.strerror})") from None
+        raise KeyFileError(
+            str(path), because("cannot be opened ({problem})", problem=reason_of(error))
+        ) from None
     try:
         _check_private(path, os.fstat(descriptor).st_mode)  # the file opened, not a name
         with os.fdopen(descriptor, "rb", closefd=False) as file:
@@ -121,12 +125,15 @@ def read_secret(path: str | Path) -> str:
 
 def _check_private(path: str | Path, mode: int) -> None:
     if not stat.S_ISREG(mode):
-        raise KeyFileError(str(path), "is not a regular file")
+        raise KeyFileError(str(path), because("is not a regular file"))
     if mode & 0o077:
         raise KeyFileError(
             str(path),
-            f"has mode {stat.S_IMODE(mode):04o}, open to group or others; a key that may "
-            "have been read must be replaced (chmod 600 only if you are sure it was not)",
+            because(
+                "has mode {mode}, open to group or others; a key that may have been read "
+                "must be replaced (chmod 600 only if you are sure it was not)",
+                mode=format(stat.S_IMODE(mode), "04o"),
+            ),
         )
 
 
@@ -159,7 +166,9 @@ def load_verifier(path: str | Path) -> Verifier:
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
-        raise KeyFileError(str(path), f"cannot be read ({error.strerror})") from None
+        raise KeyFileError(
+            str(path), because("cannot be read ({problem})", problem=reason_of(error))
+        ) from None
     return Verifier.from_key_string(_text(path, raw))
 
 
@@ -176,9 +185,13 @@ def _create(path: Path, text: str, mode: int) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
     except FileExistsError:
-        raise KeyFileError(str(path), "already exists; key files are never overwritten") from None
+        raise KeyFileError(
+            str(path), because("already exists; key files are never overwritten")
+        ) from None
     except OSError as error:
-        raise KeyFileError(str(path), f"cannot be created ({error.strerror})") from None
+        raise KeyFileError(
+            str(path), because("cannot be created ({problem})", problem=reason_of(error))
+        ) from None
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         os.fchmod(file.fileno(), mode)  # the umask may have narrowed it; .pub is public
         file.write(f"{text}\n")
@@ -190,4 +203,4 @@ def _text(path: str | Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise KeyFileError(str(path), "is not a text key file") from None
+        raise KeyFileError(str(path), because("is not a text key file")) from None

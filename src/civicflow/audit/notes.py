@@ -32,7 +32,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from civicflow.audit.errors import InvalidKeyError, MalformedNoteError, SignatureError
+from civicflow.audit.errors import (
+    InvalidKeyError,
+    MalformedNoteError,
+    SignatureError,
+    because,
+    reason_of,
+)
 from civicflow.audit.signing import (
     DASH,
     Signer,
@@ -104,20 +110,22 @@ class TreeHead:
                 of 32 bytes, an empty line.
         """
         if not text.endswith("\n"):
-            raise MalformedNoteError("the checkpoint body does not end in a newline")
+            raise MalformedNoteError(because("the checkpoint body does not end in a newline"))
         lines = text[:-1].split("\n")
         if len(lines) < 3:
-            raise MalformedNoteError("a checkpoint body has origin, size and root lines")
+            raise MalformedNoteError(because("a checkpoint body has origin, size and root lines"))
         origin, size, root, *extensions = lines
         if not _SIZE.fullmatch(size) or int(size) > MAX_SIZE:
-            raise MalformedNoteError(f"the size {size!r} is not a decimal from 0 to 2^63-1", 2)
+            raise MalformedNoteError(
+                because("the size {size!r} is not a decimal from 0 to 2^63-1", size=size), 2
+            )
         raw = b64decode(root)
         if raw is None or len(raw) != HASH_SIZE:
-            raise MalformedNoteError("the root is not canonical base64 of 32 bytes", 3)
+            raise MalformedNoteError(because("the root is not canonical base64 of 32 bytes"), 3)
         try:
             return cls(origin, int(size), raw, tuple(extensions))
         except InvalidInputError as error:
-            raise MalformedNoteError(str(error)) from None
+            raise MalformedNoteError(reason_of(error)) from None
 
 
 def _problems(head: TreeHead) -> Iterator[tuple[str, str]]:
@@ -185,7 +193,9 @@ def _by_key(verifiers: Iterable[Verifier]) -> dict[str, Verifier]:
     known: dict[str, Verifier] = {}
     for verifier in verifiers:
         if known.setdefault(verifier.key, verifier) != verifier:
-            raise InvalidKeyError("verifier", f"two different keys are named {verifier.key}")
+            raise InvalidKeyError(
+                "verifier", because("two different keys are named {key}", key=verifier.key)
+            )
     return known
 
 
@@ -198,18 +208,20 @@ def split_note(note: str | bytes) -> tuple[str, tuple[Signature, ...]]:
     text = _decoded(note)
     bad = next((i for i, c in enumerate(text) if ord(c) < 0x20 and c != "\n"), None)
     if bad is not None:
-        raise MalformedNoteError("a control character", text.count("\n", 0, bad) + 1)
+        raise MalformedNoteError(because("a control character"), text.count("\n", 0, bad) + 1)
     split = text.rfind("\n\n")
     if split < 0 or not text.endswith("\n"):
-        raise MalformedNoteError("no blank line before the signatures, or no final newline")
+        raise MalformedNoteError(
+            because("no blank line before the signatures, or no final newline")
+        )
     body, lines = text[: split + 1], text[split + 2 : -1].split("\n")
     first = body.count("\n") + 2
     if len(lines) > MAX_SIGNATURES:
-        raise MalformedNoteError(f"more than {MAX_SIGNATURES} signatures")
+        raise MalformedNoteError(because("more than {count} signatures", count=MAX_SIGNATURES))
     signatures = tuple(_signature(line, first + i) for i, line in enumerate(lines))
     keys = [s.key for s in signatures]
     if len(set(keys)) != len(keys):
-        raise MalformedNoteError("two signatures by the same key")
+        raise MalformedNoteError(because("two signatures by the same key"))
     return body, signatures
 
 
@@ -218,7 +230,7 @@ def _decoded(note: str | bytes) -> str:
         text = note.decode("utf-8") if isinstance(note, bytes) else note
         text.encode("utf-8")
     except UnicodeError:
-        raise MalformedNoteError("the note is not valid UTF-8") from None
+        raise MalformedNoteError(because("the note is not valid UTF-8")) from None
     return text
 
 
@@ -226,7 +238,7 @@ def _signature(line: str, number: int) -> Signature:
     name, _, encoded = line.removeprefix(DASH).partition(" ")
     raw = b64decode(encoded)
     if not line.startswith(DASH) or not valid_name(name) or raw is None or len(raw) < 5:
-        raise MalformedNoteError("not a signature line: '— <key name> <base64>'", number)
+        raise MalformedNoteError(because("not a signature line: '— <key name> <base64>'"), number)
     return Signature(name, int.from_bytes(raw[:4], "big"), raw[4:])
 
 
@@ -256,9 +268,16 @@ def open_checkpoint(
         raise SignatureError(error.key, role, error.problem) from None
     head = TreeHead.parse(text)
     if head.origin != log.name:
-        raise MalformedNoteError(f"the origin {head.origin!r} is not the log {log.name!r}", 1)
+        raise MalformedNoteError(
+            because(
+                "the origin {origin!r} is not the log {log!r}", origin=head.origin, log=log.name
+            ),
+            1,
+        )
     if head.extensions and not allow_extensions:
-        raise MalformedNoteError("extension lines, which civicflow neither writes nor audits", 4)
+        raise MalformedNoteError(
+            because("extension lines, which civicflow neither writes nor audits"), 4
+        )
     return head
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from civicflow.audit.errors import FeedError, ForkRefusedError
+from civicflow.audit.errors import FeedError, ForkRefusedError, because
 from civicflow.audit.feed import FeedWriter, read_feed
 from civicflow.audit.notes import TreeHead, sign_checkpoint
 from civicflow.audit.signing import Signer, Verifier, b64encode
@@ -120,7 +120,9 @@ class HeadPublisher:
         except CivicflowError:
             raise
         except Exception as error:  # an embedding application's writer raises its own
-            raise FeedError("the feed", 0, f"the feed writer failed: {error!r}") from error
+            raise FeedError(
+                "the feed", 0, because("the feed writer failed: {error}", error=repr(error))
+            ) from error
 
     def _overdue(self) -> bool:
         count = self.policy.every_events
@@ -141,12 +143,16 @@ class HeadPublisher:
 def _refuse_a_fork(log: LogTree, last: TreeHead) -> None:
     """The log only grows: its first ``last.size`` records must still give ``last``'s root."""
     if log.size < last.size:
-        reason = f"the last head published covers {last.size}: records were deleted, or rolled back"
+        reason = because(
+            "the last head published covers {size}: records were deleted, or rolled back",
+            size=last.size,
+        )
         raise ForkRefusedError(last.size, log.size, reason)
     if log.tree.root(last.size) != last.root:
-        reason = (
-            f"its first {last.size} records no longer give the last published head's root: "
-            "they were altered, inserted, deleted or reordered"
+        reason = because(
+            "its first {size} records no longer give the last published head's root: "
+            "they were altered, inserted, deleted or reordered",
+            size=last.size,
         )
         raise ForkRefusedError(last.size, log.size, reason)
 

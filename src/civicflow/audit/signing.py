@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from civicflow.audit.errors import InvalidKeyError
+from civicflow.audit.errors import InvalidKeyError, because
 
 ED25519 = 0x01  # the signature type byte of Ed25519 note signatures
 DASH = "— "  # an em dash (U+2014) and a space: how a signature line starts
@@ -61,9 +61,11 @@ class Verifier:
 
     def __post_init__(self) -> None:
         if not valid_name(self.name):
-            raise InvalidKeyError("verifier", "a key name is non-empty, without spaces or '+'")
+            raise InvalidKeyError(
+                "verifier", because("a key name is non-empty, without spaces or '+'")
+            )
         if len(self.public_key) != KEY_SIZE:
-            raise InvalidKeyError("verifier", "an Ed25519 public key is 32 bytes")
+            raise InvalidKeyError("verifier", because("an Ed25519 public key is 32 bytes"))
 
     @property
     def key_id(self) -> int:
@@ -83,11 +85,13 @@ class Verifier:
         """
         parts = text.split("+", 2)  # the base64 key may hold '+', a name never does
         if len(parts) != 3 or not _HEX_ID.fullmatch(parts[1]):
-            raise InvalidKeyError("verifier", "expected <name>+<8 hex digits>+<base64 key>")
+            raise InvalidKeyError(
+                "verifier", because("expected <name>+<8 hex digits>+<base64 key>")
+            )
         raw = _key_bytes("verifier", parts[2])
         verifier = cls(parts[0], raw)
         if f"{verifier.key_id:08x}" != parts[1]:
-            raise InvalidKeyError("verifier", "the key id does not match the name and key")
+            raise InvalidKeyError("verifier", because("the key id does not match the name and key"))
         return verifier
 
     def key_string(self) -> str:
@@ -108,9 +112,11 @@ class Signer:
 
     def __init__(self, name: str, seed: bytes) -> None:
         if not valid_name(name):
-            raise InvalidKeyError("signer", "a key name is non-empty, without spaces or '+'")
+            raise InvalidKeyError(
+                "signer", because("a key name is non-empty, without spaces or '+'")
+            )
         if len(seed) != KEY_SIZE:
-            raise InvalidKeyError("signer", "an Ed25519 seed is 32 bytes")
+            raise InvalidKeyError("signer", because("an Ed25519 seed is 32 bytes"))
         self._private = Ed25519PrivateKey.from_private_bytes(seed)
         public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.verifier = Verifier(name, public)
@@ -134,10 +140,12 @@ class Signer:
         """
         parts = text.split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _HEX_ID.fullmatch(parts[3]):
-            raise InvalidKeyError("signer", "expected PRIVATE+KEY+<name>+<8 hex>+<base64 seed>")
+            raise InvalidKeyError(
+                "signer", because("expected PRIVATE+KEY+<name>+<8 hex>+<base64 seed>")
+            )
         signer = cls(parts[2], _key_bytes("signer", parts[4]))
         if f"{signer.verifier.key_id:08x}" != parts[3]:
-            raise InvalidKeyError("signer", "the key id does not match the name and key")
+            raise InvalidKeyError("signer", because("the key id does not match the name and key"))
         return signer
 
     def key_string(self) -> str:
@@ -154,7 +162,10 @@ class Signer:
 def _key_bytes(kind: str, text: str) -> bytes:
     raw = b64decode(text)
     if raw is None or len(raw) != KEY_SIZE + 1:
-        raise InvalidKeyError(kind, "the key is not base64 of 33 bytes")
+        raise InvalidKeyError(kind, because("the key is not base64 of 33 bytes"))
     if raw[0] != ED25519:
-        raise InvalidKeyError(kind, f"unknown signature type {raw[0]:#04x} (0x01 is Ed25519)")
+        raise InvalidKeyError(
+            kind,
+            because("unknown signature type {type} (0x01 is Ed25519)", type=format(raw[0], "#04x")),
+        )
     return raw[1:]

@@ -28,6 +28,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, ConfigDict
 
+from civicflow.audit.errors import because
 from civicflow.audit.merkle import (
     LEAF_PREFIX,
     MerkleTree,
@@ -151,7 +152,10 @@ class LogTree:
         row = rawlog.find(recorder, str(aggregate_id), version)
         index = -1 if row is None else bisect_left(self.positions, row[0])
         if row is None or index == len(self.positions) or self.positions[index] != row[0]:
-            problem = ("version", f"{aggregate_id} has no record at version {version}")
+            why = because(
+                "{id} has no record at version {version}", id=str(aggregate_id), version=version
+            )
+            problem = ("version", why)
             raise InvalidInputError("receipt", [problem])
         digest = _state_digest(plain_bytes(mapper, row[4]), row[4])
         return Leaf(index, row[1], version, row[3], digest)
@@ -235,7 +239,8 @@ def issue_receipt(
     note = head_note or sign_checkpoint(log.head(signer.name), signer)
     head = open_checkpoint(note, signer.verifier)
     if index >= head.size:
-        problem = ("head", f"the head covers {head.size} records, not record {index + 1}")
+        why = because("the head covers {size} records, not record {n}", size=head.size, n=index + 1)
+        problem = ("head", why)
         raise InvalidInputError("receipt", [problem])
     proof = log.tree.inclusion_proof(index, head.size)
     return Receipt(
@@ -271,13 +276,15 @@ def check_receipt(
     if record is not None:
         fields = (str(record["id"]), int(record["version"]), str(record["topic"]), record["state"])
         if record_leaf(*fields) != leaf:
-            raise InvalidInputError("receipt", [("record", "the record is not the one received")])
+            raise InvalidInputError(
+                "receipt", [("record", because("the record is not the one received"))]
+            )
     proof = [_decoded(node) for node in receipt.proof]
     if receipt.index >= head.size or not verify_inclusion(
         leaf, receipt.index, head.size, proof, head.root
     ):
         raise InvalidInputError(
-            "receipt", [("proof", "the record is not in the log under this head")]
+            "receipt", [("proof", because("the record is not in the log under this head"))]
         )
     return head
 
@@ -293,4 +300,6 @@ def _decoded(text: str) -> bytes:
     try:
         return b64decode(text, validate=True)
     except ValueError:
-        raise InvalidInputError("receipt", [("hash", f"{text!r} is not base64")]) from None
+        raise InvalidInputError(
+            "receipt", [("hash", because("{text!r} is not base64", text=text))]
+        ) from None

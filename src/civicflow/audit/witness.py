@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from civicflow.audit.errors import KeyFileError, MalformedNoteError, WitnessError
+from civicflow.audit.errors import (
+    KeyFileError,
+    MalformedNoteError,
+    Reason,
+    WitnessError,
+    because,
+    reason_of,
+)
 from civicflow.audit.keys import load_signer, write_signing_key, write_verifier_key
 from civicflow.audit.merkle import verify_consistency
 from civicflow.audit.notes import TreeHead, cosign, open_checkpoint
@@ -72,12 +79,12 @@ class Proof:
         first, *rest = text.strip("\n").split("\n") if text.strip() else [""]
         size = first.removeprefix("old ")
         if not first.startswith("old ") or not size.isdigit() or str(int(size)) != size:
-            raise MalformedNoteError("a consistency proof starts with 'old <size>'", 1)
+            raise MalformedNoteError(because("a consistency proof starts with 'old <size>'"), 1)
         hashes = []
         for number, line in enumerate(rest, 2):
             raw = b64decode(line)
             if raw is None or len(raw) != 32:
-                raise MalformedNoteError("not base64 of a 32-byte hash", number)
+                raise MalformedNoteError(because("not base64 of a 32-byte hash"), number)
             hashes.append(raw)
         return cls(int(size), tuple(hashes))
 
@@ -100,7 +107,9 @@ def init_witness(directory: str | Path, name: str) -> Verifier:
     folder = Path(directory)
     for path in (folder / KEY, folder / PUBLIC):
         if path.exists():
-            raise KeyFileError(str(path), "already exists; key files are never overwritten")
+            raise KeyFileError(
+                str(path), because("already exists; key files are never overwritten")
+            )
     signer = Signer.generate(name)
     folder.mkdir(parents=True, exist_ok=True)
     write_signing_key(folder / KEY, signer)
@@ -154,31 +163,53 @@ class Witness:
         return cosign(note, self.signer, log)
 
     def _check(self, head: TreeHead, log: Verifier, seen: Seen | None, proof: Proof | None) -> None:
-        def refuse(reason: str) -> NoReturn:
+        def refuse(reason: Reason) -> NoReturn:
             raise WitnessError(reason, head.origin)
 
         if seen is None:
             return  # trust on first use: there is nothing yet to extend
         if seen.log_key != log.key_string():
             known = Verifier.from_key_string(seen.log_key).key
-            refuse(f"it is signed by {log.key}, but the witness knows this log by {known}")
+            refuse(
+                because(
+                    "it is signed by {key}, but the witness knows this log by {known}",
+                    key=log.key,
+                    known=known,
+                )
+            )
         last = seen.head
         if head.size < last.size:
-            refuse(f"size {head.size} is below {last.size}, the last head co-signed: a rollback")
+            refuse(
+                because(
+                    "size {size} is below {last}, the last head co-signed: a rollback",
+                    size=head.size,
+                    last=last.size,
+                )
+            )
         if head.size == last.size:
             if head.root != last.root:
-                refuse(f"size {head.size} was co-signed with another root: a fork")
+                refuse(
+                    because("size {size} was co-signed with another root: a fork", size=head.size)
+                )
             return
         if proof is None:
-            refuse(f"a consistency proof from size {last.size} is needed")
+            refuse(because("a consistency proof from size {last} is needed", last=last.size))
         if proof.old_size != last.size:
             refuse(
-                f"the proof is from size {proof.old_size}, the last head co-signed is {last.size}"
+                because(
+                    "the proof is from size {old}, the last head co-signed is {last}",
+                    old=proof.old_size,
+                    last=last.size,
+                )
             )
         if not verify_consistency(last.size, head.size, last.root, head.root, proof.hashes):
             refuse(
-                f"the consistency proof does not show size {head.size} extending the "
-                f"last head co-signed (size {last.size}): the log was rewritten, or forked"
+                because(
+                    "the consistency proof does not show size {size} extending the last head "
+                    "co-signed (size {last}): the log was rewritten, or forked",
+                    size=head.size,
+                    last=last.size,
+                )
             )
 
     # --- the state file ---------------------------------------------------------------------
@@ -199,11 +230,23 @@ class Witness:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as error:
-            raise WitnessError(f"its state file {path} cannot be read ({error})") from None
+            raise WitnessError(
+                because(
+                    "its state file {path} cannot be read ({problem})",
+                    path=str(path),
+                    problem=_problem(error),
+                )
+            ) from None
         try:
             return {origin: _seen(origin, entry) for origin, entry in _logs(data).items()}
         except (KeyError, TypeError, ValueError) as error:  # InvalidInputError, InvalidKeyError too
-            raise WitnessError(f"its state file {path} is damaged ({error})") from None
+            raise WitnessError(
+                because(
+                    "its state file {path} is damaged ({problem})",
+                    path=str(path),
+                    problem=reason_of(error),
+                )
+            ) from None
 
     def _save(self, state: dict[str, Seen]) -> None:
         logs = {
@@ -214,19 +257,24 @@ class Witness:
         _replace(self.directory / STATE, text)
 
 
+def _problem(error: OSError | ValueError) -> str:
+    """Why a state file cannot be read: the system's words, or that it is not JSON."""
+    return reason_of(error) if isinstance(error, OSError) else because("not JSON")
+
+
 def _logs(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-        raise ValueError(f"not a {STATE_FORMAT} file")
+        raise ValueError(because("not a {format} file", format=STATE_FORMAT))
     logs = data["logs"]
     if not isinstance(logs, dict):
-        raise TypeError("'logs' is not an object")
+        raise TypeError(because("'logs' is not an object"))
     return logs
 
 
 def _seen(origin: str, entry: dict[str, Any]) -> Seen:
     root = b64decode(entry["root"])
     if root is None or not isinstance(entry["size"], int):
-        raise ValueError("a size or root is malformed")
+        raise ValueError(because("a size or root is malformed"))
     Verifier.from_key_string(entry["log_key"])  # a damaged key string is damage, not a new key
     return Seen(TreeHead(origin, entry["size"], root), entry["log_key"])
 

@@ -2,12 +2,13 @@
 
 ``python -m civicflow.cli.catalog`` extracts every message id of the command (``_()``,
 ``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, the error templates of
-``civicflow/errors.py`` and ``civicflow/audit/errors.py``, and every text of ``--help``:
-the descriptions, option helps and examples of the parser, built in English), updates
-each language's ``civicflow.po`` with them (new ones untranslated, gone ones dropped)
-and compiles its ``civicflow.mo``; ``--check`` changes nothing and exits 1 when a message
-has no translation or a ``.mo`` is not the compiled ``.po`` (tests/test_cli_lang.py runs
-the same check).
+``civicflow/errors.py`` and ``civicflow/audit/errors.py``, the reasons the audit's
+errors give (``because()`` in ``civicflow/audit``), and every text of ``--help``:
+the descriptions, option helps, examples and placeholders of the parser, built in
+English), updates each language's ``civicflow.po`` with them (new ones untranslated,
+gone ones dropped) and compiles its ``civicflow.mo``; ``--check`` changes nothing and
+exits 1 when a message has no translation or a ``.mo`` is not the compiled ``.po``
+(tests/test_cli_lang.py runs the same check).
 
 Babel is a development tool here: the command itself reads the compiled ``.mo`` with
 the standard library's gettext, and uses Babel only to format numbers.
@@ -25,7 +26,7 @@ from typing import Any
 from civicflow.cli.i18n import DOMAIN, LOCALE_DIR, LOCALES
 
 PACKAGE = Path(__file__).resolve().parent.parent
-SOURCES = ("cli/*.py", "errors.py", "audit/errors.py")
+SOURCES = ("cli/*.py", "errors.py", "audit/*.py")
 KEYWORDS: dict[str, Any] = {
     "_": None,
     "N_": None,
@@ -33,6 +34,7 @@ KEYWORDS: dict[str, Any] = {
     "pgettext": ((1, "c"), 2),
     "NP_": ((1, "c"), 2),
     "_say": None,  # CivicflowError._say(template, **parameters)
+    "because": None,  # an audit error's reason: because(template, **parameters)
 }
 FIELD = re.compile(r"\{(\w*)[^{}]*\}")
 
@@ -59,6 +61,8 @@ def extract() -> Any:
     for text in help_texts():
         if text and text not in template:
             template.add(text, locations=[("civicflow/cli (--help)", 0)])
+    for word in help_placeholders():
+        template.add(word, locations=[("civicflow/cli (--help)", 0)], context="metavar")
     return template
 
 
@@ -68,6 +72,14 @@ def help_texts() -> list[str]:
     from civicflow.cli.main import build_parser
 
     return list(texts(build_parser()))
+
+
+def help_placeholders() -> list[str]:
+    """The placeholders of values in ``--help`` (``PROPOSAL``, ``MOMENT``), one word each."""
+    from civicflow.cli.helptext import placeholders
+    from civicflow.cli.main import build_parser
+
+    return sorted(set(placeholders(build_parser())))
 
 
 def po_path(locale: str) -> Path:

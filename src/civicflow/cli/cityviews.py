@@ -91,11 +91,14 @@ def _totals(found: CityViews, args: argparse.Namespace) -> Any:
 
 def rebuild(args: argparse.Namespace) -> str:
     """``civicflow rebuild --city city.toml``: every district counted again."""
+    from civicflow.cli.terminal import bar
     from civicflow.federation.city import City
     from civicflow.federation.cityviews import CityViews
 
+    shown = bar(_("counting"), wanted=not getattr(args, "json", False))
     with City.open(args.city, create=False) as city, CityViews(city) as found:
-        counted = found.rebuild()
+        with shown as progress:
+            counted = found.rebuild(progress=progress)
         _say_behind(found)
     each = ", ".join(f"{name} {number(n)}" for name, n in counted.items())
     said = _("{n} events counted ({each})")

@@ -6,6 +6,7 @@ import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from civicflow.cli.i18n import _
 from civicflow.cli.options import Sub, choices, command, day, moment, require, when
 from civicflow.cli.output import reading, with_flow
 from civicflow.domain.kinds import Channel, Level, Outcome, PublicationChannel
@@ -189,7 +190,7 @@ def _rate_and_close(commands: Sub) -> None:
 def _decide(flow: CivicFlow, a: argparse.Namespace) -> Any:
     budget = None
     if a.budget is not None:
-        require(bool(a.funding), "funding", "an approval's budget needs at least one --funding")
+        require(bool(a.funding), "funding", _("an approval's budget needs at least one --funding"))
         budget = {"amount": a.budget, "currency": a.currency, "funding_sources": a.funding}
     return flow.decide(
         a.proposal,

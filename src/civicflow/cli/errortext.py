@@ -2,8 +2,10 @@
 
 An error keeps its message's ``template`` and ``parameters`` (``civicflow.errors``);
 the template is a message id of the catalog, and so is each text parameter that is a
-fixed phrase (a reason such as ``does not exist``). A parameter the catalog does not
-know (an id, a file name, a free text from deep in the library) is shown as it is.
+fixed phrase (a reason such as ``does not exist``), and each reason the audit gives
+(a ``Reason``: its template translated, then filled with its own parameters, the sizes,
+origins and keys kept as they are). A parameter the catalog does not know (an id, a
+file name, a free text from deep in the library) is shown as it is.
 English shows ``str(error)`` unchanged.
 """
 
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from civicflow.audit.errors import Reason
 from civicflow.cli.i18n import N_, NP_, _, language, pgettext
-from civicflow.errors import CivicflowError
+from civicflow.errors import CivicflowError, ImportRefusedError, InvalidInputError
 
 # Fixed phrases that errors take as parameters (the rest of a parameter shows as it is).
 PHRASES = (
@@ -25,7 +28,14 @@ PHRASES = (
     *(NP_("step", "report_progress"), NP_("step", "complete"), NP_("step", "publish")),
     *(NP_("step", "rate"), NP_("step", "close_rating"), NP_("step", "withdraw")),
     NP_("step", "ask about"),
+    # The system's words for a file it cannot open (``OSError.strerror``), in reasons.
+    *(N_("No such file or directory"), N_("Permission denied"), N_("Is a directory")),
+    *(N_("Not a directory"), N_("File exists"), N_("No space left on device")),
+    N_("Read-only file system"),
     N_("already exists; key files are never overwritten"),
+    # What the audit's invalid inputs name (``invalid events export: ...``).
+    *(N_("events export"), N_("published head"), N_("tree head")),
+    *(N_("head"), N_("record"), N_("hash"), N_("proof"), N_("log_key")),
     # The audit's keys, as its errors name them (``invalid signer key``, ``the log key``).
     *(NP_("key", "signer"), NP_("key", "verifier"), NP_("key", "log")),
     *(NP_("key", "witness"), NP_("key", "required"), NP_("key", "known")),
@@ -40,10 +50,35 @@ def describe(error: CivicflowError) -> str:
     if language() == "en":
         return str(error)
     template, parameters = error.filled
-    return _(template).format(**{name: _value(name, v) for name, v in parameters.items()})
+    if isinstance(error, ImportRefusedError):  # its line and reason, said apart
+        line = _("line {line}: {reason}; nothing was imported")
+        said = line.format(line=error.line, reason=_value("reason", error.reason))
+        parameters = {**parameters, "details": said}
+    elif isinstance(error, InvalidInputError) and len(error.errors) == 1:
+        parameters = {**parameters, "details": _problem(*error.errors[0], parameters["details"])}
+    return _filled(template, parameters)
+
+
+def _problem(field: str, given: str, details: str) -> Any:
+    """One problem of an invalid input: its reason as given, after its field if said."""
+    if details == given:
+        return given
+    if details == f"{field}: {given}":
+        return _("{field}: {problem}").format(field=_(field), problem=_value("details", given))
+    return details
+
+
+def _filled(template: str, parameters: dict[str, Any]) -> str:
+    return _(template).format(**_values(parameters))
+
+
+def _values(parameters: dict[str, Any]) -> dict[str, Any]:
+    return {name: _value(name, value) for name, value in parameters.items()}
 
 
 def _value(name: str, value: Any) -> Any:
+    if isinstance(value, Reason):
+        return _filled(value.template, value.parameters)
     if not isinstance(value, str):
         return value
     if name == "step":

@@ -86,21 +86,21 @@ def _export(flow: CivicFlow, a: argparse.Namespace) -> str:
 
     if a.open_data is not None:
         return _open_data(flow, a)
-    require(a.out is not None, "out", "--out FILE is required (or --open-data DIR)")
-    require(not a.overwrite, "overwrite", "--overwrite replaces an --open-data folder")
+    require(a.out is not None, "out", _("--out FILE is required (or --open-data DIR)"))
+    require(not a.overwrite, "overwrite", _("--overwrite replaces an --open-data folder"))
     require(
         a.view is not None or not a.quarter,
         "quarter",
-        "--quarter picks the quarters of a view or of --open-data: use it with --view",
+        _("--quarter picks the quarters of a view or of --open-data: use it with --view"),
     )
-    require(len(a.quarter) <= 1, "quarter", "a view is written for one --quarter")
+    require(len(a.quarter) <= 1, "quarter", _("a view is written for one --quarter"))
     require(
         a.view is None or a.signing_key is None,
         "signing-key",
-        "--signing-key signs the events export, not a view",
+        _("--signing-key signs the events export, not a view"),
     )
     signer = _signer(a) if a.view is None else None
-    require(a.feed is None or signer is not None, "feed", "--feed needs the log's signing key")
+    require(a.feed is None or signer is not None, "feed", _("--feed needs the log's signing key"))
     heads = _published(a.feed, signer) if a.feed is not None and signer is not None else []
     with a.out.open("w", encoding="utf-8", newline="") as out:
         if a.view is None:
@@ -132,7 +132,9 @@ def _open_data(flow: CivicFlow, a: argparse.Namespace) -> str:
     require(
         not others,
         "open-data",
-        f"--open-data writes the package alone, not with --{others[0].replace('_', '-')}"
+        _("--open-data writes the package alone, not with --{option}").format(
+            option=others[0].replace("_", "-")
+        )
         if others
         else "",
     )
@@ -152,7 +154,7 @@ def _import(a: argparse.Namespace, out: TextIO) -> int:
     try:
         lines = a.file.read_text(encoding="utf-8").splitlines(keepends=True)
     except UnicodeDecodeError as error:
-        problem = [(str(a.file), f"not UTF-8 text: {error.reason}")]
+        problem = [(str(a.file), _("not UTF-8 text (byte {offset})").format(offset=error.start))]
         raise InvalidInputError("events export", problem) from None
     # A store the import makes is removed again if the import fails; if it succeeds, the
     # store gets keys as any new store does, and its first head is published.

@@ -10,6 +10,10 @@ help starts with ``required:``, and every command's help ends with examples
 **recorded** by then (history, replay, views), the structure as it **stood** then
 (area list, council show, policy show), or, for ``views pipeline``, the **day** whose
 overdue work is listed.
+
+In another language the placeholders of values (``PROPOSAL``, ``--at MOMENT``) are said
+in it too, one word each (``pgettext("metavar", ...)``); the values a user picks from
+(``{satisfied,...}``, the commands) stay as typed, and the help says what each means.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-from civicflow.cli.i18n import _
+from civicflow.cli.i18n import _, language, pgettext
 
 REQUIRED = "required: "
 RECORDED = "recording time: only what the store had recorded by this moment (not --at)"
@@ -239,12 +243,40 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
 
 
 def _speak(parser: argparse.ArgumentParser) -> None:
-    """Every description and help of the parser in the command's language."""
+    """Every description, help and placeholder of the parser in the command's language."""
     for each in _parsers(parser):
         each.description = each.description and _(each.description)
         for action in [*each._actions, *_listed(each)]:
             if action.help and action.help != argparse.SUPPRESS:
                 action.help = _said(action.help)
+        if language() != "en":
+            _placeholders(each)
+
+
+def _placeholders(parser: argparse.ArgumentParser) -> None:
+    """The placeholders in the language, and the help measured in terminal columns."""
+    from civicflow.cli.argtext import Wide, WideRaw
+
+    raw = parser.formatter_class is argparse.RawDescriptionHelpFormatter
+    parser.formatter_class = WideRaw if raw else Wide
+    for action in parser._actions:
+        shown = _placeholder(action)
+        action.metavar = pgettext("metavar", shown) if shown else action.metavar
+
+
+def _placeholder(action: argparse.Action) -> str | None:
+    """The word ``--help`` shows for the action's value, unless it shows the choices."""
+    if action.nargs in (0, argparse.REMAINDER) or isinstance(action.metavar, tuple):
+        return None
+    if action.metavar is None and action.choices is not None:
+        return None  # the values themselves, as typed
+    return action.metavar or (action.dest.upper() if action.option_strings else action.dest)
+
+
+def placeholders(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """Every placeholder ``--help`` shows, for the catalog (built in English)."""
+    for each in _parsers(parser):
+        yield from filter(None, map(_placeholder, each._actions))
 
 
 def _listed(parser: argparse.ArgumentParser) -> list[argparse.Action]:
@@ -268,4 +300,4 @@ def texts(parser: argparse.ArgumentParser) -> Iterator[str]:
         yield from (line for line in _examples(name) if "'" in line)
 
 
-__all__ = ["EXAMPLES", "commands", "finish", "texts"]
+__all__ = ["EXAMPLES", "commands", "finish", "placeholders", "texts"]

@@ -137,6 +137,26 @@ def dated(text: str, lang: str | None = None) -> str:
     return text
 
 
+ISO_WITHIN = re.compile(rf"(?<![\w:.+-])(?:{ISO_MOMENT.pattern}|{ISO_DAY.pattern})(?![\w:.+-])")
+
+
+def dates_within(text: str, lang: str | None = None) -> str:
+    """``text`` with each ISO 8601 date (or date and time) in it as the language writes it.
+
+    For a line the library writes with ISO dates inside (the history's ``due 2026-09-30``).
+    """
+    if (lang or _language) == "en":
+        return text
+    return ISO_WITHIN.sub(lambda found: _dated_or_as_is(found[0], lang), text)
+
+
+def _dated_or_as_is(text: str, lang: str | None) -> str:
+    try:
+        return dated(text, lang)
+    except ValueError:  # looks like a date, is none (2026-13-45)
+        return text
+
+
 def width(text: str) -> int:
     """The columns ``text`` takes in a terminal (Chinese characters take two)."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -160,6 +180,7 @@ __all__ = [
     "_",
     "catalog",
     "dated",
+    "dates_within",
     "day",
     "language",
     "moment",

@@ -1,6 +1,8 @@
 """What every command shares on the way in: common options, choices, moments, days, paths.
 
-Imports no other ``civicflow.cli`` module, so that every command module can use it.
+Imports no other ``civicflow.cli`` module but ``i18n`` (which imports none), so that every
+command module can use it. Its messages are in the command's language: ``main`` sets the
+language before the parser reads a value.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from civicflow.cli.i18n import _
 from civicflow.domain.kinds import AreaKind
 from civicflow.errors import InvalidInputError
 
@@ -115,9 +118,11 @@ def moment(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+        said = _("{text!r} is not an ISO 8601 date-time").format(text=text)
+        raise argparse.ArgumentTypeError(said) from None
     if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {_zoned(text)}")
+        said = _("{text!r} needs a time zone, e.g. {example}")
+        raise argparse.ArgumentTypeError(said.format(text=text, example=_zoned(text)))
     return value
 
 
@@ -138,14 +143,16 @@ def day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-30") from None
+        said = _("{text!r} is not a date like {example}").format(text=text, example="2026-09-30")
+        raise argparse.ArgumentTypeError(said) from None
 
 
 def output_path(text: str) -> Path:
     """A file to write, in a folder that exists."""
     path = Path(text)
     if path.parent and not path.parent.exists():
-        raise argparse.ArgumentTypeError(f"folder {path.parent} does not exist")
+        said = _("folder {folder} does not exist").format(folder=path.parent)
+        raise argparse.ArgumentTypeError(said)
     return path
 
 
@@ -161,7 +168,10 @@ def witness_keys(parser: argparse.ArgumentParser) -> None:
 
 
 def require(condition: bool, what: str, message: str) -> None:
-    """Refuse bad combinations of options with the usual typed error."""
+    """Refuse bad combinations of options with the usual typed error.
+
+    ``message`` is in the command's language already (``_()`` at the call).
+    """
     if not condition:
         raise InvalidInputError(what, [(what, message)])
 

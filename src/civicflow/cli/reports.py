@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from civicflow.cli import cityviews
 from civicflow.cli.cityviews import CITY, city_or_district
-from civicflow.cli.i18n import _, ngettext
+from civicflow.cli.i18n import _, dates_within, ngettext
 from civicflow.cli.options import (
     DEFAULT_DB,
     LEVELS,
@@ -111,7 +111,7 @@ def _views(flow: CivicFlow, a: argparse.Namespace) -> Any:
         if a.view == "pipeline":
             day = a.as_of.date() if a.as_of else None
             return [pipeline_row(p) for p in views.pipeline(level=a.level, as_of=day)]
-        require(a.quarter is not None, "quarter", "the review is of one quarter: --quarter")
+        require(a.quarter is not None, "quarter", _("the review is of one quarter: --quarter"))
         return (
             review_text(views.review(a.quarter, level=a.level), a.lang)
             if not a.json
@@ -133,7 +133,7 @@ def _history(flow: CivicFlow, a: argparse.Namespace) -> Any:
             "occurred_at": e.occurred_at,
             "actor": e.actor,
             "stage": f"{code(e.stage_before) if e.stage_before else '—'} → {code(e.stage_after)}",
-            "what": e.zh if a.lang == "zh" else e.en,
+            "what": dates_within(e.zh) if a.lang == "zh" else e.en,
         }
         for e in entries
     ]
@@ -198,13 +198,13 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
         from civicflow.cli.citydemo import demo_city
 
         return demo_city(a, out, _bar(out))
-    require(a.districts is None, "districts", "--districts needs --city")
+    require(a.districts is None, "districts", _("--districts needs --city"))
     target = a.db if a.db != DEFAULT_DB else DEMO_DB
     if target == DEMO_DB and not a.keep:
         for suffix in ("", "-wal", "-shm"):
             Path(f"civicflow-demo.db{suffix}").unlink(missing_ok=True)
     compounds = 304 if a.compounds is None else a.compounds
-    require(compounds >= 1, "compounds", "the demo needs at least one compound")
+    require(compounds >= 1, "compounds", _("the demo needs at least one compound"))
     size = demo.Size.scaled(compounds)
     started = time.perf_counter()
     flow, protection = open_flow(argparse.Namespace(**{**vars(a), "db": target}))

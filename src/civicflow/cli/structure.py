@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from civicflow.cli.i18n import _
 from civicflow.cli.options import Sub, actions, choices, command, finish, moment, require, when
 from civicflow.cli.output import reading, with_flow
 from civicflow.domain.kinds import AreaKind, Majority, Role, SponsorKind, Via
@@ -228,7 +229,7 @@ def _policies(commands: Sub) -> None:
 def _sponsor(flow: CivicFlow, x: argparse.Namespace) -> Any:
     if x.end:
         return flow.end_sponsorship(x.area, sponsor=x.sponsor, actor=x.actor, occurred_at=x.at)
-    require(x.kind is not None, "kind", "a sponsor is a cadre or a department: --kind")
+    require(x.kind is not None, "kind", _("a sponsor is a cadre or a department: --kind"))
     return flow.assign_sponsor(
         x.area, sponsor=x.sponsor, kind=x.kind, actor=x.actor, occurred_at=x.at
     )

@@ -56,18 +56,24 @@ def _verify(a: argparse.Namespace, out: TextIO) -> int:
     published = {}
     for item in a.published:
         number, _sep, digest = item.partition("=")
-        require(number.isdigit() and bool(digest), "published", f"{item!r} is not N=DIGEST")
+        require(
+            number.isdigit() and bool(digest),
+            "published",
+            _("{item!r} is not N=DIGEST").format(item=item),
+        )
         require(
             _DIGEST.fullmatch(digest) is not None,
             "published",
-            f"{digest!r} is not a digest: `civicflow checkpoint` prints 64 hexadecimal digits",
+            _(
+                "{digest!r} is not a digest: `civicflow checkpoint` prints 64 hexadecimal digits"
+            ).format(digest=digest),
         )
         published[int(number)] = digest.lower()
     _default_to_the_key_directory(a)
     require(
         a.log_key is not None or not (a.feed or a.head),
         "log-key",
-        "heads are checked with the log's public key: give --log-key",
+        _("heads are checked with the log's public key: give --log-key"),
     )
     log_key = load_verifier(a.log_key) if a.log_key else None
     witnesses = tuple(load_verifier(path) for path in a.witness_key)

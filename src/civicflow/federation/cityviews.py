@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from civicflow.domain.community.areas import AreaKind
@@ -110,10 +110,18 @@ class CityViews(Figures):
     # --- counting -------------------------------------------------------------------
 
     def catch_up(
-        self, limit: int | None = None, *, districts: Sequence[str] | None = None
+        self,
+        limit: int | None = None,
+        *,
+        districts: Sequence[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, int]:
         """Count what every reachable district (or those named) recorded since, at
         most ``limit`` notifications of each; returns how many each.
+
+        ``progress(done, total)``, if given, is called after each page counted, summed
+        over the districts: how far they are (in notification ids), of how far they
+        were behind when the catch-up began (``behind()``).
 
         A district whose store cannot be reached (or fails while read) is passed
         over: what it had committed stays counted, ``behind()`` names it, and the
@@ -129,9 +137,12 @@ class CityViews(Figures):
         counted: dict[str, int] = {}
         with self._lock:
             self._follow_moved_stores()
-            for name in self.city_of.names if districts is None else districts:
+            names = self.city_of.names if districts is None else districts
+            tally = _Tally(self.behind(), progress) if progress is not None else None
+            for name in names:
                 try:
-                    counted[name] = self._district(name).catch_up(limit)
+                    said = tally.of(name) if tally is not None else None
+                    counted[name] = self._district(name).catch_up(limit, progress=said)
                 except StoreNotFoundError:  # opened with create=False: nothing there yet
                     counted[name] = 0
                 except BackendUnavailableError as error:
@@ -140,10 +151,14 @@ class CityViews(Figures):
                     counted[name] = 0
                 else:
                     self._errors.pop(name, None)
+                if tally is not None:
+                    tally.finished(name)
         return counted
 
-    def rebuild(self) -> dict[str, int]:
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
         """Forget every figure and count every district's log again.
+
+        ``progress(done, total)`` is called after each page counted (``catch_up``).
 
         Raises:
             as ``catch_up``.
@@ -151,7 +166,7 @@ class CityViews(Figures):
         with self._lock, storage_errors("emptying the city views"):
             self._districts.clear()  # their projectors stood at the old positions
             self._retried(self.tables.empty, "emptying the city views")
-        return self.catch_up()
+        return self.catch_up(progress=progress)
 
     def _follow_moved_stores(self) -> None:
         """Count everything again when a district's store is not the one counted from
@@ -357,3 +372,25 @@ def _participation(
         compounds_with_council=councils,
         council_coverage=made.ratio(councils, compounds),
     )
+
+
+class _Tally:
+    """The districts' progress summed: each district's ``(done, total)`` as it counts."""
+
+    def __init__(self, lags: Sequence[DistrictLag], progress: Callable[[int, int], None]) -> None:
+        self.done = {lag.district: 0 for lag in lags}
+        self.total = {lag.district: lag.behind or 0 for lag in lags}
+        self.progress = progress
+
+    def of(self, name: str) -> Callable[[int, int], None]:
+        def said(done: int, total: int) -> None:
+            self.done[name], self.total[name] = done, max(total, done)
+            self.progress(sum(self.done.values()), sum(self.total.values()))
+
+        return said
+
+    def finished(self, name: str) -> None:
+        """The district is as far as it goes this time (or passed over): its total is done."""
+        if self.total.get(name, 0) != self.done.get(name, 0):
+            self.total[name] = self.done.get(name, 0)
+            self.progress(sum(self.done.values()), sum(self.total.values()))
