@@ -414,8 +414,8 @@ class Settings:
     loads: int  # fresh-application loads, for (iv)
 
 
-QUICK = Settings(repeats=3, flows=10, rate_commands=5, loads=5)
-FULL = Settings(repeats=7, flows=40, rate_commands=25, loads=15)
+QUICK = Settings(repeats=3, flows=10, rate_commands=30, loads=5)
+FULL = Settings(repeats=7, flows=40, rate_commands=60, loads=15)
 
 
 def bench_backend(
