@@ -33,6 +33,7 @@ PHRASES = (
     *(N_("Not a directory"), N_("File exists"), N_("No space left on device")),
     N_("Read-only file system"),
     N_("already exists; key files are never overwritten"),
+    N_("file is not a database"),  # SQLite's words for a file that is not one
     # What a store that cannot be opened or configured is (``cannot configure the views``).
     *(N_("the event store"), N_("the views"), N_("the new store to remove it")),
     # What the audit's invalid inputs name (``invalid events export: ...``).
@@ -45,6 +46,8 @@ PHRASES = (
 
 
 KEYS = ("signer", "verifier", "log", "witness", "required", "known")
+# Parameters that are codes, shown as they are even when a word of the catalog (``store``).
+CODES = frozenset({"key", "keys", "allowed", "url", "host", "variable"})
 
 
 def describe(error: CivicflowError) -> str:
@@ -81,7 +84,7 @@ def _values(parameters: dict[str, Any]) -> dict[str, Any]:
 def _value(name: str, value: Any) -> Any:
     if isinstance(value, Reason):
         return _filled(value.template, value.parameters)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or name in CODES:
         return value
     if name == "step":
         return pgettext("step", value)

@@ -356,7 +356,7 @@ class City:
         if kind == "proposal":
             return ProposalNotFoundError(UUID(identifier))
         return MissingRegistrationError(
-            kind, identifier, f"no district of {self.registry.name} has it"
+            kind, identifier, because("no district of {city} has it", city=self.registry.name)
         )
 
 

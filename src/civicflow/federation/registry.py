@@ -118,7 +118,7 @@ def load_registry(path: str | Path) -> Registry:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as error:
-        said = because("cannot read the city registry {file}: {error}", file=file, error=str(error))
+        said = because("cannot read the city registry {file}: {error}", file=file, error=_os(error))
         raise ConfigurationError(said) from None
     except tomllib.TOMLDecodeError as error:
         said = because("the city registry {file} is not TOML: {error}", file=file, error=str(error))
@@ -212,6 +212,20 @@ def _no_written_password(whose: Reason, store: str) -> None:
                 whose=whose,
             )
         )
+
+
+def _os(error: OSError) -> str:
+    """The system's words for ``error``, as ``str(error)`` says them: its reason translatable."""
+    if error.errno is None or not error.strerror or error.filename2 is not None:
+        return str(error)
+    if error.filename is None:
+        return because("[Errno {errno}] {reason}", errno=error.errno, reason=error.strerror)
+    return because(
+        "[Errno {errno}] {reason}: {file!r}",
+        errno=error.errno,
+        reason=error.strerror,
+        file=error.filename,
+    )
 
 
 def _anchored(store: str, base: Path) -> str:

@@ -200,7 +200,9 @@ def _database_errors() -> tuple[type[Exception], ...]:
 def _translated(doing: str, error: Exception) -> CivicflowError:
     for candidate in (error, error.__cause__, error.__context__):
         if isinstance(candidate, sqlite3.DatabaseError) and "not a database" in str(candidate):
-            said = because("the file is not a database (or is damaged): {error}", error=candidate)
+            said = because(
+                "the file is not a database (or is damaged): {error}", error=str(candidate)
+            )
             return ConfigurationError(said)
     failure = BackendUnavailableError(
         because("the database failed while {doing}: {error}", doing=doing, error=str(error))
