@@ -25,10 +25,8 @@ from civicflow.audit.trail import AuditEntry
 from civicflow.audit.transparency import Receipt, issue_receipt
 from civicflow.audit.verification import Verification
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.errors import (
-    ConfigurationError,
-    ProposalNotFoundError,
-)
+from civicflow.errors import ConfigurationError, ProposalNotFoundError
+from civicflow.errors.reasons import because
 from civicflow.storage.errors import reading_errors, storage_errors
 
 
@@ -241,7 +239,7 @@ class Auditing(UseCases):
         """
         publisher = self._ctx.publisher
         if publisher is None:
-            raise ConfigurationError("no transparency policy: CivicFlow(transparency=...)")
+            raise ConfigurationError(because("no transparency policy: CivicFlow(transparency=...)"))
         return publisher.publish()
 
     @public

@@ -35,6 +35,7 @@ from civicflow.audit.signing import Verifier
 from civicflow.domain.community.policy import Policy
 from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.errors import ConfigurationError
+from civicflow.errors.reasons import because
 from civicflow.storage.opening import discard_store, prepare_store
 from civicflow.storage.settings import application_env
 
@@ -88,7 +89,7 @@ class CivicFlow(
         transparency: Transparency | None = None,
     ) -> None:
         if max_attempts < 1:
-            raise ConfigurationError("max_attempts must be at least 1")
+            raise ConfigurationError(because("max_attempts must be at least 1"))
         default_policy = _default_policy(policy, rectification_threshold)
         self.store = self.store_class(env)
         self._ctx = Context(
@@ -253,5 +254,6 @@ def _default_policy(policy: Policy | None, threshold: Decimal | str | float | No
     except (ArithmeticError, ValueError, TypeError):
         value = Decimal(-1)
     if not Decimal(0) < value <= 1:
-        raise ConfigurationError(f"rectification_threshold must be in (0, 1], got {threshold!r}")
+        said = because("rectification_threshold must be in (0, 1], got {value!r}", value=threshold)
+        raise ConfigurationError(said)
     return base.model_copy(update={"rectification_threshold": value})

@@ -37,6 +37,7 @@ from civicflow.domain.eventmodel import PydanticAggregate
 from civicflow.domain.proposal import Proposal
 from civicflow.domain.proposal_replay import replay
 from civicflow.errors import ConfigurationError
+from civicflow.errors.reasons import because
 from civicflow.storage.errors import opening_errors, reading_errors, storage_errors, transient
 from civicflow.storage.mapper import OrjsonTranscoder, PydanticMapper
 from civicflow.storage.opening import recovering
@@ -150,7 +151,9 @@ class Store(Application[UUID]):
             ConfigurationError: ``MAPPER_TOPIC`` names another mapper.
         """
         if not isinstance(self.mapper, PydanticMapper):
-            raise ConfigurationError("auditing needs civicflow's mapper (MAPPER_TOPIC unset)")
+            raise ConfigurationError(
+                because("auditing needs civicflow's mapper (MAPPER_TOPIC unset)")
+            )
         return self.mapper
 
     def load(self, aggregate_id: UUID, version: int | None = None) -> Any:

@@ -8,38 +8,8 @@ so is each reason they give (``because``): English as a string, its template kep
 
 from __future__ import annotations
 
-from typing import Any
-
 from civicflow.errors import CivicflowError
-
-
-class Reason(str):
-    """A reason given inside an error: its English text, with its template kept for translation.
-
-    ``because("the size {size} is too large", size=9)`` is the string ``the size 9 is too
-    large``; a program that shows errors translated (the command line) fills the template
-    in its language with ``parameters`` (each of which may be a ``Reason`` again).
-    """
-
-    template: str
-    parameters: dict[str, Any]
-
-    def __new__(cls, template: str, **parameters: Any) -> Reason:
-        reason = super().__new__(cls, template.format(**parameters))
-        reason.template, reason.parameters = template, parameters
-        return reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_reason, (self.template, self.parameters))
-
-
-def _reason(template: str, parameters: dict[str, Any]) -> Reason:
-    return Reason(template, **parameters)
-
-
-def because(template: str, **parameters: Any) -> Reason:
-    """A reason: ``template`` (a message id of the command's catalog) filled with ``parameters``."""
-    return Reason(template, **parameters)
+from civicflow.errors.reasons import Reason, _reason, because
 
 
 def reason_of(error: BaseException) -> str:
@@ -183,3 +153,19 @@ class WitnessError(CivicflowError, ValueError):
                 origin=origin,
                 reason=reason,
             )
+
+
+# Reason and because are civicflow.errors.reasons' (_reason here too: for older pickles).
+__all__ = [
+    "FeedError",
+    "ForkRefusedError",
+    "InvalidKeyError",
+    "KeyFileError",
+    "MalformedNoteError",
+    "Reason",
+    "SignatureError",
+    "WitnessError",
+    "_reason",
+    "because",
+    "reason_of",
+]

@@ -150,8 +150,11 @@ def load_signer(path: str | Path | None = None, *, env: Mapping[str, str] | None
     value = (os.environ if env is None else env).get(SIGNING_KEY_VARIABLE, "").strip()
     if not value:
         raise ConfigurationError(
-            f"no signing key: give a key file, or set {SIGNING_KEY_VARIABLE} to a "
-            "PRIVATE+KEY+... string (see generate_keys)"
+            because(
+                "no signing key: give a key file, or set {variable} to a "
+                "PRIVATE+KEY+... string (see generate_keys)",
+                variable=SIGNING_KEY_VARIABLE,
+            )
         )
     return Signer.from_key_string(value)
 

@@ -60,9 +60,9 @@ class Transparency:
 
     def __post_init__(self) -> None:
         if self.every_events is not None and self.every_events < 1:
-            raise ConfigurationError("every_events must be at least 1 (or None)")
+            raise ConfigurationError(because("every_events must be at least 1 (or None)"))
         if self.every is not None and self.every <= timedelta(0):
-            raise ConfigurationError("every must be a positive duration (or None)")
+            raise ConfigurationError(because("every must be a positive duration (or None)"))
 
 
 class HeadPublisher:

@@ -1,9 +1,9 @@
 """The translation catalogs, kept with Babel: extract, update, compile, check.
 
 ``python -m civicflow.cli.catalog`` extracts every message id of the command (``_()``,
-``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, the error templates of
-``civicflow/errors.py`` and ``civicflow/audit/errors.py``, the reasons the audit's
-errors give (``because()`` in ``civicflow/audit``), and every text of ``--help``:
+``N_()``, ``ngettext()``, ``pgettext()`` in ``civicflow/cli``, the error templates
+(``_say()``) and the reasons errors give or are raised with (``because()``) in every
+module of ``civicflow``, and every text of ``--help``:
 the descriptions, option helps, examples and placeholders of the parser, built in
 English), updates each language's ``civicflow.po`` with them (new ones untranslated,
 gone ones dropped) and compiles its ``civicflow.mo``; ``--check`` changes nothing and
@@ -26,7 +26,8 @@ from typing import Any
 from civicflow.cli.i18n import DOMAIN, LOCALE_DIR, LOCALES
 
 PACKAGE = Path(__file__).resolve().parent.parent
-SOURCES = ("cli/*.py", "errors.py", "audit/*.py")
+SOURCES = ("cli/*.py",)
+REASONS = "**/*.py"  # an error's template or reason, wherever it is said
 KEYWORDS: dict[str, Any] = {
     "_": None,
     "N_": None,
@@ -34,14 +35,20 @@ KEYWORDS: dict[str, Any] = {
     "pgettext": ((1, "c"), 2),
     "NP_": ((1, "c"), 2),
     "_say": None,  # CivicflowError._say(template, **parameters)
-    "because": None,  # an audit error's reason: because(template, **parameters)
+    "because": None,  # a reason: because(template, **parameters)
 }
+REASON_KEYWORDS = {name: KEYWORDS[name] for name in ("_say", "because")}
 FIELD = re.compile(r"\{(\w*)[^{}]*\}")
 
 
-def sources() -> Iterator[Path]:
+def sources() -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Each module to extract from, with the keywords it says message ids with."""
     for pattern in SOURCES:
-        yield from sorted(PACKAGE.glob(pattern))
+        yield from ((path, KEYWORDS) for path in sorted(PACKAGE.glob(pattern)))
+    shown = {path for pattern in SOURCES for path in PACKAGE.glob(pattern)}
+    for path in sorted(PACKAGE.glob(REASONS)):
+        if path not in shown:
+            yield path, REASON_KEYWORDS
 
 
 def extract() -> Any:
@@ -50,10 +57,10 @@ def extract() -> Any:
     from babel.messages.extract import extract_from_file
 
     template = Catalog(project="civicflow", charset="utf-8")
-    for path in sources():
+    for path, keywords in sources():
         where = path.relative_to(PACKAGE.parent).as_posix()
         for line, message, comments, context in extract_from_file(
-            "python", str(path), keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
+            "python", str(path), keywords=keywords, comment_tags=("TRANSLATORS:",)
         ):
             template.add(
                 message, locations=[(where, line)], auto_comments=comments, context=context

@@ -14,6 +14,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from civicflow.errors import ConfigurationError
+from civicflow.errors.reasons import because
 
 if TYPE_CHECKING:
     from civicflow.federation.city import City
@@ -55,8 +56,11 @@ def _routed(city: City, args: argparse.Namespace) -> str:
     if resident is not None:
         return city.district_of_resident(resident)
     raise ConfigurationError(
-        "--city: this command names no proposal, area or resident to find its district "
-        f"by; add --district (one of {', '.join(city.names)})"
+        because(
+            "--city: this command names no proposal, area or resident to find its district "
+            "by; add --district (one of {names})",
+            names=", ".join(city.names),
+        )
     )
 
 
@@ -68,10 +72,16 @@ def _same_district(city: City, resident: str, area: str) -> str:
     source = city.registered_in(resident)
     if source is not None and source != target:
         raise ConfigurationError(
-            f"resident {resident} lives in district {source} and {area} is in {target}: "
-            f"move them out there (resident move-out {resident}) and register them here "
-            f"(resident register {resident} --compound {area}); the library's "
-            "City.move_resident does both, safely retried"
+            because(
+                "resident {resident} lives in district {source} and {area} is in {target}: "
+                "move them out there (resident move-out {resident}) and register them here "
+                "(resident register {resident} --compound {area}); the library's "
+                "City.move_resident does both, safely retried",
+                resident=resident,
+                source=source,
+                area=area,
+                target=target,
+            )
         )
     return target
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from civicflow.audit.errors import Reason
 from civicflow.cli.i18n import N_, NP_, _, language, pgettext
 from civicflow.errors import CivicflowError, ImportRefusedError, InvalidInputError
+from civicflow.errors.reasons import Reason
 
 # Fixed phrases that errors take as parameters (the rest of a parameter shows as it is).
 PHRASES = (
@@ -33,6 +33,9 @@ PHRASES = (
     *(N_("Not a directory"), N_("File exists"), N_("No space left on device")),
     N_("Read-only file system"),
     N_("already exists; key files are never overwritten"),
+    N_("file is not a database"),  # SQLite's words for a file that is not one
+    # What a store that cannot be opened or configured is (``cannot configure the views``).
+    *(N_("the event store"), N_("the views"), N_("the new store to remove it")),
     # What the audit's invalid inputs name (``invalid events export: ...``).
     *(N_("events export"), N_("published head"), N_("tree head")),
     *(N_("head"), N_("record"), N_("hash"), N_("proof"), N_("log_key")),
@@ -43,6 +46,8 @@ PHRASES = (
 
 
 KEYS = ("signer", "verifier", "log", "witness", "required", "known")
+# Parameters that are codes, shown as they are even when a word of the catalog (``store``).
+CODES = frozenset({"key", "keys", "allowed", "url", "host", "variable"})
 
 
 def describe(error: CivicflowError) -> str:
@@ -79,7 +84,7 @@ def _values(parameters: dict[str, Any]) -> dict[str, Any]:
 def _value(name: str, value: Any) -> Any:
     if isinstance(value, Reason):
         return _filled(value.template, value.parameters)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or name in CODES:
         return value
     if name == "step":
         return pgettext("step", value)

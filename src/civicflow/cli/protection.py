@@ -37,6 +37,7 @@ from civicflow.audit.publishing import Transparency, last_in_feed
 from civicflow.audit.signing import Verifier
 from civicflow.audit.transparency import check_growth
 from civicflow.errors import ConfigurationError, StoreNotFoundError
+from civicflow.errors.reasons import because
 from civicflow.storage.opening import prepare_store
 from civicflow.storage.settings import application_env
 
@@ -215,7 +216,10 @@ def _seal(folder: Path) -> dict[str, str]:
     outside = _outside_audit_key()
     if outside is not None and outside != key:
         raise ConfigurationError(
-            f"two audit keys: {path} and the environment's AUDIT_KEY differ; unset one"
+            because(
+                "two audit keys: {path} and the environment's AUDIT_KEY differ; unset one",
+                path=path,
+            )
         )
     return {"AUDIT_KEY": key}
 

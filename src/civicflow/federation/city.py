@@ -33,6 +33,7 @@ from civicflow.errors import (
     ProposalNotFoundError,
     StoreNotFoundError,
 )
+from civicflow.errors.reasons import because
 from civicflow.federation.cityhead import CityHead, DistrictHead
 from civicflow.federation.registry import Registry, load_registry
 from civicflow.storage import postgres
@@ -257,7 +258,8 @@ class City:
         """
         listed = head.district(name)
         if listed is None:
-            raise ConfigurationError(f"the city head does not list district {name}")
+            said = because("the city head does not list district {name}", name=name)
+            raise ConfigurationError(said)
         return self.district(name).verify(heads=[listed.tree_head()])
 
     # --- the parts ----------------------------------------------------------------------
@@ -279,8 +281,13 @@ class City:
                 other = areas.setdefault(area_id, name)
                 if other != name:
                     raise ConfigurationError(
-                        f"area {area_id!r} is in the directories of districts {other} and "
-                        f"{name}: an area belongs to one district"
+                        because(
+                            "area {area!r} is in the directories of districts {other} and "
+                            "{name}: an area belongs to one district",
+                            area=area_id,
+                            other=other,
+                            name=name,
+                        )
                     )
         self._areas = areas
         return unreachable
@@ -349,7 +356,7 @@ class City:
         if kind == "proposal":
             return ProposalNotFoundError(UUID(identifier))
         return MissingRegistrationError(
-            kind, identifier, f"no district of {self.registry.name} has it"
+            kind, identifier, because("no district of {city} has it", city=self.registry.name)
         )
 
 

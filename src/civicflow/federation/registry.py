@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from civicflow.errors import ConfigurationError
+from civicflow.errors.reasons import Reason, because
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DISTRICT_KEYS = frozenset({"area", "store"})
@@ -54,16 +55,20 @@ class District:
         Raises:
             ConfigurationError: a variable the URL names is not set.
         """
-        return _resolved(self.store, f"district {self.name}")
+        return _resolved(self.store, because("district {name}", name=self.name))
 
 
-def _resolved(store: str, whose: str) -> str:
+def _resolved(store: str, whose: Reason) -> str:
     def value(match: re.Match[str]) -> str:
         found = os.environ.get(match.group(1))
         if found is None:
             raise ConfigurationError(
-                f"{whose}: the store URL needs ${{{match.group(1)}}}, "
-                "which is not set in the environment"
+                because(
+                    "{whose}: the store URL needs ${{{variable}}}, "
+                    "which is not set in the environment",
+                    whose=whose,
+                    variable=match.group(1),
+                )
             )
         return found
 
@@ -85,7 +90,7 @@ class Registry:
         Raises:
             ConfigurationError: a variable the URL names is not set.
         """
-        return None if self.views is None else _resolved(self.views, "the city views")
+        return None if self.views is None else _resolved(self.views, because("the city views"))
 
     def district(self, name: str) -> District:
         """The district called ``name``.
@@ -97,7 +102,8 @@ class Registry:
             if district.name == name:
                 return district
         known = ", ".join(d.name for d in self.districts)
-        raise ConfigurationError(f"the city has no district {name!r} (it has {known})")
+        said = because("the city has no district {name!r} (it has {known})", name=name, known=known)
+        raise ConfigurationError(said)
 
 
 def load_registry(path: str | Path) -> Registry:
@@ -112,9 +118,11 @@ def load_registry(path: str | Path) -> Registry:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ConfigurationError(f"cannot read the city registry {file}: {error}") from None
+        said = because("cannot read the city registry {file}: {error}", file=file, error=_os(error))
+        raise ConfigurationError(said) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"the city registry {file} is not TOML: {error}") from None
+        said = because("the city registry {file} is not TOML: {error}", file=file, error=str(error))
+        raise ConfigurationError(said) from None
     return parse_registry(data, base=file.resolve().parent)
 
 
@@ -124,20 +132,21 @@ def parse_registry(data: dict[str, Any], *, base: Path) -> Registry:
     Raises:
         ConfigurationError: as ``load_registry``.
     """
-    _only(data, _CITY_KEYS, "the city")
+    _only(data, _CITY_KEYS, because("the city"))
     name = data.get("name")
     districts = data.get("districts")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigurationError('the city registry needs a name = "..."')
+        raise ConfigurationError(because('the city registry needs a name = "..."'))
     if not isinstance(districts, dict) or not districts:
-        raise ConfigurationError("the city registry needs at least one [districts.NAME] table")
+        said = because("the city registry needs at least one [districts.NAME] table")
+        raise ConfigurationError(said)
     found = tuple(_district(key, table, base) for key, table in districts.items())
     _distinct([d.area for d in found], "area")
     views = data.get("views")
     if views is not None:
         if not isinstance(views, str) or not views.strip():
-            raise ConfigurationError('the city views need a store URL: views = "..."')
-        _no_written_password("the city views", views)
+            raise ConfigurationError(because('the city views need a store URL: views = "..."'))
+        _no_written_password(because("the city views"), views)
         views = _anchored(views.strip(), base)
     return Registry(name=name.strip(), districts=found, views=views)
 
@@ -145,28 +154,37 @@ def parse_registry(data: dict[str, Any], *, base: Path) -> Registry:
 def _district(name: str, table: Any, base: Path) -> District:
     if not _NAME.match(name):
         raise ConfigurationError(
-            f"district name {name!r}: use lower-case letters, digits, '-' and '_'"
+            because(
+                "district name {name!r}: use lower-case letters, digits, '-' and '_'", name=name
+            )
         )
     if not isinstance(table, dict):
-        raise ConfigurationError(f"districts.{name} must be a table with area and store")
-    _only(table, _DISTRICT_KEYS, f"district {name}")
+        said = because("districts.{name} must be a table with area and store", name=name)
+        raise ConfigurationError(said)
+    whose = because("district {name}", name=name)
+    _only(table, _DISTRICT_KEYS, whose)
     area, store = _text(table, "area", name), _text(table, "store", name)
-    _no_written_password(f"district {name}", store)
+    _no_written_password(whose, store)
     return District(name=name, area=area, store=_anchored(store, base))
 
 
 def _text(table: dict[str, Any], key: str, name: str) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError(f'district {name} needs {key} = "..."')
+        raise ConfigurationError(because('district {name} needs {key} = "..."', name=name, key=key))
     return value.strip()
 
 
-def _only(table: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+def _only(table: dict[str, Any], allowed: frozenset[str], where: Reason) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise ConfigurationError(
-            f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+            because(
+                "{where}: unknown key {keys} (allowed: {allowed})",
+                where=where,
+                keys=", ".join(unknown),
+                allowed=", ".join(sorted(allowed)),
+            )
         )
 
 
@@ -174,20 +192,40 @@ def _distinct(values: list[str], what: str) -> None:
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise ConfigurationError(f"two districts of the city have the {what} {value!r}")
+            said = because(
+                "two districts of the city have the {what} {value!r}", what=what, value=value
+            )
+            raise ConfigurationError(said)
         seen.add(value)
 
 
-def _no_written_password(whose: str, store: str) -> None:
+def _no_written_password(whose: Reason, store: str) -> None:
     """A password in the file would be in every copy of it: refused, with the way out."""
     if "://" not in store:
         return
     password = urlsplit(store).password
     if password is not None and not _PLACEHOLDER.fullmatch(password):
         raise ConfigurationError(
-            f"{whose}: the store URL holds a password; write ${{VARIABLE}} in its "
-            "place and set VARIABLE in the environment"
+            because(
+                "{whose}: the store URL holds a password; write ${{VARIABLE}} in its "
+                "place and set VARIABLE in the environment",
+                whose=whose,
+            )
         )
+
+
+def _os(error: OSError) -> str:
+    """The system's words for ``error``, as ``str(error)`` says them: its reason translatable."""
+    if error.errno is None or not error.strerror or error.filename2 is not None:
+        return str(error)
+    if error.filename is None:
+        return because("[Errno {errno}] {reason}", errno=error.errno, reason=error.strerror)
+    return because(
+        "[Errno {errno}] {reason}: {file!r}",
+        errno=error.errno,
+        reason=error.strerror,
+        file=error.filename,
+    )
 
 
 def _anchored(store: str, base: Path) -> str:

@@ -32,6 +32,7 @@ from civicflow.errors import (
     SchemaMismatchError,
     UnreadableRecordError,
 )
+from civicflow.errors.reasons import because
 
 
 @contextmanager
@@ -69,17 +70,22 @@ def opening_errors(what: str = "the event store") -> Iterator[None]:
             driver is not installed.
     """
     try:
-        with storage_errors(f"opening {what}"):
+        with storage_errors(because("opening {what}", what=what)):
             yield
     except CivicflowError:
         raise  # already typed (a BackendUnavailableError is also an OSError)
     except ImportError as error:
         raise BackendUnavailableError(
-            f"cannot open {what}: {error} (PostgreSQL needs the postgres extra: "
-            "pip install 'civicflow[postgres]')"
+            because(
+                "cannot open {what}: {error} (PostgreSQL needs the postgres extra: "
+                "pip install 'civicflow[postgres]')",
+                what=what,
+                error=str(error),
+            )
         ) from None
     except (EventSourcingError, TopicError, OSError, ValueError) as error:
-        raise ConfigurationError(f"cannot configure {what}: {error}") from None
+        said = because("cannot configure {what}: {error}", what=what, error=str(error))
+        raise ConfigurationError(said) from None
 
 
 @contextmanager
@@ -194,8 +200,13 @@ def _database_errors() -> tuple[type[Exception], ...]:
 def _translated(doing: str, error: Exception) -> CivicflowError:
     for candidate in (error, error.__cause__, error.__context__):
         if isinstance(candidate, sqlite3.DatabaseError) and "not a database" in str(candidate):
-            return ConfigurationError(f"the file is not a database (or is damaged): {candidate}")
-    failure = BackendUnavailableError(f"the database failed while {doing}: {error}")
+            said = because(
+                "the file is not a database (or is damaged): {error}", error=str(candidate)
+            )
+            return ConfigurationError(said)
+    failure = BackendUnavailableError(
+        because("the database failed while {doing}: {error}", doing=doing, error=str(error))
+    )
     failure.unsent = unsent(error)
     return failure
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from civicflow.errors import StoreNotFoundError
+from civicflow.errors.reasons import because
 from civicflow.storage import postgres
 from civicflow.storage.errors import opening_errors
 
@@ -74,7 +75,7 @@ def _sqlite_exists(path: str, *, create: bool) -> bool:
     if not Path(path).is_file():
         if create:
             return False
-        raise StoreNotFoundError(f"file {path}", "does not exist")
+        raise StoreNotFoundError(because("file {path}", path=path), "does not exist")
     # Read-only: looking must not turn an empty file into a database.
     uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as db:
@@ -82,7 +83,7 @@ def _sqlite_exists(path: str, *, create: bool) -> bool:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SQLITE_EVENTS,)
         ).fetchone()
     if found is None and not create:
-        raise StoreNotFoundError(f"file {path}", "holds no civicflow events")
+        raise StoreNotFoundError(because("file {path}", path=path), "holds no civicflow events")
     return found is not None
 
 

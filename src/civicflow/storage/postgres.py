@@ -22,6 +22,7 @@ from civicflow.errors import (
     ConfigurationError,
     StoreNotFoundError,
 )
+from civicflow.errors.reasons import because
 from civicflow.storage.settings import postgres_password
 
 # Failures that pass by themselves: the probe tries again until its timeout.
@@ -97,11 +98,19 @@ def classified(env: Mapping[str, str], message: str) -> CivicflowError | None:
     if named is not None:
         what, name = named.groups()
         host = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
-        return ConfigurationError(f'{what} "{name}" does not exist at {host}')
+        if what == "database":
+            said = because('database "{name}" does not exist at {host}', name=name, host=host)
+        else:
+            said = because('role "{name}" does not exist at {host}', name=name, host=host)
+        return ConfigurationError(said)
     if any(text in message for text in _REFUSED_ACCESS):
         return ConfigurationError(
-            f"PostgreSQL at {where(env)} refused user {env['POSTGRES_USER']!r}: "
-            f"{_server_words(message)}"
+            because(
+                "PostgreSQL at {where} refused user {user!r}: {words}",
+                where=where(env),
+                user=env["POSTGRES_USER"],
+                words=_server_words(message),
+            )
         )
     return _unavailable(env, message)
 
@@ -109,8 +118,12 @@ def classified(env: Mapping[str, str], message: str) -> CivicflowError | None:
 def _unavailable(env: Mapping[str, str], message: str) -> BackendUnavailableError:
     host = f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}"
     if "Connection refused" in message:
-        return BackendUnavailableError(f"connection refused at {host}: is PostgreSQL running?")
-    return BackendUnavailableError(f"cannot reach PostgreSQL at {host}: {_server_words(message)}")
+        said = because("connection refused at {host}: is PostgreSQL running?", host=host)
+        return BackendUnavailableError(said)
+    words = _server_words(message)
+    return BackendUnavailableError(
+        because("cannot reach PostgreSQL at {host}: {words}", host=host, words=words)
+    )
 
 
 def _server_words(message: str) -> str:
@@ -152,7 +165,8 @@ def prepare(env: Mapping[str, str], *, create: bool, events_table: str) -> bool:
         has_schema, has_events = bool(found[0]), bool(found[1])
         if not create and not has_events:
             reason = "has no events table" if has_schema else "has no such schema"
-            raise StoreNotFoundError(f"schema {schema!r} of {where(env)}", reason)
+            store = because("schema {schema!r} of {where}", schema=schema, where=where(env))
+            raise StoreNotFoundError(store, reason)
         if not has_schema:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     return has_events

@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from uuid import uuid4
 
 from civicflow.errors import ConfigurationError
+from civicflow.errors.reasons import because
 
 # The settings that say which database a store is in (and how to reach it).
 STORE_KEYS = (
@@ -51,8 +52,11 @@ def env_from_url(url: str) -> dict[str, str]:
     if scheme in ("postgresql", "postgres"):
         return _postgres_env(url)
     raise ConfigurationError(
-        f"unsupported store URL {url!r}: use memory://, sqlite:///path.db "
-        "or postgresql://user@host:port/dbname"
+        because(
+            "unsupported store URL {url!r}: use memory://, sqlite:///path.db "
+            "or postgresql://user@host:port/dbname",
+            url=url,
+        )
     )
 
 
@@ -60,7 +64,7 @@ def _sqlite_env(path: str) -> dict[str, str]:
     # "sqlite:///x.db" leaves "/x.db" (relative), "sqlite:////x.db" leaves "//x.db" (absolute).
     path = path[1:] if path.startswith("/") else path
     if not path:
-        raise ConfigurationError("sqlite URL needs a file path, as in sqlite:///civic.db")
+        raise ConfigurationError(because("sqlite URL needs a file path, as in sqlite:///civic.db"))
     if path == ":memory:":
         # A shared-cache URI so that every pooled connection sees the same database.
         path = f"file:civicflow-{uuid4().hex}?mode=memory&cache=shared"
@@ -81,8 +85,11 @@ def _port(parts: SplitResult) -> int | None:
     except ValueError:
         port = parts.netloc.rpartition("@")[2].rpartition(":")[2]
         raise ConfigurationError(
-            f"the postgresql URL's port {port!r} is not a number from 1 to 65535, as in "
-            "postgresql://postgres@127.0.0.1:5432/civic"
+            because(
+                "the postgresql URL's port {port!r} is not a number from 1 to 65535, as in "
+                "postgresql://postgres@127.0.0.1:5432/civic",
+                port=port,
+            )
         ) from None
 
 
@@ -91,8 +98,11 @@ def _postgres_env(url: str) -> dict[str, str]:
     dbname = unquote(parts.path.lstrip("/"))
     if not parts.hostname or not dbname:
         raise ConfigurationError(
-            f"postgresql URL {url!r} needs a host and a database, as in "
-            "postgresql://postgres@127.0.0.1:5432/civic"
+            because(
+                "postgresql URL {url!r} needs a host and a database, as in "
+                "postgresql://postgres@127.0.0.1:5432/civic",
+                url=url,
+            )
         )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",

@@ -30,13 +30,13 @@ class CivicflowError(Exception):
 
     @property
     def filled(self) -> tuple[str, dict[str, Any]]:
-        """The template and its parameters (``{message}`` and the message when it has none)."""
+        """The template and its parameters (``{message}`` and the message, a reason kept)."""
         parameters = getattr(self, "parameters", None)
-        return (self.template, parameters) if parameters else ("{message}", {"message": str(self)})
+        said = self.args[0] if self.args[:1] == (str(self),) else str(self)  # a Reason kept
+        return (self.template, parameters) if parameters else ("{message}", {"message": said})
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as its message and attributes: Python's default calls the class with its
-        # ``args``, which most ``__init__`` here refuse (BrokenProcessPool in the parent).
+        # As its message and attributes: most __init__ here refuse the default's ``args``.
         return (_unpickled, (type(self), self.args, self.__dict__))
 
 
