@@ -15,11 +15,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
-from civicflow import ConfigurationError
+from civicflow import BackendUnavailableError, ConfigurationError
 from civicflow.audit import errors as audit_errors
+from civicflow.cli import i18n
+from civicflow.cli.errortext import describe
 from civicflow.errors import reasons
 from civicflow.errors.reasons import Reason, because
+from civicflow.federation.notfound import not_found
+from civicflow.storage.errors import storage_errors
 from civicflow.storage.settings import env_from_url
 from tests.conftest import POSTGRES_URL
 from tests.test_cli import _clean_environment, civicflow, refusal
@@ -214,3 +219,22 @@ def test_the_reasons_live_in_the_lowest_layer_and_are_the_audits_too() -> None:
     assert audit_errors.because is because
     old = pickle.loads(pickle.dumps(because("size {n}", n=3)))  # noqa: S301 - our own bytes
     assert (old, old.template, old.parameters) == ("size 3", "size {n}", {"n": 3})
+
+
+def test_what_the_store_was_doing_when_it_failed_is_said_in_chinese() -> None:
+    """``the database failed while {doing}``: each doing the library passes, and a
+    district the city could not read, in the language."""
+    i18n.use("zh")
+    try:
+        for doing in ("reading the log", "following the log", "reading the position"):
+            with pytest.raises(BackendUnavailableError) as raised, storage_errors(doing):
+                raise OperationalError("server closed the connection unexpectedly")
+            said = describe(raised.value)
+            assert said.startswith("数据库在")
+            assert "server closed" in said
+        unreachable = not_found("Twin City", "area", "c-1", ["east", "west"])
+        assert isinstance(unreachable, BackendUnavailableError)
+        chinese(describe(unreachable))
+        assert str(unreachable).startswith("area c-1 is in no district that could be read")
+    finally:
+        i18n.use("en")

@@ -42,6 +42,12 @@ PHRASES = (
     # The audit's keys, as its errors name them (``invalid signer key``, ``the log key``).
     *(NP_("key", "signer"), NP_("key", "verifier"), NP_("key", "log")),
     *(NP_("key", "witness"), NP_("key", "required"), NP_("key", "known")),
+    # What the store was doing when the database failed (``the database failed while ...``).
+    *(N_("using the event store"), N_("reading the log"), N_("closing the views")),
+    *(N_("reading the position"), N_("counting the log"), N_("emptying the views")),
+    *(N_("following the log"), N_("closing the city views"), N_("emptying the city views")),
+    *(N_("reading the log for webhooks"), N_("reading a proposal for webhooks")),
+    N_("using the webhook subscriptions"),
 )
 
 

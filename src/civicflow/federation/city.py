@@ -30,11 +30,11 @@ from civicflow.errors import (
     ConfigurationError,
     InvalidInputError,
     MissingRegistrationError,
-    ProposalNotFoundError,
     StoreNotFoundError,
 )
 from civicflow.errors.reasons import because
 from civicflow.federation.cityhead import CityHead, DistrictHead
+from civicflow.federation.notfound import not_found
 from civicflow.federation.registry import Registry, load_registry
 from civicflow.storage import postgres
 from civicflow.storage.errors import storage_errors
@@ -113,7 +113,7 @@ class City:
             BackendUnavailableError: its server cannot be reached.
         """
         flow = self.district(name)
-        with storage_errors(f"reaching district {name}"):
+        with storage_errors(because("reaching district {name}", name=name)):
             postgres.probe(store_settings(flow.env))
         return flow
 
@@ -270,7 +270,7 @@ class City:
         unreachable = []
         for name in self.names:
             try:
-                with storage_errors(f"reading the areas of district {name}"):
+                with storage_errors(because("reading the areas of district {name}", name=name)):
                     structure = self.district(name).structure()
             except StoreNotFoundError:
                 continue  # opened with create=False, a store not made yet has no areas
@@ -318,7 +318,7 @@ class City:
         unreachable = []
         for name in self.names:
             try:
-                with storage_errors(f"reading district {name}"):
+                with storage_errors(because("reading district {name}", name=name)):
                     home = _home(self.district(name), resident_id)
             except StoreNotFoundError:
                 continue
@@ -338,7 +338,7 @@ class City:
         unreachable = []
         for name in self.names:
             try:
-                with storage_errors(f"reading district {name}"):
+                with storage_errors(because("reading district {name}", name=name)):
                     if holds(self.district(name)):
                         return name
             except StoreNotFoundError:
@@ -348,16 +348,7 @@ class City:
         raise self._not_found(kind, identifier, unreachable)
 
     def _not_found(self, kind: str, identifier: str, unreachable: list[str]) -> Exception:
-        if unreachable:
-            return BackendUnavailableError(
-                f"{kind} {identifier} is in no district that could be read; it may be in "
-                f"{', '.join(unreachable)}, whose store cannot be reached"
-            )
-        if kind == "proposal":
-            return ProposalNotFoundError(UUID(identifier))
-        return MissingRegistrationError(
-            kind, identifier, because("no district of {city} has it", city=self.registry.name)
-        )
+        return not_found(self.registry.name, kind, identifier, unreachable)
 
 
 def _proposal_key(proposal_id: UUID | str) -> UUID:
