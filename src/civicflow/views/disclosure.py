@@ -15,7 +15,7 @@ value is below k, or when its range is a single value.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from civicflow.views import intervals
@@ -27,17 +27,23 @@ Component = frozenset["Node"]
 
 
 def pinned(
-    table: Table, hidden: set[Node], k: int, safe: set[Component]
+    table: Table,
+    hidden: set[Node],
+    k: int,
+    safe: set[Component],
+    relations: Iterable[Relation] | None = None,
 ) -> Iterator[tuple[Node, Component]]:
     """A pinned small figure of each component that has one (with the component).
 
     ``safe`` holds the components found safe so far; the ones found now are added (a
     component's equations depend on nothing but its unknowns, so it stays safe).
+    ``relations``: the ones to read (by default the table's).
     """
-    for component, relations in _components(table, hidden):
+    among = table.relations if relations is None else relations
+    for component, joining in _components(among, hidden):
         if component in safe or not component & table.sensitive:
             continue
-        found = _pinned_in(table, hidden, relations, component, k)
+        found = _pinned_in(table, hidden, joining, component, k)
         if found is None:
             safe.add(component)
         else:
@@ -87,7 +93,9 @@ def _equation(table: Table, hidden: set[Node], relation: Relation) -> intervals.
     return dict(row), value
 
 
-def _components(table: Table, hidden: set[Node]) -> Iterator[tuple[Component, list[Relation]]]:
+def _components(
+    among: Iterable[Relation], hidden: set[Node]
+) -> Iterator[tuple[Component, list[Relation]]]:
     """The unknowns joined by relations, each group with the relations that join it."""
     parent: dict[Node, Node] = {}
 
@@ -98,7 +106,7 @@ def _components(table: Table, hidden: set[Node]) -> Iterator[tuple[Component, li
         return node
 
     touching = []
-    for relation in table.relations:
+    for relation in among:
         unknown = [m for m in relation.members() if m in hidden]
         if unknown:
             touching.append((relation, unknown[0]))

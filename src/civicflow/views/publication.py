@@ -63,12 +63,22 @@ class Protection:
 
 
 def protect(
-    tables: Any, structure: Structure, k: int, areas_at: AreasAt, more: More | None = None
+    tables: Any,
+    structure: Callable[[], Structure],
+    k: int,
+    areas_at: AreasAt,
+    more: More | None = None,
 ) -> Protection:
-    """Decide what to hide below ``k`` in every count of ``tables`` (and ``more``'s)."""
+    """Decide what to hide below ``k`` in every count of ``tables`` (and ``more``'s).
+
+    ``structure`` reads the structure of the views: it is read first and let go before
+    the table of counts is made (a city's is 30 MB, as much again as its table).
+    """
+    counted = _counted(tables, structure(), areas_at)
     table = Table()
     _satisfaction(tables, table, k)
-    _participation(tables, structure, table, k, areas_at)
+    _participation(tables, counted, table, k)
+    del counted  # read into the table
     if more is not None:
         more(table, tables)
     hidden = frozenset(suppression.suppress(table, k))
@@ -108,7 +118,7 @@ def _satisfaction(tables: Any, table: Table, k: int) -> None:
         else:
             table.add(node, n)
     table.unpublished |= counts.unpublished
-    table.relations += counts.relations
+    table.relations.extend(counts.relations)
     _levels(table, grades)
 
 
@@ -219,10 +229,12 @@ def _sums(items: Iterable[tuple[tuple[tuple[str, ...], str], int]]) -> list[dict
 # --- participation ---------------------------------------------------------------------
 
 
-def _participation(
-    tables: Any, structure: Structure, table: Table, k: int, areas_at: AreasAt
-) -> None:
-    clear = tables.area_in_clear
+Counted = list[tuple[str, dict[Key, int], set[tuple[str, str]]]]
+
+
+def _counted(tables: Any, structure: Structure, areas_at: AreasAt) -> Counted:
+    """Each level's participation counts, and the (area, quarter)s of it published."""
+    clear, found = tables.area_in_clear, []
     for level in LEVELS:
         counts = _distinct(tables, [level])
         quarters = sorted({when for (_, _, when) in counts})
@@ -232,6 +244,13 @@ def _participation(
             for when in quarters
             for area in areas_at(structure, AreaKind(level), when, placed)
         }
+        found.append((level, counts, shown))
+    return found
+
+
+def _participation(tables: Any, counted: Counted, table: Table, k: int) -> None:
+    clear = tables.area_in_clear
+    for level, counts, shown in counted:
         made: dict[Key, Key] = {}  # each node once: its fields name it again
         for (field, area, when), n in counts.items():
             node = ("part", field, level, clear(area), when)

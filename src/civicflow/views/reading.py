@@ -174,8 +174,8 @@ class Figures:
         kept = self._kept_protection
         if kept is not None and kept[0] == position:
             return kept[1]
-        structure = self.tables.load_structure()
         more = None if self.city is None else city_totals(self.city, self.k)
+        structure = self.tables.load_structure
         found = publication.protect(self.tables, structure, self.k, queries.areas_at, more)
         self._kept_protection = (position, found)
         return found
