@@ -28,6 +28,7 @@ from civicflow.views.writer import BatchWriter, old_objects_left_alone
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
+    from civicflow.domain.community.structure import Structure
 
 __all__ = [
     "Figures",
@@ -204,6 +205,12 @@ class Views(Figures):
         finally:
             counted[0] += writer.written
         self._kept = (position, projector)
+
+    def _structure_at(self, position: object) -> Structure:
+        kept = self._kept
+        if kept is not None and kept[0] == position:
+            return kept[1].tracker.saved_structure  # as written at ``position``
+        return super()._structure_at(position)
 
     def _resume(self, current: int) -> tuple[Projector, int]:
         """A projector standing at the views' position: the one the last catch-up left,

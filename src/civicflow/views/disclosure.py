@@ -15,8 +15,8 @@ value is below k, or when its range is a single value.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
 
 from civicflow.views import intervals
 
@@ -26,12 +26,19 @@ if TYPE_CHECKING:
 Component = frozenset["Node"]
 
 
+class Relations(Protocol):
+    """Relations by their place: a table's (``Sums``) or a list of some of them."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> Relation: ...
+
+
 def pinned(
     table: Table,
     hidden: set[Node],
     k: int,
     safe: set[Component],
-    relations: Iterable[Relation] | None = None,
+    relations: Relations | None = None,
 ) -> Iterator[tuple[Node, Component]]:
     """A pinned small figure of each component that has one (with the component).
 
@@ -43,7 +50,7 @@ def pinned(
     for component, joining in _components(among, hidden):
         if component in safe or not component & table.sensitive:
             continue
-        found = _pinned_in(table, hidden, joining, component, k)
+        found = _pinned_in(table, hidden, [among[i] for i in joining], component, k)
         if found is None:
             safe.add(component)
         else:
@@ -93,10 +100,10 @@ def _equation(table: Table, hidden: set[Node], relation: Relation) -> intervals.
     return dict(row), value
 
 
-def _components(
-    among: Iterable[Relation], hidden: set[Node]
-) -> Iterator[tuple[Component, list[Relation]]]:
-    """The unknowns joined by relations, each group with the relations that join it."""
+def _components(among: Relations, hidden: set[Node]) -> Iterator[tuple[Component, list[int]]]:
+    """The unknowns joined by relations, each group with the relations that join it (their
+    places in ``among``: a ``Relation`` is made only for a group looked at).
+    """
     parent: dict[Node, Node] = {}
 
     def root(node: Node) -> Node:
@@ -106,18 +113,18 @@ def _components(
         return node
 
     touching = []
-    for relation in among:
-        unknown = [m for m in relation.members() if m in hidden]
+    for number in range(len(among)):
+        unknown = [m for m in among[number].members() if m in hidden]
         if unknown:
-            touching.append((relation, unknown[0]))
+            touching.append((number, unknown[0]))
             first = root(unknown[0])
             for other in unknown[1:]:
                 parent[root(other)] = first
     groups: dict[Node, set[Node]] = defaultdict(set)
     for node in parent:
         groups[root(node)].add(node)
-    relations: dict[Node, list[Relation]] = defaultdict(list)
-    for relation, member in touching:
-        relations[root(member)].append(relation)
+    relations: dict[Node, list[int]] = defaultdict(list)
+    for number, member in touching:
+        relations[root(member)].append(number)
     for key, members in groups.items():
         yield frozenset(members), relations[key]
