@@ -32,17 +32,19 @@ def relations(tables: Any, table: Table) -> None:
     # far fewer, are kept.
     quarters = tables.query("SELECT DISTINCT quarter FROM cf_view_participation")
     for (quarter,) in sorted(quarters):
-        for (field, when, _), where in _places(tables, quarter).items():
-            group = where if isinstance(where, frozenset) else frozenset((where,))
-            groups[(field, when)][group] += 1
-            seen[when] |= group
+        when = intern(str(quarter))
+        for field, residents in _places(tables, quarter).items():
+            for where in residents.values():
+                group = where if isinstance(where, frozenset) else frozenset((where,))
+                groups[(field, when)][group] += 1
+                seen[when] |= group
     for (field, when), signatures in sorted(groups.items()):
         for at in seen[when]:
             signatures[frozenset([at])] += 0
         _field_relations(table, field, when, signatures)
 
 
-def _places(tables: Any, quarter: str) -> dict[tuple[str, str, str], Key | frozenset[Key]]:
+def _places(tables: Any, quarter: str) -> dict[str, dict[str, Key | frozenset[Key]]]:
     """Where each resident was counted in ``quarter``, per field and for any field: the
     one placement of most, a set only for those counted at several places.
 
@@ -50,20 +52,20 @@ def _places(tables: Any, quarter: str) -> dict[tuple[str, str, str], Key | froze
     strings and placements they repeat are kept once.
     """
     placed = placements(tables)
-    places: dict[tuple[str, str, str], Key | frozenset[Key]] = {}
+    places: dict[str, dict[str, Key | frozenset[Key]]] = defaultdict(dict)
     rows = _streamed(
         tables,
-        "SELECT resident, kind, quarter, compound, community, street, district "
+        "SELECT resident, kind, compound, community, street, district "
         "FROM cf_view_participation WHERE quarter = ?",
         (quarter,),
     )
-    for resident, kind, quarter_, *at in rows:
-        where, when = placed(at), intern(str(quarter_))
-        for key in ((intern(str(kind)), when, str(resident)), (ANY, when, str(resident))):
-            found = places.setdefault(key, where)
+    for resident, kind, *at in rows:
+        where, who = placed(at), str(resident)
+        for residents in (places[intern(str(kind))], places[ANY]):
+            found = residents.setdefault(who, where)
             if found != where:
                 group = found if isinstance(found, frozenset) else frozenset((found,))
-                places[key] = group | {where}
+                residents[who] = group | {where}
     return places
 
 
