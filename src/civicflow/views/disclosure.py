@@ -14,6 +14,7 @@ value is below k, or when its range is a single value.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
@@ -112,11 +113,12 @@ def _components(among: Relations, hidden: set[Node]) -> Iterator[tuple[Component
             node = parent[node]
         return node
 
-    touching = []
+    touching, touched = array("i"), []  # a relation with unknowns, and its first one
     for number in range(len(among)):
         unknown = [m for m in among[number].members() if m in hidden]
         if unknown:
-            touching.append((number, unknown[0]))
+            touching.append(number)
+            touched.append(unknown[0])
             first = root(unknown[0])
             for other in unknown[1:]:
                 parent[root(other)] = first
@@ -124,7 +126,8 @@ def _components(among: Relations, hidden: set[Node]) -> Iterator[tuple[Component
     for node in parent:
         groups[root(node)].add(node)
     relations: dict[Node, list[int]] = defaultdict(list)
-    for number, member in touching:
+    for number, member in zip(touching, touched, strict=True):
         relations[root(member)].append(number)
-    for key, members in groups.items():
-        yield frozenset(members), relations[key]
+    del touching, touched
+    for key in list(groups):  # each group let go once given
+        yield frozenset(groups.pop(key)), relations.pop(key, [])
