@@ -26,7 +26,7 @@ from civicflow.views import Views
 from civicflow.views import figures as made
 from civicflow.views.backend import open_view_tables
 from civicflow.views.figures import CityParticipation, Satisfaction
-from civicflow.views.publication import ANY
+from civicflow.views.participants import ANY
 from civicflow.views.questions import quarter_asked
 from civicflow.views.reading import READING, Figures
 from civicflow.views.schema import TABLES

@@ -28,6 +28,7 @@ from civicflow.views.writer import BatchWriter, old_objects_left_alone
 
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
+    from civicflow.domain.community.structure import Structure
 
 __all__ = [
     "Figures",
@@ -83,6 +84,9 @@ class Views(Figures):
         self._lock = threading.Lock()
         # What the last catch-up counted with, and the position it left the views at.
         self._kept: tuple[int, Projector] | None = None
+        # The structure a protection was decided with, once the projector is let go.
+        self._kept_structure: tuple[object, Structure] | None = None
+        self._following = 0  # follow() under way: its catch-ups resume from ``_kept``
 
     def close(self) -> None:
         """Release the views' database connections.
@@ -203,7 +207,29 @@ class Views(Figures):
                         break  # reached ``until``
         finally:
             counted[0] += writer.written
-        self._kept = (position, projector)
+        self._kept, self._kept_structure = (position, projector), None
+
+    def _structure_at(self, position: object) -> Structure:
+        """The structure the last catch-up left, when the views are still where it left
+        them (what it wrote at ``position``); else read from the tables.
+
+        Views that do not follow the log keep only that structure, and let the rest of
+        the catch-up's state go (every home, every proposal row: 40 MB for a city) while
+        they decide a protection, the peak of their memory: the next catch-up reads it
+        back from the tables, as a new process does.
+        """
+        kept, alone = self._kept, self._kept_structure
+        if alone is not None and alone[0] == position:
+            return alone[1]
+        if kept is None or kept[0] != position:
+            return super()._structure_at(position)
+        structure = kept[1].tracker.saved_structure
+        if not self._following and self._lock.acquire(blocking=False):  # none counting
+            try:
+                self._kept, self._kept_structure = None, (position, structure)
+            finally:
+                self._lock.release()
+        return structure
 
     def _resume(self, current: int) -> tuple[Projector, int]:
         """A projector standing at the views' position: the one the last catch-up left,
@@ -244,14 +270,18 @@ class Views(Figures):
             BackendUnavailableError: the event store or the views' database failed;
                 following stops, and may be started again.
         """
-        subscribe = getattr(self.flow.recorder, "subscribe", None)
-        if subscribe is not None and "postgres" in type(self.flow.recorder).__module__:
-            with storage_errors("following the log"):
-                self._follow_live(stop)
-            return
-        while not stop.is_set():
-            if not self.catch_up():
-                stop.wait(poll_interval)
+        self._following += 1
+        try:
+            subscribe = getattr(self.flow.recorder, "subscribe", None)
+            if subscribe is not None and "postgres" in type(self.flow.recorder).__module__:
+                with storage_errors("following the log"):
+                    self._follow_live(stop)
+                return
+            while not stop.is_set():
+                if not self.catch_up():
+                    stop.wait(poll_interval)
+        finally:
+            self._following -= 1
 
     def _pages(self, after: int, limit: int | None) -> Iterator[Sequence[Row]]:
         """The log after ``after`` as raw rows (``storage/rawlog.py``: no record object

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from civicflow.views.hierarchy import Key
-from civicflow.views.publication import ANY, FIELDS
+from civicflow.views.participants import ANY, FIELDS
 from civicflow.views.publication import _fields_relations as fields_relations
 from civicflow.views.publication import _raters as raters
 from civicflow.views.suppression import Node, Table

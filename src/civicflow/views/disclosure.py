@@ -14,9 +14,10 @@ value is below k, or when its range is a single value.
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from civicflow.views import intervals
 
@@ -26,18 +27,31 @@ if TYPE_CHECKING:
 Component = frozenset["Node"]
 
 
+class Relations(Protocol):
+    """Relations by their place: a table's (``Sums``) or a list of some of them."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> Relation: ...
+
+
 def pinned(
-    table: Table, hidden: set[Node], k: int, safe: set[Component]
+    table: Table,
+    hidden: set[Node],
+    k: int,
+    safe: set[Component],
+    relations: Relations | None = None,
 ) -> Iterator[tuple[Node, Component]]:
     """A pinned small figure of each component that has one (with the component).
 
     ``safe`` holds the components found safe so far; the ones found now are added (a
     component's equations depend on nothing but its unknowns, so it stays safe).
+    ``relations``: the ones to read (by default the table's).
     """
-    for component, relations in _components(table, hidden):
+    among = table.relations if relations is None else relations
+    for component, joining in _components(among, hidden):
         if component in safe or not component & table.sensitive:
             continue
-        found = _pinned_in(table, hidden, relations, component, k)
+        found = _pinned_in(table, hidden, [among[i] for i in joining], component, k)
         if found is None:
             safe.add(component)
         else:
@@ -87,8 +101,10 @@ def _equation(table: Table, hidden: set[Node], relation: Relation) -> intervals.
     return dict(row), value
 
 
-def _components(table: Table, hidden: set[Node]) -> Iterator[tuple[Component, list[Relation]]]:
-    """The unknowns joined by relations, each group with the relations that join it."""
+def _components(among: Relations, hidden: set[Node]) -> Iterator[tuple[Component, list[int]]]:
+    """The unknowns joined by relations, each group with the relations that join it (their
+    places in ``among``: a ``Relation`` is made only for a group looked at).
+    """
     parent: dict[Node, Node] = {}
 
     def root(node: Node) -> Node:
@@ -97,19 +113,21 @@ def _components(table: Table, hidden: set[Node]) -> Iterator[tuple[Component, li
             node = parent[node]
         return node
 
-    touching = []
-    for relation in table.relations:
-        unknown = [m for m in relation.members() if m in hidden]
+    touching, touched = array("i"), []  # a relation with unknowns, and its first one
+    for number in range(len(among)):
+        unknown = [m for m in among[number].members() if m in hidden]
         if unknown:
-            touching.append((relation, unknown[0]))
+            touching.append(number)
+            touched.append(unknown[0])
             first = root(unknown[0])
             for other in unknown[1:]:
                 parent[root(other)] = first
     groups: dict[Node, set[Node]] = defaultdict(set)
     for node in parent:
         groups[root(node)].add(node)
-    relations: dict[Node, list[Relation]] = defaultdict(list)
-    for relation, member in touching:
-        relations[root(member)].append(relation)
-    for key, members in groups.items():
-        yield frozenset(members), relations[key]
+    relations: dict[Node, list[int]] = defaultdict(list)
+    for number, member in zip(touching, touched, strict=True):
+        relations[root(member)].append(number)
+    del touching, touched
+    for key in list(groups):  # each group let go once given
+        yield frozenset(groups.pop(key)), relations.pop(key, [])

@@ -97,5 +97,9 @@ class PostgresViews(ViewTables, PostgresTrackingRecorder):
         upsert = _VALUES.sub(f"SELECT * FROM {stage}", statement, count=1)  # noqa: S608 - ours
         cursor.execute(self.sql(upsert))
 
-    def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
-        return [tuple(row.values()) for row in cursor.fetchall()]
+    def beside(self, cursor: Any) -> Any:
+        return cursor.connection.cursor(row_factory=cursor.row_factory)
+
+    def rows(self, cursor: Any, size: int = 0) -> list[tuple[Any, ...]]:
+        fetched = cursor.fetchmany(size) if size else cursor.fetchall()
+        return [tuple(row.values()) for row in fetched]

@@ -23,7 +23,7 @@ Nodes:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from sys import intern
@@ -31,12 +31,11 @@ from typing import Any
 
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
-from civicflow.views import suppression
+from civicflow.views import participants, suppression
 from civicflow.views.hierarchy import LEVELS, Key, hierarchy, placements
+from civicflow.views.participants import ANY, FIELDS
 from civicflow.views.suppression import Node, Table
 
-FIELDS = ("ask", "discuss", "rate")
-ANY = "any"  # the participants field: residents who did any of these
 _RATED = ("sat", "prop", "prop-at", "sat-piece")  # the nodes that count ratings
 AreasAt = Callable[[Structure, AreaKind, str, Iterable[tuple[str, str]]], list[str]]
 More = Callable[[Table, Any], None]  # adds counts published beside (a city's totals)
@@ -63,12 +62,22 @@ class Protection:
 
 
 def protect(
-    tables: Any, structure: Structure, k: int, areas_at: AreasAt, more: More | None = None
+    tables: Any,
+    structure: Callable[[], Structure],
+    k: int,
+    areas_at: AreasAt,
+    more: More | None = None,
 ) -> Protection:
-    """Decide what to hide below ``k`` in every count of ``tables`` (and ``more``'s)."""
+    """Decide what to hide below ``k`` in every count of ``tables`` (and ``more``'s).
+
+    ``structure`` reads the structure of the views: it is read first and let go before
+    the table of counts is made (a city's is 30 MB, as much again as its table).
+    """
+    counted = _counted(tables, structure(), areas_at)
     table = Table()
     _satisfaction(tables, table, k)
-    _participation(tables, structure, table, k, areas_at)
+    _participation(tables, counted, table, k)
+    del counted  # read into the table
     if more is not None:
         more(table, tables)
     hidden = frozenset(suppression.suppress(table, k))
@@ -108,7 +117,7 @@ def _satisfaction(tables: Any, table: Table, k: int) -> None:
         else:
             table.add(node, n)
     table.unpublished |= counts.unpublished
-    table.relations += counts.relations
+    table.relations.extend(counts.relations)
     _levels(table, grades)
 
 
@@ -219,10 +228,12 @@ def _sums(items: Iterable[tuple[tuple[tuple[str, ...], str], int]]) -> list[dict
 # --- participation ---------------------------------------------------------------------
 
 
-def _participation(
-    tables: Any, structure: Structure, table: Table, k: int, areas_at: AreasAt
-) -> None:
-    clear = tables.area_in_clear
+Counted = list[tuple[str, dict[Key, int], set[tuple[str, str]]]]
+
+
+def _counted(tables: Any, structure: Structure, areas_at: AreasAt) -> Counted:
+    """Each level's participation counts, and the (area, quarter)s of it published."""
+    clear, found = tables.area_in_clear, []
     for level in LEVELS:
         counts = _distinct(tables, [level])
         quarters = sorted({when for (_, _, when) in counts})
@@ -232,6 +243,13 @@ def _participation(
             for when in quarters
             for area in areas_at(structure, AreaKind(level), when, placed)
         }
+        found.append((level, counts, shown))
+    return found
+
+
+def _participation(tables: Any, counted: Counted, table: Table, k: int) -> None:
+    clear = tables.area_in_clear
+    for level, counts, shown in counted:
         made: dict[Key, Key] = {}  # each node once: its fields name it again
         for (field, area, when), n in counts.items():
             node = ("part", field, level, clear(area), when)
@@ -243,7 +261,7 @@ def _participation(
             if field == ANY:
                 table.tied[node] = tuple(_named(made, ("part", f, *node[2:])) for f in FIELDS)
                 _fields_relations(table, node[2:], made)
-    _participation_relations(tables, table)
+    participants.relations(tables, table)
 
 
 def _fields_relations(table: Table, figure: Key, made: dict[Key, Key] | None = None) -> None:
@@ -288,91 +306,3 @@ def _distinct(tables: Any, columns: list[str]) -> dict[Key, int]:
     ):
         found[(ANY, *map(intern, group), intern(str(when)))] = int(people)
     return found
-
-
-def _participation_relations(tables: Any, table: Table) -> None:
-    """How each field's residents add up, from the set of places each was counted at.
-
-    A resident counted at one place adds up like a rating: an area is its children and
-    those placed at it but at no child. One counted at several (who moved within the
-    quarter, or took part both at a compound and at its community) counts once in each
-    area any of them is in: such residents are an unpublished count per set of places,
-    part of every area they touch beside the area's *base* (its residents of one place).
-    """
-    groups: dict[tuple[str, str], Counter[frozenset[Key]]] = defaultdict(Counter)
-    seen: dict[str, set[Key]] = defaultdict(set)  # every place a field could have counted
-    # A quarter at a time: the places of every resident of a city's whole history would be
-    # the peak of a review (a quarter's are a few percent of it); only their signatures,
-    # far fewer, are kept.
-    quarters = tables.query("SELECT DISTINCT quarter FROM cf_view_participation")
-    for (quarter,) in sorted(quarters):
-        for (field, when, _), where in _places(tables, quarter).items():
-            group = where if isinstance(where, frozenset) else frozenset((where,))
-            groups[(field, when)][group] += 1
-            seen[when] |= group
-    for (field, when), signatures in sorted(groups.items()):
-        for at in seen[when]:
-            signatures[frozenset([at])] += 0
-        _field_relations(table, field, when, signatures)
-
-
-def _places(tables: Any, quarter: str) -> dict[tuple[str, str, str], Key | frozenset[Key]]:
-    """Where each resident was counted in ``quarter``, per field and for any field: the
-    one placement of most, a set only for those counted at several places.
-
-    This is the peak of a review: its rows are let go as they are read, and the
-    strings and placements they repeat are kept once.
-    """
-    placed = placements(tables)
-    places: dict[tuple[str, str, str], Key | frozenset[Key]] = {}
-    rows = tables.query(
-        "SELECT resident, kind, quarter, compound, community, street, district "
-        "FROM cf_view_participation WHERE quarter = ?",
-        (quarter,),
-    )
-    rows.reverse()  # read from the end, so that each is freed once read
-    while rows:
-        resident, kind, when, *at = rows.pop()
-        where, when = placed(at), intern(str(when))
-        for key in ((intern(str(kind)), when, str(resident)), (ANY, when, str(resident))):
-            found = places.setdefault(key, where)
-            if found != where:
-                group = found if isinstance(found, frozenset) else frozenset((found,))
-                places[key] = group | {where}
-    return places
-
-
-def _field_relations(
-    table: Table, field: str, when: str, signatures: Counter[frozenset[Key]]
-) -> None:
-    moved: dict[tuple[str, str], list[Node]] = defaultdict(list)
-    for where, n in signatures.items():
-        if len(where) > 1:
-            mover = ("part-moved", field, when, tuple(sorted(where)))
-            table.add(mover, n)
-            table.unpublished.add(mover)
-            touched = {(level, at[i]) for at in where for i, level in enumerate(LEVELS) if at[i]}
-            for one in touched:
-                moved[one].append(mover)
-
-    def name(level: str, area: str) -> Node:
-        cell = ("part", field, level, area, when)
-        return ("part-base", *cell[1:]) if (level, area) in moved else cell
-
-    for (level, area), movers in moved.items():
-        cell, base = ("part", field, level, area, when), name(level, area)
-        table.add(base, table.values.get(cell, 0) - sum(table.values[m] for m in movers))
-        table.unpublished.add(base)
-        table.relate(cell, [base, *movers])
-    singles = [(next(iter(where)), n) for where, n in signatures.items() if len(where) == 1]
-    tuples = Counter(at[0] for at, _ in singles if at[0])
-    leaves: list[tuple[Node, Key, str]] = []
-    for at, n in singles:
-        if at[0] and tuples[at[0]] == 1:
-            leaves.append((name("compound", at[0]), at, when))
-        else:  # residents at one of several placements of an area, or at no compound
-            leaf = ("part-at", field, when, at)
-            table.add(leaf, n)
-            table.unpublished.add(leaf)
-            leaves.append((leaf, at, when))
-    hierarchy(table, leaves, lambda level, area, _: name(level, area), ("part-piece", field))

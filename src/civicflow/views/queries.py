@@ -13,7 +13,8 @@ from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import figures
 from civicflow.views.figures import Durations, Participation, Pipeline, Satisfaction
-from civicflow.views.publication import ANY, Protection
+from civicflow.views.participants import ANY
+from civicflow.views.publication import Protection
 from civicflow.views.registered import Registered
 from civicflow.views.rows import ProposalRow
 from civicflow.views.schema import PROPOSAL_COLUMNS

@@ -96,7 +96,7 @@ class Figures:
         """
         wanted, when, tables = _level(level), _quarter(quarter), self.tables
         return self._protected(
-            lambda p: queries.participation(tables, tables.load_structure(), wanted, when, p)
+            lambda p: queries.participation(tables, self._structure_now(), wanted, when, p)
         )
 
     def pipeline(
@@ -174,11 +174,22 @@ class Figures:
         kept = self._kept_protection
         if kept is not None and kept[0] == position:
             return kept[1]
-        structure = self.tables.load_structure()
         more = None if self.city is None else city_totals(self.city, self.k)
+        structure = lambda: self._structure_at(position)  # noqa: E731 - read once it is needed
         found = publication.protect(self.tables, structure, self.k, queries.areas_at, more)
         self._kept_protection = (position, found)
         return found
+
+    def _structure_at(self, position: object) -> Structure:
+        """The structure at ``position`` (``Views``: the one its last catch-up left, when
+        the views are still there; a city's is 30 MB, and reading it takes twice that).
+        """
+        del position  # read from the tables: the state of this read transaction
+        return self.tables.load_structure()
+
+    def _structure_now(self) -> Structure:
+        """The structure of the state this read transaction reads."""
+        return self._structure_at(self.tables.state_key())
 
     def _protected(self, read: Callable[[Protection], T]) -> T:
         """``read`` under the protection of the state it reads: both in one read

@@ -41,24 +41,14 @@ never hidden and never chosen, since hiding one adds no uncertainty.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, replace
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from civicflow.views import disclosure
+from civicflow.views.sums import Index, Node, Relation, Sums
 
-Node = Hashable
-
-
-@dataclass(frozen=True, slots=True)  # slots: a city's publication has 300,000 of them
-class Relation:
-    """``total`` equals the sum of ``parts`` (all non-negative counts)."""
-
-    total: Node
-    parts: tuple[Node, ...]
-
-    def members(self) -> tuple[Node, ...]:
-        return (self.total, *self.parts)
+__all__ = ["Node", "Relation", "Table", "suppress"]
 
 
 @dataclass
@@ -68,7 +58,7 @@ class Table:
     values: dict[Node, int] = field(default_factory=dict)
     sensitive: set[Node] = field(default_factory=set)  # published, from 1..k-1 residents
     unpublished: set[Node] = field(default_factory=set)
-    relations: list[Relation] = field(default_factory=list)
+    relations: Sums = field(default_factory=Sums)
     # Nodes hidden whenever their key is (a figure's fields when its total is hidden).
     tied: dict[Node, tuple[Node, ...]] = field(default_factory=dict)
     # Parts of a figure (its levels), shown and hidden with it, never chosen alone.
@@ -82,7 +72,7 @@ class Table:
     def relate(self, total: Node, parts: Iterable[Node]) -> None:
         found = tuple(parts)
         if found:
-            self.relations.append(Relation(total, found))
+            self.relations.add(total, found)
 
 
 def suppress(table: Table, k: int) -> set[Node]:
@@ -93,11 +83,8 @@ def suppress(table: Table, k: int) -> set[Node]:
     """
     hidden = set(table.sensitive) | table.unpublished
     _tie(table, hidden, set(table.sensitive) | table.unpublished)
-    by_node: dict[Node, list[Relation]] = defaultdict(list)
-    for relation in table.relations:
-        for member in relation.members():
-            by_node[member].append(relation)
-    pending = list(table.relations)
+    by_node = table.relations.index()
+    pending = array("i", range(len(table.relations)))
     safe: set[frozenset[Node]] = set()
     while True:
         _rules(table, hidden, by_node, pending, k)
@@ -107,26 +94,26 @@ def suppress(table: Table, k: int) -> set[Node]:
             return hidden - table.unpublished - table.derived
         hidden |= newly
         _tie(table, hidden, newly)
-        pending = [r for node in newly for r in by_node[node]]
+        pending = array("i", [r for node in newly for r in by_node[node]])
 
 
 def _rules(
     table: Table,
     hidden: set[Node],
-    by_node: dict[Node, list[Relation]],
-    pending: list[Relation],
+    by_node: Index,
+    pending: array[int],
     k: int,
 ) -> None:
     """Apply rules 1 and 2 to every pending relation, and again wherever they hide."""
     while pending:
-        relation = pending.pop()
-        pick = _wanted(relation, table, hidden, k)
+        number = pending.pop()
+        pick = _wanted(table.relations[number], table, hidden, k)
         if pick is None:
             continue
         newly = {pick}
         hidden.add(pick)
         _tie(table, hidden, newly)
-        pending.append(relation)  # it may need more than one
+        pending.append(number)  # it may need more than one
         for node in newly:
             pending.extend(by_node[node])
 
@@ -184,7 +171,7 @@ def _smallest_shown(relation: Relation, table: Table, hidden: set[Node]) -> Node
 def _audit(
     table: Table,
     hidden: set[Node],
-    by_node: dict[Node, list[Relation]],
+    by_node: Index,
     k: int,
     safe: set[frozenset[Node]],
 ) -> set[Node]:
@@ -197,14 +184,12 @@ def _audit(
     return picks
 
 
-def _nearest_shown(
-    node: Node, table: Table, hidden: set[Node], by_node: dict[Node, list[Relation]]
-) -> Node | None:
+def _nearest_shown(node: Node, table: Table, hidden: set[Node], by_node: Index) -> Node | None:
     """The smallest shown non-zero node in the relations nearest to ``node``, looking
     outward through hidden nodes (where the narrowing comes from)."""
-    seen, layer = {node}, [node]
+    seen, layer, relations = {node}, [node], table.relations
     while layer:
-        members = {m for n in layer for r in by_node[n] for m in r.members()} - seen
+        members = {m for n in layer for r in by_node[n] for m in relations.members(r)} - seen
         shown = [
             (table.values.get(m, 0), repr(m), m)
             for m in members
@@ -223,7 +208,7 @@ def _nearest_shown(
 def _release(
     table: Table,
     hidden: set[Node],
-    by_node: dict[Node, list[Relation]],
+    by_node: Index,
     k: int,
     safe: set[frozenset[Node]],
 ) -> None:
@@ -246,20 +231,18 @@ def _release(
     for node in sorted(chosen, key=lambda n: (-table.values.get(n, 0), repr(n))):
         shown = {node, *table.tied.get(node, ())}
         trial = hidden - shown
-        near = replace(table, relations=_around(shown, trial, by_node))
-        if next(disclosure.pinned(near, trial, k, safe), None) is None:
+        near = _around(table.relations, shown, trial, by_node)
+        if next(disclosure.pinned(table, trial, k, safe, near), None) is None:
             hidden -= shown
 
 
-def _around(
-    nodes: set[Node], hidden: set[Node], by_node: dict[Node, list[Relation]]
-) -> list[Relation]:
+def _around(relations: Sums, nodes: set[Node], hidden: set[Node], by_node: Index) -> list[Relation]:
     """The relations of every group of hidden nodes that ``nodes`` touch."""
     found: dict[int, Relation] = {}
     layer, seen = set(nodes), set(nodes)
     while layer:
-        touched = [r for n in layer for r in by_node[n] if id(r) not in found]
-        found.update((id(r), r) for r in touched)
-        layer = {m for r in touched for m in r.members() if m in hidden} - seen
+        touched = {r for n in layer for r in by_node[n] if r not in found}
+        found.update((r, relations[r]) for r in sorted(touched))
+        layer = {m for r in touched for m in found[r].members() if m in hidden} - seen
         seen |= layer
     return list(found.values())

@@ -96,8 +96,13 @@ class ViewTables(Snapshots):
     def recover(self) -> None:
         """After a fault: let go of connections the database has dropped (if pooled)."""
 
-    def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in cursor.fetchall()]
+    def beside(self, cursor: Any) -> Any:
+        """Another cursor in the transaction of ``cursor``."""
+        return getattr(cursor, "sqlite_cursor", cursor).connection.cursor()
+
+    def rows(self, cursor: Any, size: int = 0) -> list[tuple[Any, ...]]:
+        """The rows ``cursor`` has left (the next ``size`` of them, if given)."""
+        return [tuple(row) for row in (cursor.fetchmany(size) if size else cursor.fetchall())]
 
     def lock_position(self, cursor: Any) -> None:
         """Hold the views' position until this transaction ends (one writer at a time)."""
