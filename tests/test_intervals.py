@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog  # type: ignore[import-untyped]
 
-from civicflow.views.intervals import InfeasibleError, optimum
+from civicflow.views.intervals import InfeasibleError, Ranges, optimum
 
 SIZE = 6
 
@@ -69,3 +69,31 @@ def test_the_exact_optimum_equals_scipys(
         assert got is want
     else:
         assert abs(float(got) - float(want)) < 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    system=systems(),
+    questions=st.lists(
+        st.tuples(st.integers(0, SIZE - 1), st.sampled_from([-1, 1]), st.booleans()),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_questions_in_turn_give_each_its_own_optimum(
+    system: tuple[list[tuple[dict[int, int], int]], dict[int, int], dict[int, int]],
+    questions: list[tuple[int, int, bool]],
+) -> None:
+    """One ``Ranges`` asked in turn (each question starting where the one before ended,
+    some stopped early by ``enough``) answers each as a system of its own does."""
+    equations, lower, _ = system
+    try:
+        ranges = Ranges(cast(Any, equations), cast(Any, lower))
+    except InfeasibleError:
+        return
+    for variable, sign, early in questions:
+        if early:  # leaves the tableau wherever the first acceptable value was found
+            ranges.largest(variable, lambda value: value >= 1)
+            continue
+        fresh = optimum(cast(Any, equations), cast(Any, lower), {variable: sign})
+        assert ranges.optimum({variable: sign}) == fresh
