@@ -97,3 +97,27 @@ def test_questions_in_turn_give_each_its_own_optimum(
             continue
         fresh = optimum(cast(Any, equations), cast(Any, lower), {variable: sign})
         assert ranges.optimum({variable: sign}) == fresh
+
+
+def test_a_row_with_a_column_of_its_own_needs_no_phase_one_pivot(monkeypatch: Any) -> None:
+    """A count named in one sum only starts basic (the slack of that sum): where every
+    row has one with a usable sign, phase one pivots nothing and the answers stand."""
+    from civicflow.views import intervals
+
+    pivots: list[tuple[int, int]] = []
+    pivot = intervals._Tableau._pivot
+
+    def counted(self: intervals._Tableau, i: int, j: int) -> None:
+        pivots.append((i, j))
+        pivot(self, i, j)
+
+    monkeypatch.setattr(intervals._Tableau, "_pivot", counted)
+    # a + b + s1 == 5, b + c - s2 == 0 (rhs zero: s2's sign can be turned), c + s3 == 2
+    equations = [({"a": 1, "b": 1, "s1": 1}, 5), ({"b": 1, "c": 1, "s2": -1}, 0)]
+    equations.append(({"c": 1, "s3": 1}, 2))
+    ranges = Ranges(cast(Any, equations), cast(Any, {}))
+    assert pivots == []
+    assert ranges.largest("a") == 5
+    assert ranges.largest("c") == 2
+    assert ranges.smallest("s2") == 0
+    assert ranges.largest("s2") == 7

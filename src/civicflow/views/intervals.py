@@ -92,20 +92,32 @@ class _Tableau:
         self.rows: list[Row] = []
         self.rhs: list[Number] = []
         self.basis: list[int] = []
+        self.row_of: dict[int, int] = {}  # each basic column's row
 
     def add(self, row: Row, value: int) -> None:
         rhs: Number = value
         if rhs < 0:
             row, rhs = {j: -c for j, c in row.items()}, -rhs
-        artificial = self.columns + len(self.rows)
-        row[artificial] = 1
         self.rows.append(row)
         self.rhs.append(rhs)
-        self.basis.append(artificial)
+        self.basis.append(-1)  # chosen in ``feasible``
 
     def feasible(self) -> None:
-        """Phase one: reach a basis of the problem's own columns, or raise."""
-        artificial: Row = {self.columns + i: -1 for i in range(len(self.rows))}
+        """Phase one: reach a basis of the problem's own columns, or raise.
+
+        A row with a column of its own (one no other row has) starts with that column
+        basic, where its value is not negative: a count named in one sum only is the
+        slack of that sum. Only the other rows need an artificial column, and phase one
+        pivots those out alone (in a city's audit, most rows have one of their own).
+        """
+        self._own_columns()
+        artificial: Row = {}
+        for i, row in enumerate(self.rows):
+            if self.basis[i] < 0:
+                self.basis[i] = self.columns + i
+                row[self.basis[i]] = 1
+                artificial[self.basis[i]] = -1
+        self.row_of = {b: i for i, b in enumerate(self.basis)}
         found = self.maximise(artificial)
         if found is None or found < 0:
             raise InfeasibleError("the counts admit no solution")
@@ -119,6 +131,23 @@ class _Tableau:
         for row in self.rows:
             for j in [j for j in row if j >= self.columns]:
                 del row[j]
+        self.row_of = {b: i for i, b in enumerate(self.basis)}
+
+    def _own_columns(self) -> None:
+        """Make basic, in each row that has one, a column found in that row alone."""
+        rows_of: dict[int, int] = {}
+        for row in self.rows:
+            for j in row:
+                rows_of[j] = rows_of.get(j, 0) + 1
+        for i, row in enumerate(self.rows):
+            rhs = self.rhs[i]
+            own = [j for j, c in sorted(row.items()) if rows_of[j] == 1 and (c > 0 or rhs == 0)]
+            if own:
+                j = own[0]
+                pivot = row[j]
+                self.rows[i] = {col: _divided(a, pivot) for col, a in row.items()}
+                self.rhs[i] = _divided(rhs, pivot)
+                self.basis[i] = j
 
     def maximise(
         self, objective: Row, enough: Callable[[Number], bool] | None = None
@@ -127,9 +156,9 @@ class _Tableau:
         the first value on the way that ``enough`` accepts."""
         cost = dict(objective)
         value: Number = 0
-        for i, b in enumerate(self.basis):
-            c = objective.get(b, 0)
-            if c:
+        for b, c in objective.items():
+            i = self.row_of.get(b)
+            if i is not None and c:
                 value += c * self.rhs[i]
                 for j, a in self.rows[i].items():
                     cost[j] = _exact(cost.get(j, 0) - c * a)
@@ -164,7 +193,9 @@ class _Tableau:
         pivot = self.rows[i][j]
         row = {col: _divided(a, pivot) for col, a in self.rows[i].items()}
         rhs = _divided(self.rhs[i], pivot)
+        del self.row_of[self.basis[i]]
         self.rows[i], self.rhs[i], self.basis[i] = row, rhs, j
+        self.row_of[j] = i
         for r, other in enumerate(self.rows):
             factor = other.get(j)
             if r == i or not factor:
