@@ -241,3 +241,29 @@ def test_a_council_read_as_of_a_date_leaves_out_later_changes(flow: CivicFlow) -
     assert then.dissolved is None
     assert all(seat.left is None for seat in then.memberships)
     assert flow.council(flows.COMPOUND) is None
+
+
+def test_every_areas_compounds_read_at_once_are_those_asked_area_by_area(flow: CivicFlow) -> None:
+    """``compounds_within`` (one pass, a city's review) equals ``compounds_in`` for every
+    area and moment: before a compound existed, and before and after it moved."""
+    flow.add_area("community-2", kind="community", name="Two", parent_id="street-1", actor="office")
+    flow.add_area(
+        "compound-8",
+        kind="compound",
+        name="Eight",
+        parent_id="community-2",
+        is_old=False,
+        has_property_management=True,
+        households=12,
+        actor="office",
+    )
+    before = flows.clock_of(flow).now
+    flows.clock_of(flow).advance(days=1)
+    flow.reassign_compound(flows.COMPOUND, community_id="community-2", actor="office")
+    moved = flows.clock_of(flow).now
+    structure = flow.structure()
+    for moment in (before - timedelta(days=400), before, moved):
+        within = structure.compounds_within(moment)
+        for area in structure.areas:
+            assert within.get(area, ()) == structure.compounds_in(area, moment), (area, moment)
+    assert structure.compounds_within(moved)["community-2"] == (flows.COMPOUND, "compound-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from civicflow import CivicFlow
+from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.directory import DIRECTORY_ID, Directory
 from civicflow.extras.demo import Size, build, build_into
 from civicflow.extras.demo_scratch import Handover, scratch
@@ -41,3 +42,31 @@ def test_a_handed_over_directory_is_read_from_its_snapshot_once_the_cache_lets_i
         assert directory.version == handover.directory.version
         flow.join_council(flows.COMPOUND, member="member-9", via="election", actor="office")
         assert flow.repository.get(DIRECTORY_ID).version == directory.version + 1
+
+
+def test_a_demo_larger_than_a_district_is_a_city_of_districts_in_one_store() -> None:
+    """``--compounds 3040`` is ten districts of the article's shape (about ten compounds
+    a community), not one district of communities ten times the size; built in
+    stretches or step by step, each district's compounds lie under its own places."""
+    city = Size.scaled(3040)
+    assert (city.districts, city.streets, city.communities_per_street) == (10, 6, 5)
+    assert (Size.scaled(304).districts, Size.scaled(305).districts) == (1, 2)
+    size = Size(compounds=12, old=10, without_management=4, streets=1, communities_per_street=2)
+    size.districts = 2
+    with CivicFlow(env=KEY) as direct, CivicFlow(env=KEY) as stretched:
+        built = build(direct, size=size)
+        copied = build_into(stretched, size=size, batch=7, part=4)  # each district in two parts
+        assert copied.proposals == built.proposals
+        assert records(stretched) == records(direct)
+        for flow in (direct, stretched):
+            structure = flow.structure()
+            districts = sorted(
+                a.id for a in structure.areas.values() if a.kind is AreaKind.DISTRICT
+            )
+            assert districts == ["district-2", "shanyang"]
+            at = flow.clock()
+            for n in range(1, 13):
+                home = structure.enclosing(f"compound-{n:03d}", AreaKind.DISTRICT, at)
+                assert home == ("shanyang" if n <= 6 else "district-2")
+            communities = [a for a in structure.areas.values() if a.kind is AreaKind.COMMUNITY]
+            assert len(communities) == 4

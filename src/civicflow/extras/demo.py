@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from civicflow.application.flow import CivicFlow
 from civicflow.domain.community.areas import DEFAULT_TIME_ZONE
 from civicflow.domain.proposal_state import ProposalState
-from civicflow.extras.demo_district import Compound, Registration, Size, district
+from civicflow.extras.demo_district import (
+    Compound,
+    Registration,
+    Size,
+    district,
+    seat_of,
+    shares,
+)
 from civicflow.extras.demo_scratch import Handover, long_lived, scratch, seed_residents
 
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
@@ -128,23 +135,29 @@ def build_into(
 def _community(
     target: CivicFlow, rng: random.Random, size: Size, outcome: Outcome, part: int
 ) -> tuple[list[Compound], Handover]:
-    """Register the community into ``target``, a district's worth of compounds at a time.
+    """Register the community into ``target``, at most ``part`` compounds at a time,
+    each district's places before its first compound.
 
     Each part is registered in a fresh in-memory store holding the directory
     alone (a city's residents would fill memory); the draws are those of ``district``.
     """
     compounds: list[Compound] = []
     registration, handover = None, None
-    for first in range(0, size.compounds, part):
-        with scratch(target, demo_clock) as flow:
-            if handover is not None:
-                handover.seed(flow)
-            seeded = flow.recorder.max_notification_id() or 0
-            registration = registration or Registration.begin(flow, rng, size, START)
-            last = min(first + part, size.compounds)
-            compounds += [registration.compound(flow, n) for n in range(first, last)]
-            outcome.events += target.copy_log_from(flow, after=seeded)
-            handover = Handover.of(flow)
+    bounds = shares(size.compounds, size.districts)
+    for d in range(size.districts):
+        for first in range(bounds[d], bounds[d + 1], part):
+            with scratch(target, demo_clock) as flow:
+                if handover is not None:
+                    handover.seed(flow)
+                seeded = flow.recorder.max_notification_id() or 0
+                if registration is None:
+                    registration = Registration.begin(flow, rng, size, START)
+                elif first == bounds[d]:  # the next district's places
+                    registration = registration.seated(flow, seat_of(d))
+                last = min(first + part, bounds[d + 1])
+                compounds += [registration.compound(flow, n) for n in range(first, last)]
+                outcome.events += target.copy_log_from(flow, after=seeded)
+                handover = Handover.of(flow)
     assert handover is not None  # noqa: S101 - a district has at least one compound
     return compounds, handover
 

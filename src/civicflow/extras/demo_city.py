@@ -32,17 +32,10 @@ from civicflow.extras.demo import (
     _residents,
     demo_clock,
 )
-from civicflow.extras.demo_district import Compound, Registration, Seat, Size
+from civicflow.extras.demo_district import Compound, Registration, Seat, Size, shares
 from civicflow.extras.demo_scratch import Handover, long_lived, scratch, seed_residents
 
 District = tuple[CivicFlow, Seat]  # a district's store, and its places
-
-
-def shares(compounds: int, districts: int) -> list[int]:
-    """Where each district's compounds begin, and where the last one's end: as even as
-    can be, in order (``3040`` over ``10``: 0, 304, 608, ..., 3040).
-    """
-    return [d * compounds // districts for d in range(districts + 1)]
 
 
 def build_city(

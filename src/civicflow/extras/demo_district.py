@@ -1,7 +1,8 @@
 """The demo district's shape and structure: streets, communities, compounds, councils, residents.
 
 In the article's proportions (304 compounds, 251 old, 99 without property
-management, councils in about 98% of them), scaled to any size.
+management, councils in about 98% of them), scaled to any size: a district per 304
+compounds, a larger demo being a city of such districts in one store.
 """
 
 from __future__ import annotations
@@ -12,25 +13,30 @@ from datetime import datetime, timedelta
 
 from civicflow.application.flow import CivicFlow
 
+DISTRICT = 304  # compounds: the article's district, and each district of a larger demo
+
 
 @dataclass
 class Size:
-    """How big a district to build."""
+    """How big a demo to build: ``districts`` districts sharing ``compounds`` in order."""
 
     compounds: int = 304
     old: int = 251
     without_management: int = 99
     council_share: float = 0.974  # 296 councils of 304 compounds, as the article reports
-    streets: int = 6
+    streets: int = 6  # a district's
     communities_per_street: int = 5
     quarters: int = 4
+    districts: int = 1
 
     @classmethod
     def scaled(cls, compounds: int) -> Size:
-        """A district of ``compounds`` in the article's proportions: about ten compounds
-        a community, five communities a street (at most the article's 6 streets of 5).
+        """A demo of ``compounds`` in the article's proportions: a district per 304
+        compounds (``3040``: a city of ten), about ten compounds a community, five
+        communities a street (at most the article's 6 streets of 5 in each district).
         """
-        communities = max(1, min(30, compounds // 10))
+        districts = max(1, -(-compounds // DISTRICT))
+        communities = max(1, min(30, compounds // districts // 10))
         streets = min(6, -(-communities // 5))
         return cls(
             compounds=compounds,
@@ -38,7 +44,15 @@ class Size:
             without_management=round(compounds * 99 / 304),
             streets=streets,
             communities_per_street=-(-communities // streets),
+            districts=districts,
         )
+
+
+def shares(compounds: int, districts: int) -> list[int]:
+    """Where each district's compounds begin, and where the last one's end: as even as
+    can be, in order (``3040`` over ``10``: 0, 304, 608, ..., 3040).
+    """
+    return [d * compounds // districts for d in range(districts + 1)]
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,15 @@ class Seat:
     area: str = "shanyang"
     name: str = "Shanyang District 山阳区"
     prefix: str = ""
+
+
+def seat_of(number: int) -> Seat:
+    """The places of district ``number`` of a demo in one store (the first is the
+    article's; the others' ids are made unique by a prefix, as a city's are)."""
+    if number == 0:
+        return Seat()
+    n = number + 1
+    return Seat(area=f"district-{n}", name=f"District {n} 第{n}区", prefix=f"district-{n}-")
 
 
 @dataclass
@@ -64,7 +87,12 @@ class Compound:
 def district(flow: CivicFlow, rng: random.Random, size: Size, start: datetime) -> list[Compound]:
     """Register the district's places, councils, sponsors and residents a month before ``start``."""
     registration = Registration.begin(flow, rng, size, start)
-    return [registration.compound(flow, n) for n in range(size.compounds)]
+    bounds, compounds = shares(size.compounds, size.districts), []
+    for d in range(size.districts):
+        if d:
+            registration = registration.seated(flow, seat_of(d))
+        compounds += [registration.compound(flow, n) for n in range(bounds[d], bounds[d + 1])]
+    return compounds
 
 
 @dataclass

@@ -114,6 +114,7 @@ def participation(
     quarters = sorted({when for _, when, _ in anyone} | ({quarter} if quarter else set()))
     totals = {(clear(area), when): int(count) for area, when, count in anyone}
     registered = Registered(tables.load_homes())
+    within: dict[datetime, dict[str, tuple[str, ...]]] = {}  # by a quarter's end
     return [
         _participation(
             structure,
@@ -123,6 +124,7 @@ def participation(
             kinds=kinds.get((area, when), {}) | {ANY: totals.get((area, when), 0)},
             protection=protection,
             registered=registered,
+            within=within,
         )
         for when in quarters
         for area in areas_at(structure, level, when, placed=totals)
@@ -191,9 +193,12 @@ def _participation(
     kinds: dict[str, int],
     protection: Protection,
     registered: Registered,
+    within: dict[datetime, dict[str, tuple[str, ...]]],
 ) -> Participation:
     end = _quarter_end(structure, area, quarter)
-    compounds = structure.compounds_in(area, end)
+    if end not in within:
+        within[end] = structure.compounds_within(end)
+    compounds = within[end].get(area, ())
     households = sum(structure.areas[c].households_at(end) or 0 for c in compounds)
     residents = registered.within(compounds, end)
     councils = sum(1 for c in compounds if structure.council_at(c, end) is not None)

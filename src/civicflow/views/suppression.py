@@ -86,9 +86,16 @@ def suppress(table: Table, k: int) -> set[Node]:
     by_node = table.relations.index()
     pending = array("i", range(len(table.relations)))
     safe: set[frozenset[Node]] = set()
+    audited: set[Node] | None = None  # what was hidden when the audit last ran
     while True:
         _rules(table, hidden, by_node, pending, k)
-        newly = _audit(table, hidden, by_node, k, safe)
+        # After the first audit, only the groups with a figure hidden since can have
+        # changed: every other one is as it was, safe (or pinned with nothing to pick).
+        near = (
+            None if audited is None else _around(table.relations, hidden - audited, hidden, by_node)
+        )
+        audited = set(hidden)
+        newly = _audit(table, hidden, by_node, k, safe, near=near)
         if not newly:
             _release(table, hidden, by_node, k, safe)
             return hidden - table.unpublished - table.derived
@@ -174,10 +181,13 @@ def _audit(
     by_node: Index,
     k: int,
     safe: set[frozenset[Node]],
+    *,
+    near: list[Relation] | None = None,
 ) -> set[Node]:
-    """Nodes to hide, one in each component where a small figure is still pinned."""
+    """Nodes to hide, one in each component where a small figure is still pinned
+    (among the components of ``near``'s relations, when given)."""
     picks = set()
-    for node, _ in disclosure.pinned(table, hidden, k, safe):
+    for node, _ in disclosure.pinned(table, hidden, k, safe, near):
         pick = _nearest_shown(node, table, hidden, by_node)
         if pick is not None:
             picks.add(pick)

@@ -104,6 +104,18 @@ class Structure(BaseModel):
             )
         )
 
+    def compounds_within(self, moment: datetime) -> dict[str, tuple[str, ...]]:
+        """``compounds_in`` of every area at once (an area with none is left out): each
+        compound's ancestry read once, where asking area by area reads every compound's
+        for each area (a city's review asks hundreds).
+        """
+        found: dict[str, list[str]] = {}
+        for area in self.areas.values():
+            if area.kind is AreaKind.COMPOUND:
+                for enclosing in self.ancestry(area.id, moment):
+                    found.setdefault(enclosing, []).append(area.id)
+        return {area: tuple(sorted(compounds)) for area, compounds in found.items()}
+
     def council_members(self, scope_id: str, moment: datetime) -> frozenset[str]:
         """Members at ``moment`` of every council of a compound within ``scope_id``."""
         members: set[str] = set()
