@@ -7,6 +7,7 @@ log changes; the store writes them with the batch's tracking record.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -46,8 +47,8 @@ class Projector:
         self.batch = Batch()
         self._by_id: dict[str, ProposalRow] = {}  # by the id as read (see ``_row``)
         self._routes: dict[str, _Route | None] = {}  # by topic
-        self._written: set[tuple[Any, ...]] = set()  # participation keys, recent quarters
-        self._quarters: set[str] = set()  # the quarters of those keys
+        # Participation keys of the recent quarters, by quarter.
+        self._written: dict[str, set[tuple[Any, ...]]] = {}
         # Ratings are most of a log, and a view needs four of their fields: these,
         # backings and registrations (the next most common) are counted from their
         # stored fields (upcast, not validated again), sparing the building of a
@@ -141,16 +142,21 @@ class Projector:
     def _not_yet_written(self, participation: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         # Who took part is written once per resident, kind, quarter and place; most
         # repeats fall in the quarters being counted, so the keys of the latest ones
-        # are remembered (older repeats are left to the table's key).
-        fresh = participation - self._written
-        self._written |= fresh
-        quarters = self._quarters
-        quarters.update(key[2] for key in fresh if key[2] not in quarters)
-        while len(quarters) > RECENT_QUARTERS:
-            oldest = min(quarters)
-            quarters.discard(oldest)
-            self._written = {key for key in self._written if key[2] != oldest}
-        return list(fresh)
+        # are remembered (older repeats are left to the table's key), by quarter: a
+        # late fact of an old quarter brings it back, and forgetting a quarter again
+        # must not cost a pass over every key kept.
+        by_quarter: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        for key in participation:
+            by_quarter[key[2]].add(key)
+        fresh: list[tuple[Any, ...]] = []
+        for quarter, keys in by_quarter.items():
+            known = self._written.setdefault(quarter, set())
+            new = keys - known
+            known |= new
+            fresh += new
+        while len(self._written) > RECENT_QUARTERS:
+            del self._written[min(self._written)]
+        return fresh
 
     # --- proposal facts -------------------------------------------------------------
 

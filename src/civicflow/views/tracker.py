@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, AreaKind
+from civicflow.domain.community.areas import DEFAULT_TIME_ZONE, Area, AreaKind
 from civicflow.domain.community.directory import Directory
 from civicflow.domain.community.residents import Resident, resident_uuid
 from civicflow.domain.community.structure import Structure
@@ -94,7 +94,7 @@ class StructureTracker:
         """Advance the structure by one directory event."""
         holder = _Holder(self.structure)
         event.apply(holder)
-        if _lineage_changed(self.structure, holder.state):
+        if _lineage_changed(self.structure, holder.state, getattr(event, "area_id", None)):
             self._lineages.clear()
             self._placed.clear()
         self.structure = holder.state
@@ -272,22 +272,30 @@ def _effective(change: Change[Any]) -> datetime:
     return change.effective
 
 
-def _lineage_changed(before: Structure, after: Structure) -> bool:
-    """Whether a directory event changed what any placement depends on."""
+def _lineage_changed(before: Structure, after: Structure, named: str | None = None) -> bool:
+    """Whether a directory event changed what any placement depends on.
+
+    ``named``: the area the event names; a directory event changes that area alone
+    (``Directory``'s events), so only it is compared: a city registers thousands of
+    areas, and comparing every area at each of them grew with the square of the city.
+    """
     if after.areas is before.areas:
         return False
-    for area_id, area in after.areas.items():
-        old = before.areas.get(area_id)
-        if old is area:
-            continue
-        if old is None or (old.kind, old.added_at, old.parents, old.time_zone) != (
-            area.kind,
-            area.added_at,
-            area.parents,
-            area.time_zone,
-        ):
-            return True
-    return False
+    if named is not None and named in after.areas and len(after.areas) - len(before.areas) <= 1:
+        return _area_moved(before.areas.get(named), after.areas[named])
+    return any(_area_moved(before.areas.get(a), area) for a, area in after.areas.items())
+
+
+def _area_moved(old: Area | None, area: Area) -> bool:
+    """Whether an area's placement-relevant fields changed (or it is new)."""
+    if old is area:
+        return False
+    return old is None or (old.kind, old.added_at, old.parents, old.time_zone) != (
+        area.kind,
+        area.added_at,
+        area.parents,
+        area.time_zone,
+    )
 
 
 def structure_from_rows(rows: Iterable[Sequence[Any]]) -> Structure:
