@@ -30,6 +30,8 @@ from civicflow.errors import RuleViolationError
 if TYPE_CHECKING:
     from civicflow.application.flow import CivicFlow
     from civicflow.audit.notes import TreeHead
+    from civicflow.cli.protection import Protection
+    from civicflow.extras.demo import Outcome, Size
 
 VIEWS = ("satisfaction", "participation", "pipeline")  # the views a table or a CSV can show
 DEMO_DB = "sqlite:///civicflow-demo.db"
@@ -207,22 +209,19 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     require(compounds >= 1, "compounds", _("the demo needs at least one compound"))
     size = demo.Size.scaled(compounds)
     started = time.perf_counter()
-    flow, protection = open_flow(argparse.Namespace(**{**vars(a), "db": target}))
-    with flow:
-        if flow.recorder.max_notification_id():
-            raise RuleViolationError(
-                None, "demo", f"{target} is not empty; give --db a new store for the demo"
-            )
-        built = demo.build_into(flow, seed=a.seed, size=size, progress=_bar(out))
-        if protection is not None:  # the district went in as one import: one head for it
-            flow.publish_head()
-        with Views(flow) as views:
-            views.catch_up()
-            quarter = demo.quarter_labels(size)[-1]
-            reviews = {
-                level: views.review(quarter, level=level)
-                for level in (AreaKind.STREET, AreaKind.COMMUNITY)
-            }
+    stored = argparse.Namespace(**{**vars(a), "db": target})
+    built, protection, head = _built(stored, size, _bar(out))
+    # The views count in the store opened afresh, as `civicflow views` would: what the
+    # build kept (its caches, the log's Merkle tree for the head: 30 MB for a city) is
+    # let go before the views' peak.
+    reader = open_flow(stored, create=False)[0]
+    with reader, Views(reader) as views:
+        views.catch_up()
+        quarter = demo.quarter_labels(size)[-1]
+        reviews = {
+            level: views.review(quarter, level=level)
+            for level in (AreaKind.STREET, AreaKind.COMMUNITY)
+        }
     seconds = time.perf_counter() - started
     if a.json:
         summary = {
@@ -255,10 +254,29 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     )
     if protection is not None:
         out.write(protection.where(a.lang))
-        say_protection(Protection(protection.directory, False), a, out, flow.last_head)
+        say_protection(Protection(protection.directory, False), a, out, head)
     command = f"civicflow views review --quarter {quarter} --db {target}"
     out.write(_("Next: {command}").format(command=command) + "\n")
     return 0
+
+
+def _built(
+    stored: argparse.Namespace, size: Size, progress: Any
+) -> tuple[Outcome, Protection | None, TreeHead | None]:
+    """Build the demo into the new store ``stored.db``, sign one head for it, close it."""
+    from civicflow.cli.protection import open_flow
+    from civicflow.extras import demo
+
+    flow, protection = open_flow(stored)
+    with flow:
+        if flow.recorder.max_notification_id():
+            raise RuleViolationError(
+                None, "demo", f"{stored.db} is not empty; give --db a new store for the demo"
+            )
+        built = demo.build_into(flow, seed=stored.seed, size=size, progress=progress)
+        if protection is not None:  # the district went in as one import: one head for it
+            flow.publish_head()
+        return built, protection, flow.last_head
 
 
 def _bar(out: TextIO) -> Any:
