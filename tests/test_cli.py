@@ -664,6 +664,20 @@ def test_the_demo_in_json_for_scripts(tmp_path: Path) -> None:
     assert summary["review"]["street"]["quarter"] == "2026Q3"
 
 
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+def test_a_demo_kept_in_memory_reviews_what_it_built(tmp_path: Path, url: str) -> None:
+    """A store on disk is opened afresh for the views (the build's memory let go); one in
+    memory ends with its application, so its views count before it closes: the same
+    reviews either way."""
+    on_disk = civicflow(f"demo --compounds 12 --json --db sqlite:///{tmp_path / 'd.db'}")
+    in_memory = civicflow(f"demo --compounds 12 --json --db {url}")
+    assert (on_disk.code, in_memory.code) == (0, 0), in_memory.err
+    kept, lost = json.loads(on_disk.out), json.loads(in_memory.out)
+    assert lost["review"]["street"]["by_satisfaction"]
+    assert lost["review"] == kept["review"]
+    assert lost["events"] == kept["events"]
+
+
 # --- errors --------------------------------------------------------------------------------
 
 AT = f"--at {CLOSED}"

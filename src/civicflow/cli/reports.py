@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from civicflow.audit.notes import TreeHead
     from civicflow.cli.protection import Protection
     from civicflow.extras.demo import Outcome, Size
+    from civicflow.views.figures import Review
 
 VIEWS = ("satisfaction", "participation", "pipeline")  # the views a table or a CSV can show
 DEMO_DB = "sqlite:///civicflow-demo.db"
@@ -192,9 +193,8 @@ def _published(flow: CivicFlow, a: argparse.Namespace) -> TreeHead | None:
 
 
 def _demo(a: argparse.Namespace, out: TextIO) -> int:
-    from civicflow.cli.protection import Protection, open_flow
+    from civicflow.cli.protection import Protection
     from civicflow.extras import demo
-    from civicflow.views import Views
 
     if a.city:  # a store per district, none deleted first
         from civicflow.cli.citydemo import demo_city
@@ -210,18 +210,8 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     size = demo.Size.scaled(compounds)
     started = time.perf_counter()
     stored = argparse.Namespace(**{**vars(a), "db": target})
-    built, protection, head = _built(stored, size, _bar(out))
-    # The views count in the store opened afresh, as `civicflow views` would: what the
-    # build kept (its caches, the log's Merkle tree for the head: 30 MB for a city) is
-    # let go before the views' peak.
-    reader = open_flow(stored, create=False)[0]
-    with reader, Views(reader) as views:
-        views.catch_up()
-        quarter = demo.quarter_labels(size)[-1]
-        reviews = {
-            level: views.review(quarter, level=level)
-            for level in (AreaKind.STREET, AreaKind.COMMUNITY)
-        }
+    built, protection, head, reviews = _built_and_reviewed(stored, size, _bar(out))
+    quarter = demo.quarter_labels(size)[-1]
     seconds = time.perf_counter() - started
     if a.json:
         summary = {
@@ -260,12 +250,20 @@ def _demo(a: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _built(
+def _built_and_reviewed(
     stored: argparse.Namespace, size: Size, progress: Any
-) -> tuple[Outcome, Protection | None, TreeHead | None]:
-    """Build the demo into the new store ``stored.db``, sign one head for it, close it."""
+) -> tuple[Outcome, Protection | None, TreeHead | None, dict[AreaKind, Review]]:
+    """Build the demo into the new store ``stored.db``, sign one head for it, and count
+    its views and read its reviews of the last quarter.
+
+    The views count in the store opened afresh, as `civicflow views` would: what the
+    build kept (its caches, the log's Merkle tree for the head: 30 MB for a city) goes
+    before the views' peak. A store in memory ends with its application: its views
+    count there.
+    """
     from civicflow.cli.protection import open_flow
     from civicflow.extras import demo
+    from civicflow.storage.opening import kept_in_memory
 
     flow, protection = open_flow(stored)
     with flow:
@@ -276,7 +274,26 @@ def _built(
         built = demo.build_into(flow, seed=stored.seed, size=size, progress=progress)
         if protection is not None:  # the district went in as one import: one head for it
             flow.publish_head()
-        return built, protection, flow.last_head
+        head = flow.last_head
+        if kept_in_memory(flow.env):
+            return built, protection, head, _reviews(flow, size)
+    del flow
+    with open_flow(stored, create=False)[0] as reader:
+        return built, protection, head, _reviews(reader, size)
+
+
+def _reviews(flow: CivicFlow, size: Size) -> dict[AreaKind, Review]:
+    """The views of ``flow`` counted, and their reviews of the demo's last quarter."""
+    from civicflow.extras import demo
+    from civicflow.views import Views
+
+    with Views(flow) as views:
+        views.catch_up()
+        quarter = demo.quarter_labels(size)[-1]
+        return {
+            level: views.review(quarter, level=level)
+            for level in (AreaKind.STREET, AreaKind.COMMUNITY)
+        }
 
 
 def _bar(out: TextIO) -> Any:

@@ -71,6 +71,13 @@ def _in_memory(env: Mapping[str, str]) -> bool:
     return "mode=memory" in env.get("SQLITE_DBNAME", "")
 
 
+def kept_in_memory(env: Mapping[str, str]) -> bool:
+    """Whether the store of ``env`` lives in its application's memory (``memory://``, or
+    an in-memory SQLite database): it ends when the application closes."""
+    module = env.get("PERSISTENCE_MODULE", "")
+    return "postgres" not in module and ("sqlite" not in module or _in_memory(env))
+
+
 def _sqlite_exists(path: str, *, create: bool) -> bool:
     if not Path(path).is_file():
         if create:
