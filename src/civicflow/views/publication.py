@@ -32,6 +32,7 @@ from typing import Any
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.structure import Structure
 from civicflow.views import participants, suppression
+from civicflow.views.collecting import collector_paused
 from civicflow.views.hierarchy import LEVELS, Key, hierarchy, placements
 from civicflow.views.participants import ANY, FIELDS
 from civicflow.views.suppression import Node, Table
@@ -73,14 +74,15 @@ def protect(
     ``structure`` reads the structure of the views: it is read first and let go before
     the table of counts is made (a city's is 30 MB, as much again as its table).
     """
-    counted = _counted(tables, structure(), areas_at)
-    table = Table()
-    _satisfaction(tables, table, k)
-    _participation(tables, counted, table, k)
-    del counted  # read into the table
-    if more is not None:
-        more(table, tables)
-    hidden = frozenset(suppression.suppress(table, k))
+    with collector_paused():  # a table of every count, alive to the end: see collecting.py
+        counted = _counted(tables, structure(), areas_at)
+        table = Table()
+        _satisfaction(tables, table, k)
+        _participation(tables, counted, table, k)
+        del counted  # read into the table
+        if more is not None:
+            more(table, tables)
+        hidden = frozenset(suppression.suppress(table, k))
     # The table's own counts, not a copy: the table ends here, and a city's has 230,000.
     return Protection(table.values, hidden, frozenset(table.unpublished))
 

@@ -17,6 +17,7 @@ from civicflow.errors import ConfigurationError
 from civicflow.storage.errors import storage_errors
 from civicflow.views import publication, queries
 from civicflow.views.citytotals import city_totals
+from civicflow.views.collecting import collector_paused
 from civicflow.views.figures import Participation, Pipeline, Review, Satisfaction
 from civicflow.views.publication import Protection
 from civicflow.views.questions import level_asked as _level
@@ -123,11 +124,12 @@ class Figures:
             BackendUnavailableError: the views' database failed or cannot be reached.
         """
         wanted, when = _level(level), _quarter(quarter) or ""
-        by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
-        by_participation = _ranked(self.participation(level=wanted, quarter=when))
-        found = self._protected(
-            lambda p: queries.proposal_satisfaction(self.tables, p, quarter=when)
-        )
+        with collector_paused():  # every home and figure read at once: see collecting.py
+            by_satisfaction = _ranked(self.satisfaction(level=wanted, quarter=when))
+            by_participation = _ranked(self.participation(level=wanted, quarter=when))
+            found = self._protected(
+                lambda p: queries.proposal_satisfaction(self.tables, p, quarter=when)
+            )
         proposals = _ranked(found)
         return Review(
             quarter=when,
