@@ -27,7 +27,7 @@ from civicflow.extras.demo_district import (
     seat_of,
     shares,
 )
-from civicflow.extras.demo_scratch import Handover, long_lived, scratch, seed_residents
+from civicflow.extras.demo_scratch import Handover, let_go, long_lived, scratch, seed_residents
 
 ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 START = datetime(2025, 10, 1, 9, 0, tzinfo=ZONE)  # the first of four quarters
@@ -114,7 +114,8 @@ def build_into(
     started = time.perf_counter()
     rng, size = random.Random(seed), size or Size()
     outcome = Outcome()
-    compounds, handover = _community(target, rng, size, outcome, part)
+    with long_lived():
+        compounds, handover = _community(target, rng, size, outcome, part)
     plan = _plan(rng, size, compounds)
     with long_lived():
         for first in range(0, len(plan), batch):
@@ -128,6 +129,7 @@ def build_into(
                     if progress is not None:
                         progress(len(outcome.proposals), len(plan))
                 outcome.events += target.copy_log_from(flow, after=seeded)
+            let_go()
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -158,6 +160,7 @@ def _community(
                 compounds += [registration.compound(flow, n) for n in range(first, last)]
                 outcome.events += target.copy_log_from(flow, after=seeded)
                 handover = Handover.of(flow)
+            let_go()
     assert handover is not None  # noqa: S101 - a district has at least one compound
     return compounds, handover
 

@@ -33,7 +33,7 @@ from civicflow.extras.demo import (
     demo_clock,
 )
 from civicflow.extras.demo_district import Compound, Registration, Seat, Size, shares
-from civicflow.extras.demo_scratch import Handover, long_lived, scratch, seed_residents
+from civicflow.extras.demo_scratch import Handover, let_go, long_lived, scratch, seed_residents
 
 District = tuple[CivicFlow, Seat]  # a district's store, and its places
 
@@ -59,11 +59,13 @@ def build_city(
         raise InvalidInputError("compounds", [("compounds", problem)])
     build = _CityBuild(list(districts), shares(size.compounds, len(districts)), progress)
     rng = random.Random(seed)  # noqa: S311 - a seeded simulation, not cryptography
-    compounds = build.community(rng, size, part)
+    with long_lived():
+        compounds = build.community(rng, size, part)
     plan = _plan(rng, size, compounds)
     with long_lived():
         for first in range(0, len(plan), batch):
             build.stretch(rng, plan[first : first + batch], len(plan))
+            let_go()
     return build.outcomes
 
 
@@ -97,6 +99,7 @@ class _CityBuild:
                     compounds += [registration.compound(flow, n) for n in range(first, last)]
                     outcome.events += target.copy_log_from(flow, after=seeded)
                     handover = Handover.of(flow)
+                let_go()
             assert handover is not None  # noqa: S101 - every district has a compound
             self.handovers.append(handover)
             self.outcomes.append(outcome)
