@@ -129,6 +129,7 @@ def build_into(
                     if progress is not None:
                         progress(len(outcome.proposals), len(plan))
                 outcome.events += target.copy_log_from(flow, after=seeded)
+            del flow  # let_go collects it
             let_go()
     outcome.seconds = time.perf_counter() - started
     return outcome
@@ -160,6 +161,7 @@ def _community(
                 compounds += [registration.compound(flow, n) for n in range(first, last)]
                 outcome.events += target.copy_log_from(flow, after=seeded)
                 handover = Handover.of(flow)
+            del flow  # let_go collects it
             let_go()
     assert handover is not None  # noqa: S101 - a district has at least one compound
     return compounds, handover

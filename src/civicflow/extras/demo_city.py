@@ -99,6 +99,7 @@ class _CityBuild:
                     compounds += [registration.compound(flow, n) for n in range(first, last)]
                     outcome.events += target.copy_log_from(flow, after=seeded)
                     handover = Handover.of(flow)
+                del flow  # let_go collects it
                 let_go()
             assert handover is not None  # noqa: S101 - every district has a compound
             self.handovers.append(handover)

@@ -137,7 +137,11 @@ def long_lived() -> Iterator[None]:
 
 
 def let_go() -> None:
-    """Collect what a finished store left: an application's objects refer to each other,
-    so without the automatic passes its log would stay in memory until the block ends.
+    """Collect what a finished store left (the caller holds it no longer): an
+    application's objects refer to each other, so without the automatic passes its log
+    would stay in memory until the block ends. What is still alive is kept (the
+    community, the outcome so far), frozen as the block began: the next collection
+    walks only the next store's objects.
     """
     gc.collect()
+    gc.freeze()
