@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import pytest
+
 from civicflow import CivicFlow
 from civicflow.domain.community.areas import AreaKind
 from civicflow.domain.community.directory import DIRECTORY_ID, Directory
+from civicflow.domain.community.residents import resident_uuid
+from civicflow.errors import InvalidInputError
 from civicflow.extras.demo import Size, build, build_into
 from civicflow.extras.demo_scratch import CACHED, Handover, scratch
 from tests import flows
@@ -42,7 +46,7 @@ def test_a_handed_over_directory_stays_in_the_scratch_cache_whatever_else_it_hol
         cache = flow.repository.cache
         assert cache is not None
         for _n in range(2 * CACHED):  # twice what the cache keeps, all used after it
-            cache.put(uuid4(), object())
+            cache.put(uuid4(), handover.directory)  # any aggregate, under other ids
         cache.get(DIRECTORY_ID, evict=True)  # nor when eventsourcing asks it to evict
         directory: Directory = flow.repository.get(DIRECTORY_ID)
         assert directory.state == handover.directory.state
@@ -78,3 +82,41 @@ def test_a_demo_larger_than_a_district_is_a_city_of_districts_in_one_store() -> 
                 assert home == ("shanyang" if n <= 6 else "district-2")
             communities = [a for a in structure.areas.values() if a.kind is AreaKind.COMMUNITY]
             assert len(communities) == 4
+
+
+def test_copying_aggregates_gives_each_its_records_unchanged_and_refuses_a_second_copy(
+    store_url: str,
+) -> None:
+    """``copy_aggregates_from`` (how a stretch is seeded with its residents), from every
+    backend: in chunks of the ids, every record of just those aggregates, in version
+    order, each to be read as written; a second copy of one refused, nothing written."""
+    residents = [f"copied-{n:03d}" for n in range(1, 1203)]  # more than two chunks of ids
+    with flows.open_flow(store_url, env=KEY) as source, CivicFlow(env=KEY) as target:
+        source.register_residents(residents, compound_id=flows.COMPOUND, actor="office")
+        source.add_area(
+            "compound-8",
+            kind="compound",
+            name="Hongqi 8",
+            parent_id="community-1",
+            is_old=True,
+            has_property_management=False,
+            households=40,
+            actor="office",
+        )
+        source.move_resident("copied-007", compound_id="compound-8", actor="office")
+        chosen = residents[::2]
+        wanted = [resident_uuid(r) for r in chosen]
+        assert target.copy_aggregates_from(source, wanted) == len(wanted) + 1  # the move
+        for resident, aggregate_id in zip(chosen, wanted, strict=True):
+            theirs = source.recorder.select_events(aggregate_id)
+            ours = target.recorder.select_events(aggregate_id)
+            assert [(e.originator_version, e.topic) for e in ours] == [
+                (e.originator_version, e.topic) for e in theirs
+            ]
+            assert target.resident(resident) == source.resident(resident)
+        assert target.resident("copied-007").compound == "compound-8"
+        assert not target.recorder.select_events(resident_uuid(residents[1]))
+        before = records(target)
+        with pytest.raises(InvalidInputError):
+            target.copy_aggregates_from(source, [resident_uuid("copied-001")])
+        assert records(target) == before

@@ -200,8 +200,16 @@ def copy_aggregates(
         InvalidInputError: the target already holds one of the records.
     """
     (source_mapper, source_recorder), (mapper, recorder) = source, target
-    rows = rawlog.of_aggregates(source_recorder, ids)
-    return _insert_copies(recorder, _repacked(rows, source_mapper, mapper))
+    records = (
+        StoredEvent(
+            originator_id=aggregate_id,
+            originator_version=version,
+            topic=topic,
+            state=mapper.pack(source_mapper.unpack(stored)),
+        )
+        for aggregate_id, version, topic, stored in rawlog.records_of(source_recorder, ids)
+    )
+    return _insert_copies(recorder, records)
 
 
 def _repacked(

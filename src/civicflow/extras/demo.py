@@ -167,10 +167,10 @@ def _community(
     return compounds, handover
 
 
-def _residents(stretch: list[tuple[Compound, int]]) -> list[str]:
-    """The residents of the stretch's compounds, each once, in order."""
+def _residents(stretch: list[tuple[Compound, int]]) -> list[UUID]:
+    """The residents of the stretch's compounds (their aggregate ids), each once, in order."""
     compounds = {c.id: c for c, _ in stretch}
-    return [r for c in compounds.values() for r in c.residents]
+    return [r for c in compounds.values() for r in c.resident_aggregates]
 
 
 def _plan(rng: random.Random, size: Size, compounds: list[Compound]) -> list[tuple[Compound, int]]:

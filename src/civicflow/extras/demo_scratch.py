@@ -23,7 +23,6 @@ from civicflow.application.context import Clock
 from civicflow.application.flow import CivicFlow
 from civicflow.application.store import Store
 from civicflow.domain.community.directory import DIRECTORY_ID, Directory
-from civicflow.domain.community.residents import resident_uuid
 from civicflow.views.collecting import collector_paused
 
 CACHED = 1000  # aggregates a scratch store keeps: the directory, a stretch's residents
@@ -110,9 +109,10 @@ class Handover:
         cache.put(DIRECTORY_ID, self.directory)
 
 
-def seed_residents(flow: CivicFlow, target: CivicFlow, residents: Iterable[str]) -> int:
-    """Copy the records of ``residents`` from the target into ``flow``; returns how many."""
-    return flow.copy_aggregates_from(target, [resident_uuid(r) for r in residents])
+def seed_residents(flow: CivicFlow, target: CivicFlow, residents: Iterable[UUID]) -> int:
+    """Copy the records of ``residents`` (their aggregate ids) from the target into
+    ``flow``; returns how many."""
+    return flow.copy_aggregates_from(target, residents)
 
 
 @contextmanager
