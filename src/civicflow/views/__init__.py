@@ -227,6 +227,7 @@ class Views(Figures):
         if not self._following and self._lock.acquire(blocking=False):  # none counting
             try:
                 self._kept, self._kept_structure = None, (position, structure)
+                kept[1].let_go()
             finally:
                 self._lock.release()
         return structure

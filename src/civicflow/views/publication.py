@@ -23,7 +23,6 @@ Nodes:
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -77,9 +76,6 @@ def protect(
     """
     with collector_paused():  # a table of every count, alive to the end: see collecting.py
         counted = _counted(tables, structure(), areas_at)
-        # Reading the structure may let a Views' catch-up state go (80 MB for a city), and
-        # its objects refer to each other: collected now, not after the protection.
-        gc.collect()
         table = Table()
         _satisfaction(tables, table, k)
         _participation(tables, counted, table, k)
