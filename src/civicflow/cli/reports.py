@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -278,6 +279,7 @@ def _built_and_reviewed(
         if kept_in_memory(flow.env):
             return built, protection, head, _reviews(flow, size)
     del flow
+    gc.collect()  # the building application refers to itself: gone before the views count
     with open_flow(stored, create=False)[0] as reader:
         return built, protection, head, _reviews(reader, size)
 
